@@ -1,0 +1,11 @@
+"""A faithful, fast fake of the ObexCode SyncServer API (2009), for tests.
+
+The public surface: :class:`World` (state), :func:`make_app` (the WSGI app) and
+:class:`FakeServer` (the app on a real HTTP port).
+"""
+from .app import make_app
+from .model.world import World
+from .server import FakeServer
+
+__all__ = ["World", "make_app", "FakeServer", "__version__"]
+__version__ = "0.1.0"

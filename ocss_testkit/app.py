@@ -1,0 +1,161 @@
+"""The WSGI application: routing, limits, OAuth, validation, atomic dispatch, errors.
+
+Order of checks for an API request: route (404 with near-miss hints / 405 with Allow),
+body size (413), OAuth (401), media type (415), XML hardening and schema (400), then
+the handler under the World's lock. Nothing before the handler touches state, so bad
+input can never change it.
+"""
+from __future__ import annotations
+
+import difflib
+import itertools
+import logging
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.wrappers import Request, Response
+
+from .atom import safe
+from .atom.incoming import MissingClient
+from .atom.schemas import schemas
+from .auth import Authenticator
+from .handlers import Call
+from .model.errors import DomainError
+from .model.fixtures import FixtureSet
+from .routes import CONTROL_ROUTES, ROUTES, Route, build_map
+from .wire import ApiError
+
+log = logging.getLogger("ocss_testkit")
+
+DEFAULT_MAX_BODY = 1024 * 1024
+XML_TYPES = ("application/atom+xml", "application/xml", "text/xml")
+
+
+class FakeApp:
+    """One fake SyncServer. Its state is `self.world`; `reset()` swaps in a fresh one."""
+
+    def __init__(self, fixtures: FixtureSet | str = "demo", base_url: str | None = None,
+                 max_body: int = DEFAULT_MAX_BODY, max_depth: int = safe.DEFAULT_MAX_DEPTH,
+                 outbox_limit: int | None = None) -> None:
+        self.fixtures = fixtures if isinstance(fixtures, FixtureSet) else FixtureSet.load(fixtures)
+        self._world_options = {"outbox_limit": outbox_limit} if outbox_limit else {}
+        self.world = self.fixtures.build(**self._world_options)
+        self.base_url = (base_url.rstrip("/") + "/") if base_url else None
+        self.max_body = max_body
+        self.max_depth = max_depth
+        self.url_map = build_map()
+        self.auth = Authenticator()
+        self.request_schemas = schemas("request")  # compiled now, not on the first request
+        self._ids = itertools.count(1)
+
+    def reset(self) -> None:
+        self.world = self.fixtures.build(**self._world_options)
+
+    # --- WSGI -------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        request.max_content_length = self.max_body
+        return self.handle(request)(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        request_id = f"r{next(self._ids)}"
+        try:
+            response = self._dispatch(request)
+        except ApiError as error:
+            response = error.response(request_id)
+        except Exception:  # noqa: BLE001 - the client gets a request id, never a traceback
+            log.exception("unexpected error handling %s %s [%s]", request.method, request.path, request_id)
+            response = ApiError(500, "Internal Server Error",
+                                f"unexpected error; the server log has request id {request_id}").response()
+        response.headers["X-Request-Id"] = request_id
+        return response
+
+    def _dispatch(self, request: Request) -> Response:
+        world = self.world  # one World for the whole request, even if a reset swaps it
+        route, args = self._match(request)
+        body = self._read_body(request)
+        user = None
+        if route.auth:
+            result = self.auth.verify(world, request.method, request.url, request.headers, body)
+            if result.user is None:
+                raise ApiError(401, "Unauthorized", result.reason,
+                               headers={"WWW-Authenticate": f'OAuth realm="{self._base(request)}"'})
+            user = result.user
+        entry = self._entry(route, request, body)
+        call = Call(request, world, user, self._base(request), entry, self)
+        with world.lock:
+            try:
+                return route.handler(call, **args)
+            except DomainError as error:
+                status, reason = route.status_for(error)
+                raise ApiError(status, reason, str(error)) from None
+            except MissingClient as error:  # an entry with nothing in it is no entry (001)
+                raise ApiError(400, "No Entry provided", str(error)) from None
+            except safe.XMLRejected as error:
+                raise ApiError(400, "Bad Request", str(error)) from None
+
+    def _base(self, request: Request) -> str:
+        return self.base_url or request.host_url
+
+    def _match(self, request: Request) -> tuple[Route, dict]:
+        path = request.path
+        if len(path) > 1 and path.endswith("/"):
+            path = path[:-1]
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            return adapter.match(path, method=request.method)
+        except MethodNotAllowed as exc:
+            allowed = sorted(set(exc.valid_methods or ()))
+            raise ApiError(405, "Method Not Allowed",
+                           f"{request.method} is not supported on {request.path}; allowed: {', '.join(allowed)}",
+                           headers={"Allow": ", ".join(allowed)}) from None
+        except NotFound:
+            raise ApiError(404, "Not Found", self._near_miss(request.path)) from None
+
+    def _near_miss(self, path: str) -> str:
+        """Name the closest routes, so a typo in a client's URL is obvious."""
+        segments = [s for s in path.split("/") if s]
+        by_path: dict[str, list[str]] = {}
+        for route in ROUTES + CONTROL_ROUTES:
+            by_path.setdefault(route.path, []).append(route.method)
+
+        def concrete(template: str) -> str:
+            parts = [s for s in template.split("/") if s]
+            return "/" + "/".join(segments[i] if p.startswith("{") and i < len(segments) else p
+                                  for i, p in enumerate(parts)) + "/"
+
+        scored = sorted(by_path, key=lambda t: -difflib.SequenceMatcher(None, path.rstrip("/") + "/",
+                                                                        concrete(t)).ratio())
+        hints = "; ".join(f"{' '.join(sorted(set(by_path[t])))} {t}" for t in scored[:3])
+        return f"no route for {path}. Closest: {hints}"
+
+    def _read_body(self, request: Request) -> bytes:
+        if request.content_length is not None and request.content_length > self.max_body:
+            raise ApiError(413, "Request Entity Too Large",
+                           f"body of {request.content_length} bytes; the limit is {self.max_body}")
+        try:
+            return request.get_data(cache=True)
+        except RequestEntityTooLarge:
+            raise ApiError(413, "Request Entity Too Large", f"the body limit is {self.max_body} bytes") from None
+
+    def _entry(self, route: Route, request: Request, body: bytes):
+        if route.body is None:
+            return None
+        if not body.strip():
+            if route.body_required:
+                raise ApiError(400, "No Entry provided", "send an Atom entry as the request body")
+            return None
+        mimetype = request.mimetype
+        if mimetype and mimetype not in XML_TYPES:
+            raise ApiError(415, "Unsupported Media Type",
+                           f"{mimetype} is not accepted; send application/atom+xml")
+        try:
+            root = safe.parse(body, self.max_depth)
+            self.request_schemas.validate(route.body, root)
+        except safe.XMLRejected as error:
+            raise ApiError(400, "Bad Request", str(error)) from None
+        return root
+
+
+def make_app(fixtures: FixtureSet | str = "demo", **options) -> FakeApp:
+    return FakeApp(fixtures, **options)
+

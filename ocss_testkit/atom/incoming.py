@@ -1,0 +1,110 @@
+"""Request bodies → domain values, after schema validation.
+
+The XSDs keep element order free (the docs vary it), so the cardinalities XSD 1.0 cannot
+express under free order are checked here, with messages that name the element.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from ..model.world import GDataDatastore, Token
+from .namespaces import A, O, readable
+from .safe import XMLRejected
+
+
+class MissingClient(XMLRejected):
+    """An entry with no oc:client: there is nothing to create or update."""
+
+
+def _text(element: etree._Element | None) -> str | None:
+    if element is None:
+        return None
+    return (element.text or "").strip()
+
+
+def _one(parent: etree._Element, name: str, required: bool = False) -> etree._Element | None:
+    found = parent.findall(O + name)
+    if len(found) > 1:
+        raise XMLRejected(f"oc:{name} may appear only once in {readable(parent.tag)}")
+    if required and not found:
+        raise XMLRejected(f"{readable(parent.tag)} needs an oc:{name} element")
+    return found[0] if found else None
+
+
+def _client(entry: etree._Element) -> etree._Element:
+    if entry.tag != A + "entry":
+        raise XMLRejected(f"the root element must be atom:entry, not {etree.QName(entry).localname}")
+    clients = entry.findall(O + "client")
+    if not clients:
+        raise MissingClient("the entry has no oc:client element")
+    if len(clients) > 1:
+        raise XMLRejected("the entry holds more than one oc:client")
+    return clients[0]
+
+
+@dataclass(frozen=True)
+class SyncMLClientRequest:
+    phone_number: str
+    model_uuid: str
+    timezone: str | None
+    imei: str
+
+
+def syncml_client(entry: etree._Element) -> SyncMLClientRequest:
+    client = _client(entry)
+    return SyncMLClientRequest(
+        phone_number=_text(_one(client, "phone_number", required=True)),
+        model_uuid=_text(_one(client, "model_uuid", required=True)),
+        timezone=_text(_one(client, "timezone")),
+        imei=_text(_one(client, "imei")) or "",
+    )
+
+
+@dataclass(frozen=True)
+class GDataClientRequest:
+    uuid: str | None
+    user_id: str | None
+    datastores: list[GDataDatastore]
+
+
+def gdata_client(entry: etree._Element) -> GDataClientRequest:
+    client = _client(entry)
+    return GDataClientRequest(
+        uuid=(_text(_one(client, "uuid")) or None),
+        user_id=_text(_one(client, "user_id")),
+        datastores=[_gdata_datastore(d) for d in client.findall(O + "datastore")],
+    )
+
+
+def _gdata_datastore(element: etree._Element) -> GDataDatastore:
+    dataclass = element.get("dataclass")
+    token_element = _one(element, "token")
+    token = _token(token_element) if token_element is not None else None
+    # "the name attribute can be omitted, in which case the dataclass will be used" (001)
+    return GDataDatastore(dataclass, element.get("href"), element.get("name") or dataclass, token)
+
+
+def _token(element: etree._Element) -> Token:
+    types = element.findall(O + "type") + element.findall(O + "token_type")
+    if len(types) > 1:
+        raise XMLRejected("oc:token takes one oc:type or oc:token_type, not several")
+    key = _one(element, "key", required=True)
+    secret = _one(element, "secret", required=True)
+    scopes = [_text(s) for s in element.findall(O + "scope")]
+    if not scopes:
+        raise XMLRejected("oc:token needs at least one oc:scope")
+    # token_type defaults to 2, an access token (000: add_datastore).
+    type_element = types[0] if types else None
+    return Token(
+        type=int(_text(type_element)) if type_element is not None else 2,
+        key=_text(key), secret=_text(secret), scopes=scopes,
+        type_tag=etree.QName(type_element).localname if type_element is not None else "type",
+    )
+
+
+def setup_pincode(entry: etree._Element) -> str:
+    if entry.tag != A + "entry":
+        raise XMLRejected(f"the root element must be atom:entry, not {etree.QName(entry).localname}")
+    return _text(_one(entry, "pincode", required=True))

@@ -1,0 +1,65 @@
+"""`ocss-fake serve`: the fake as a standalone process (also `python -m ocss_testkit`)."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from .app import DEFAULT_MAX_BODY, FakeApp
+from .server import FakeServer
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ocss-fake", description="A fake ObexCode SyncServer for tests.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the fake over HTTP until interrupted")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one (default 8080)")
+    serve.add_argument("--fixtures", default="demo", help="fixture set name or folder (default demo)")
+    serve.add_argument("--base-url", help="absolute base URL used in ids and links (default: from Host)")
+    serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, help="request body limit in bytes")
+    serve.add_argument("--threads", type=int, default=6, help="worker threads (default 6)")
+    return parser
+
+
+def _credentials(app: FakeApp) -> str:
+    world = app.world
+    lines = ["OAuth 1.0a (HMAC-SHA1) credentials of this world:"]
+    for user in world.users.values():
+        flags = ", ".join(f for f, on in (("admin", user.admin), ("may_detect_auto", user.may_detect_auto)) if on)
+        lines.append(f"  {user.name:<8} consumer {user.consumer_key} / {world.consumers[user.consumer_key]}"
+                     f"  token {user.token} / {user.token_secret}" + (f"  [{flags}]" if flags else ""))
+    return "\n".join(lines)
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        app = FakeApp(args.fixtures, base_url=args.base_url, max_body=args.max_body)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"ocss-fake: {exc}", file=sys.stderr)
+        return 2
+    server = FakeServer(app, host=args.host, port=args.port, threads=args.threads)
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"ocss-fake: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"ocss-fake ready at {server.url}", flush=True)
+    print(_credentials(app), flush=True)
+    try:
+        stop.wait()
+    finally:
+        server.stop()
+    print("ocss-fake stopped", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2

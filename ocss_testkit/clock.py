@@ -1,0 +1,80 @@
+"""One clock for every timestamp the fake writes, so tests can freeze and move time.
+
+OAuth timestamp checks do not use it: clients sign with real time.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+
+class Clock:
+    """Real time plus an offset, or a frozen instant. Always UTC, second precision."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._offset = 0.0
+        self._frozen: float | None = None
+
+    def timestamp(self) -> float:
+        with self._lock:
+            return self._frozen if self._frozen is not None else time.time() + self._offset
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(int(self.timestamp()), tz=timezone.utc)
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
+
+    def freeze(self, at: datetime | None = None) -> None:
+        with self._lock:
+            self._frozen = (at.timestamp() if at else time.time() + self._offset)
+
+    def unfreeze(self) -> None:
+        with self._lock:
+            if self._frozen is not None:
+                self._offset = self._frozen - time.time()
+                self._frozen = None
+
+    def set(self, at: datetime) -> None:
+        with self._lock:
+            if self._frozen is not None:
+                self._frozen = at.timestamp()
+            else:
+                self._offset = at.timestamp() - time.time()
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            if self._frozen is not None:
+                self._frozen += seconds
+            else:
+                self._offset += seconds
+
+    def reset(self) -> None:
+        with self._lock:
+            self._offset = 0.0
+            self._frozen = None
+
+    def as_dict(self) -> dict:
+        return {"now": iso_z(self.now()), "frozen": self.frozen}
+
+
+def iso_z(dt: datetime) -> str:
+    """`2009-05-26T12:59:39Z`: the Atom form in every documented response."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def plain(dt: datetime) -> str:
+    """`2009-03-13 13:25:43`: the form of `setup sent` inside client entries (003)."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse_iso_z(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+__all__ = ["Clock", "iso_z", "plain", "parse_iso_z", "timedelta"]

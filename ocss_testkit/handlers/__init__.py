@@ -1,0 +1,21 @@
+"""Request handlers, one module per API (moto's `responses`): they read the validated
+request, call the World, and render the answer. Routing lives in routes.py."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+from werkzeug.wrappers import Request
+
+from ..model.world import User, World
+
+
+@dataclass(slots=True)
+class Call:
+    """Everything a handler may use; built by the app after auth and validation."""
+    request: Request
+    world: World
+    user: User | None
+    base: str  # absolute base URL ending in "/"
+    entry: etree._Element | None = None  # the validated request body, when the route takes one
+    app: object = None  # the FakeApp, for the control plane (reset swaps its World)

@@ -1,0 +1,59 @@
+"""Google Data clients, /v2/services/google/ (seed 001)."""
+from __future__ import annotations
+
+from ..atom import incoming, render
+from ..wire import ApiError, atom, empty
+from . import Call
+
+
+def list_clients(call: Call):
+    world = call.world
+    clients = world.gdata_clients(call.user)
+    return atom(render.serialize(render.gdata_feed(call.base, clients, world.users, world.clock.now())))
+
+
+def get_client(call: Call, client_id: str):
+    client = call.world.gdata_client(call.user, client_id)
+    return atom(render.serialize(render.gdata_entry(call.base, client, call.user)))
+
+
+def create_client(call: Call):
+    req = incoming.gdata_client(call.entry)
+    if not req.user_id:
+        raise ApiError(400, "Bad Request", "oc:client needs an oc:user_id (the GData user id)")
+    client = call.world.create_gdata_client(call.user, req.user_id, req.datastores)
+    # 001 shows the 201 echoing each token as sent, key and secret included.
+    body = render.gdata_entry(call.base, client, call.user, render.GDATA_ECHO)
+    return atom(render.serialize(body), "201 Created")
+
+
+def update_client(call: Call, client_id: str | None = None):
+    """PUT on the item URL, or on the collection with the id in entry/client/uuid (001)."""
+    if client_id is None:
+        if call.entry is None:
+            raise ApiError(400, "No client ID provided", "PUT to /v2/services/google/{uuid}/")
+        req = incoming.gdata_client(call.entry)
+        if not req.uuid:
+            raise ApiError(400, "No client ID provided",
+                           "PUT to /v2/services/google/{uuid}/ or put oc:uuid in oc:client")
+        client_id = req.uuid
+    else:
+        if call.entry is None:
+            raise ApiError(400, "No Entry provided", "PUT an Atom entry with an oc:client element")
+        req = incoming.gdata_client(call.entry)
+        if req.uuid and req.uuid.lower() != client_id.lower():
+            raise ApiError(400, "Bad Request",
+                           f"oc:uuid {req.uuid} does not match the client in the URL {client_id}")
+    client = call.world.update_gdata_client(call.user, client_id, req.user_id, req.datastores)
+    # The 200 Updated example shows every datastore in text form, without tokens (001).
+    body = render.gdata_entry(call.base, client, call.user, render.GDATA_TEXT)
+    return atom(render.serialize(body), "200 Updated")
+
+
+def delete_client(call: Call, client_id: str):
+    call.world.delete_gdata_client(call.user, client_id)
+    return empty("200 Deleted")
+
+
+def delete_collection(call: Call):
+    raise ApiError(400, "No client ID provided", "DELETE /v2/services/google/{uuid}/")

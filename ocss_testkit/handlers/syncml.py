@@ -1,0 +1,67 @@
+"""SyncML clients, setup, server-alerted sync and sessions, /v2/services/syncml/ (seed 003)."""
+from __future__ import annotations
+
+from ..atom import incoming, render
+from ..wire import ATOM_TYPE, ApiError, atom, empty
+from . import Call
+
+
+def list_clients(call: Call):
+    world = call.world
+    clients = world.syncml_clients(call.user)
+    return atom(render.serialize(render.syncml_feed(call.base, clients, world.users, world.clock.now())))
+
+
+def get_client(call: Call, client_id: str):
+    client = call.world.syncml_client(call.user, client_id)
+    return atom(render.serialize(render.syncml_entry(call.base, client, call.user)))
+
+
+def create_client(call: Call):
+    req = incoming.syncml_client(call.entry)
+    client = call.world.create_syncml_client(call.user, req.phone_number, req.model_uuid,
+                                             req.timezone or "UTC", req.imei)
+    return atom(render.serialize(render.syncml_entry(call.base, client, call.user)), "201 Created")
+
+
+def delete_client(call: Call, client_id: str):
+    call.world.delete_syncml_client(call.user, client_id)
+    return empty("200 OK")
+
+
+def not_editable(call: Call, client_id: str):
+    # "The lack of a PUT method for the SyncML clients ... is by design" (003).
+    raise ApiError(405, "Method Not Allowed",
+                   "SyncML clients cannot be edited (by design, seed 003): register the new phone as a new client",
+                   headers={"Allow": "DELETE, GET, HEAD"})
+
+
+def send_setup(call: Call, client_id: str):
+    pincode = incoming.setup_pincode(call.entry)
+    record = call.world.send_setup(call.user, client_id, pincode)
+    return atom(render.serialize(render.setup_entry(call.base, record)), "201 Created")
+
+
+def request_sync(call: Call, client_id: str):
+    call.world.request_sync(call.user, client_id)
+    # "The response will only be the HTTP status code" and Content-Length 0 (003).
+    return empty("200 Ok", ATOM_TYPE)
+
+
+def list_sessions(call: Call):
+    url = f"{call.base}v2/services/syncml/sessions/"
+    return atom(render.serialize(render.sessions_feed(call.base, "SyncML Sessions", url,
+                                                      call.world.clock.now())))
+
+
+def chatlog(call: Call, session_id: str | None = None):
+    # "only available to site administrators" (003, Chatlog).
+    if not call.user.admin:
+        raise ApiError(403, "Forbidden", "the chatlog is only available to site administrators")
+    url = f"{call.base}v2/services/syncml/sessions/" + (f"{session_id}/" if session_id else "") + "chatlog/"
+    return atom(render.serialize(render.sessions_feed(call.base, "SyncML Chatlog", url,
+                                                      call.world.clock.now())))
+
+
+def datastores(call: Call):
+    raise ApiError(501, "Not implemented yet", "the SyncML Datastore API is not implemented (seed 003)")

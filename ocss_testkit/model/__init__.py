@@ -1,0 +1,1 @@
+"""Domain state of the simulated SyncServer: no HTTP, no XML in here."""

@@ -1,0 +1,79 @@
+"""The fake on a real HTTP port: waitress (keep-alive, threaded) in a background thread.
+
+Used by the CLI, the pytest plugin and the tests alike; `stop()` always closes the port.
+"""
+from __future__ import annotations
+
+import http.client
+import logging
+import threading
+import time
+
+from waitress import create_server
+from waitress import wasyncore
+
+from .app import FakeApp
+
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+class FakeServer:
+    def __init__(self, app: FakeApp | None = None, host: str = "127.0.0.1", port: int = 0,
+                 threads: int = 6, **app_options) -> None:
+        self.app = app or FakeApp(**app_options)
+        self.host = host
+        self._requested_port = port
+        self.threads = threads
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the server is not started")
+        return self._server.effective_port
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> "FakeServer":
+        self._server = create_server(self.app, host=self.host, port=self._requested_port,
+                                     threads=self.threads, asyncore_loop_timeout=0.2,
+                                     channel_timeout=60, ident="ocss-fake", clear_untrusted_proxy_headers=True)
+        self._thread = threading.Thread(target=self._server.run, name="ocss-fake", daemon=True)
+        self._thread.start()
+        self._wait_until_answering(timeout)
+        return self
+
+    def _wait_until_answering(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                conn = http.client.HTTPConnection(self.host, self.port, timeout=1)
+                conn.request("GET", "/_fake/health")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> "FakeServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
