@@ -260,6 +260,36 @@ class World:
             raise Invalid(f"client {client.uuid} names unknown owner {client.owner!r}")
         self.clients[client.uuid.lower()] = client
 
+    def to_dict(self) -> dict:
+        """The whole mutable state as JSON-able data (users and phones are fixture data)."""
+        from ..clock import iso_z
+
+        def when(dt):
+            return iso_z(dt) if dt else None
+
+        clients = []
+        for c in sorted(self.clients.values(), key=lambda c: c.uuid):
+            base = {"kind": c.kind, "uuid": c.uuid, "owner": c.owner,
+                    "published": when(c.published), "updated": when(c.updated)}
+            if c.kind == "gdata":
+                base.update(user_id=c.user_id, datastores=[
+                    {"dataclass": d.dataclass, "href": d.href, "name": d.name,
+                     "token": None if d.token is None else {
+                         "type": d.token.type, "key": d.token.key, "secret": d.token.secret,
+                         "scopes": list(d.token.scopes), "type_tag": d.token.type_tag}}
+                    for d in c.datastores])
+            else:
+                base.update(phone_number=c.phone_number, model_uuid=c.model_ref, timezone=c.timezone,
+                            imei=c.imei, setup={"sent": when(c.setup_sent), "name": c.setup_name},
+                            datastores=[{"dataclass": d.dataclass, "name": d.name} for d in c.datastores])
+            clients.append(base)
+        return {
+            "clients": clients,
+            "setups": [{"number": r.number, "client": r.client_uuid, "pincode": r.pincode,
+                        "sent": when(r.sent), "profile": r.profile} for r in self.setups],
+            "outbox": [m.as_dict() for m in self.outbox],
+        }
+
     def summary(self) -> dict:
         kinds: dict[str, int] = {}
         for c in self.clients.values():
