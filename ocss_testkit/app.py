@@ -14,7 +14,7 @@ import logging
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from .atom import safe
+from .atom import incoming, safe
 from .atom.incoming import MissingClient
 from .atom.schemas import schemas
 from .auth import Authenticator
@@ -150,7 +150,10 @@ class FakeApp:
                            f"{mimetype} is not accepted; send application/atom+xml")
         try:
             root = safe.parse(body, self.max_depth)
+            incoming.require_payload(route.body, root)
             self.request_schemas.validate(route.body, root)
+        except MissingClient as error:
+            raise ApiError(400, "No Entry provided", str(error)) from None
         except safe.XMLRejected as error:
             raise ApiError(400, "Bad Request", str(error)) from None
         return root

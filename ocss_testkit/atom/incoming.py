@@ -18,6 +18,20 @@ class MissingClient(XMLRejected):
     """An entry with no oc:client: there is nothing to create or update."""
 
 
+_PAYLOAD = {"gdata-client": "client", "syncml-client": "client", "syncml-setup": "pincode"}
+
+
+def require_payload(schema: str, entry: etree._Element) -> None:
+    """An entry without its oc: payload is "No Entry provided" (001), not a schema error.
+
+    Checked before schema validation, which would otherwise report the missing element.
+    """
+    name = _PAYLOAD.get(schema)
+    if name and entry.tag == A + "entry" and entry.find(O + name) is None:
+        if name == "client":
+            raise MissingClient("the entry has no oc:client element")
+
+
 def _text(element: etree._Element | None) -> str | None:
     if element is None:
         return None

@@ -43,11 +43,12 @@ class FixtureSet:
     def build(self, **world_options) -> World:
         world = World(self.phones, self.users, self.consumers, **world_options)
         for c in self.spec.get("clients", []):
-            world.add_client(_client_from_spec(c, self.phones))
+            world.add_client(client_from_spec(c, self.phones))
         return world
 
 
-def _client_from_spec(c: dict, phones: PhonesDB) -> GDataClient | SyncMLClient:
+def client_from_spec(c: dict, phones: PhonesDB) -> GDataClient | SyncMLClient:
+    """A client from its fixture form (the shape of `world.json`), for seeding a World."""
     published = parse_iso_z(c["published"])
     updated = parse_iso_z(c.get("updated", c["published"]))
     if c["kind"] == "gdata":
