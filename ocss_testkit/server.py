@@ -66,8 +66,11 @@ class FakeServer:
         server, self._server = self._server, None
         if server is None:
             return
-        server.task_dispatcher.shutdown()
-        wasyncore.close_all(server._map)
+        # Workers first (they finish their requests, the loop still flushing for them),
+        # then the sockets, closed inside the loop's own thread: closing them from here
+        # while select() waits on them fails with EBADF in the loop.
+        server.task_dispatcher.shutdown(timeout=5)
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
