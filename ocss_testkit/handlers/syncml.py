@@ -65,3 +65,10 @@ def chatlog(call: Call, session_id: str | None = None):
 
 def datastores(call: Call):
     raise ApiError(501, "Not implemented yet", "the SyncML Datastore API is not implemented (seed 003)")
+
+
+def missing_client(call: Call):
+    # 003's endpoint tables list …/syncml/setup/ and …/syncml/sync/, but its examples
+    # (and the OCSS library) act on one client: say where to send it, as 001 does for PUT.
+    action = call.request.path.rstrip("/").rsplit("/", 1)[-1]
+    raise ApiError(400, "No client ID provided", f"POST to /v2/services/syncml/{{uuid}}/{action}/")
