@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -20,7 +21,25 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--base-url", help="absolute base URL used in ids and links (default: from Host)")
     serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, help="request body limit in bytes")
     serve.add_argument("--threads", type=int, default=6, help="worker threads (default 6)")
+    routes = sub.add_parser("routes", help="print the route table (the generated API reference)")
+    routes.add_argument("--format", choices=("markdown", "json"), default="markdown")
     return parser
+
+
+def print_routes(fmt: str) -> int:
+    from .routes import table
+
+    rows = table()
+    if fmt == "json":
+        print(json.dumps(rows, indent=1))
+        return 0
+    print("| spec | method | path | provenance | source | auth |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        source = f"{r['seed']}: {r['section']}"
+        print(f"| {r['spec']} | {r['method']} | `{r['path']}` | {r['provenance']} | {source} | "
+              f"{'OAuth' if r['auth'] else 'none'} |")
+    return 0
 
 
 def _credentials(app: FakeApp) -> str:
@@ -62,4 +81,6 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "routes":
+        return print_routes(args.format)
     return 2
