@@ -1,0 +1,59 @@
+"""The datastore content store: default dataclasses and `since` semantics (000)."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ocss_testkit.model.contents import ContentStore, default_dataclass
+from ocss_testkit.model.errors import NotFound
+
+T0 = datetime(2009, 11, 1, 12, 30, tzinfo=timezone.utc)
+
+
+def at(minutes):
+    return T0 + timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize("ctype, expected", [
+    ("text/x-vcard", "contacts"), ("text/vcard; charset=utf-8", "contacts"),
+    ("text/calendar", "events"), ("text/x-vcalendar", "events"),
+    ("text/plain", "Misc"), ("application/octet-stream", "Misc"),
+])
+def test_default_dataclass_from_content_type(ctype, expected):
+    assert default_dataclass(ctype) == expected
+
+
+def test_since_reports_insert_update_delete_with_tombstones():
+    store = ContentStore()
+    old = store.add("BEGIN:VCARD", "text/x-vcard", None, "Old", at(-10))
+    gone = store.add("x", "text/plain", None, "Gone", at(-9))
+    store.update(old.id, at(1), title="Old, renamed")
+    store.delete(gone.id, at(2))
+    new = store.add("BEGIN:VCALENDAR", "text/calendar", None, "New", at(3))
+    temp = store.add("y", "text/plain", None, "Temp", at(4))
+    store.delete(temp.id, at(5))  # born and gone after `since`: nothing to tell
+
+    changes = [(i.title, op) for i, op in store.changes_since(T0)]
+    assert changes == [("Old, renamed", "update"), ("Gone", "delete"), ("New", "insert")]
+    assert [(i.title, op) for i, op in store.changes_since(T0, dataclass="events")] == [("New", "insert")]
+    assert [i.title for i in store.listing()] == ["Old, renamed", "New"]
+    assert store.changes_since(at(10)) == []
+    with pytest.raises(NotFound):
+        store.get(gone.id)
+
+
+def test_many_updates_keep_the_log_compact_and_answers_right():
+    store = ContentStore()
+    item = store.add("v0", "text/plain", "notes", "t", at(0))
+    for n in range(1, 1000):
+        store.update(item.id, at(n), data=f"v{n}")
+    assert len(store._log) <= 130  # compacted: one live change plus fresh garbage
+    assert [(i.data, op) for i, op in store.changes_since(at(500))] == [("v999", "update")]
+    assert [(i.data, op) for i, op in store.changes_since(at(-1))] == [("v999", "insert")]
+
+
+def test_clock_set_backwards_still_answers_in_time_order():
+    store = ContentStore()
+    a = store.add("a", "text/plain", None, "a", at(10))
+    b = store.add("b", "text/plain", None, "b", at(5))  # virtual clock moved back
+    assert [i.id for i, _ in store.changes_since(at(7))] == [a.id]
+    assert [i.id for i, _ in store.changes_since(at(0))] == [b.id, a.id]
