@@ -6,6 +6,7 @@ copied or mutated, which is what keeps a reset cheap.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ class Model:
     user_agents: tuple[str, ...]
     server_alert: bool
     datastores: tuple[tuple[str, str], ...]  # (dataclass, phone-side name) reported by a first sync
+    ua_pattern: re.Pattern | None = None  # identifies this model, and no other, in a User-Agent
 
 
 class PhonesDB:
@@ -53,6 +55,11 @@ class PhonesDB:
             ref = str(ref).lower()
             return next((v for v in self.vendors.values() if v.uuid == ref), None)
 
+    def identify(self, user_agent: str) -> Model | None:
+        """The model whose User-Agent pattern the browser's User-Agent matches, if exactly one."""
+        found = [m for m in self.models.values() if m.ua_pattern and m.ua_pattern.search(user_agent)]
+        return found[0] if len(found) == 1 else None
+
     def models_of(self, vendor_id: int) -> list[Model]:
         return [m for m in self.models.values() if m.vendor_id == vendor_id]
 
@@ -71,8 +78,17 @@ class PhonesDB:
                     user_agents=tuple(m.get("user_agents", ())),
                     server_alert=bool(m.get("server_alert", False)),
                     datastores=tuple((d["dataclass"], d["name"]) for d in m.get("datastores", ())),
+                    ua_pattern=_pattern(m),
                 ))
         return cls(vendors, models)
+
+
+def _pattern(model: dict) -> re.Pattern | None:
+    if model.get("ua_pattern"):
+        return re.compile(model["ua_pattern"])
+    agents = model.get("user_agents") or ()
+    # Without an explicit pattern, the product token of its first User-Agent (`Nokia6233/`).
+    return re.compile(re.escape(agents[0].split("/")[0]) + "/") if agents else None
 
 
 _loaded: dict[Path, PhonesDB] = {}
