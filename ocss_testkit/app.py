@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import logging
+from urllib.parse import quote
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
@@ -75,7 +76,7 @@ class FakeApp:
         body = self._read_body(request)
         user = None
         if route.auth:
-            result = self.auth.verify(world, request.method, request.url, request.headers, body)
+            result = self.auth.verify(world, request.method, self._signed_uri(request), request.headers, body)
             if result.user is None:
                 raise ApiError(401, "Unauthorized", result.reason,
                                headers={"WWW-Authenticate": f'OAuth realm="{self._base(request)}"'})
@@ -92,6 +93,21 @@ class FakeApp:
                 raise ApiError(400, "No Entry provided", str(error)) from None
             except safe.XMLRejected as error:
                 raise ApiError(400, "Bad Request", str(error)) from None
+
+    @staticmethod
+    def _signed_uri(request: Request) -> str:
+        """The URI as the client sent (and signed) it, percent-escapes intact.
+
+        werkzeug's `request.url` is an IRI with escapes decoded, which changes the OAuth
+        signature base string for any non-ASCII path or query.
+        """
+        environ = request.environ
+        raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+        if raw and raw.startswith("/"):
+            return f"{request.scheme}://{request.host}{raw}"
+        path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe="/:@!$&'()*+,;=-._~%")
+        query = environ.get("QUERY_STRING", "")
+        return f"{request.scheme}://{request.host}{environ.get('SCRIPT_NAME', '')}{path}" + (f"?{query}" if query else "")
 
     def _base(self, request: Request) -> str:
         return self.base_url or request.host_url

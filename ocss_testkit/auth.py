@@ -158,6 +158,10 @@ class Authenticator:
     def _why(validator: _Validator, request, authorization: str) -> str:
         """A human reason for a refusal; only computed on the failure path."""
         if request is None:
+            params = authorization_params(authorization)
+            if not any(k.startswith("oauth_") for k in params):
+                return ("missing OAuth parameters: oauth_consumer_key, oauth_token, oauth_signature_method, "
+                        "oauth_signature, oauth_timestamp, oauth_nonce")
             return "malformed OAuth parameters (duplicated or unparsable)"
         params = request.oauth_params or {}
         missing = [p for p in ("oauth_consumer_key", "oauth_token", "oauth_signature_method",
