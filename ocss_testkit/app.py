@@ -22,6 +22,7 @@ from .auth import Authenticator
 from .handlers import Call
 from .model.errors import DomainError
 from .model.fixtures import FixtureSet
+from .model.world import known_timezones
 from .routes import CONTROL_ROUTES, ROUTES, Route, build_map
 from .wire import ApiError
 
@@ -46,6 +47,7 @@ class FakeApp:
         self.url_map = build_map()
         self.auth = Authenticator()
         self.request_schemas = schemas("request")  # compiled now, not on the first request
+        known_timezones()  # likewise the IANA zone list
         self._ids = itertools.count(1)
 
     def reset(self) -> None:
@@ -105,6 +107,8 @@ class FakeApp:
         raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
         if raw and raw.startswith("/"):
             return f"{request.scheme}://{request.host}{raw}"
+        if raw and raw.lower().startswith(("http://", "https://")):  # absolute form (via a proxy)
+            return raw
         path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe="/:@!$&'()*+,;=-._~%")
         query = environ.get("QUERY_STRING", "")
         return f"{request.scheme}://{request.host}{environ.get('SCRIPT_NAME', '')}{path}" + (f"?{query}" if query else "")

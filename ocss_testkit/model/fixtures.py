@@ -17,6 +17,10 @@ from .world import (GDataClient, GDataDatastore, SyncMLClient, SyncMLDatastore, 
                     World)
 
 
+class FixtureError(ValueError):
+    """A fixture set that cannot be loaded; the message names the file and the problem."""
+
+
 class FixtureSet:
     def __init__(self, name: str, spec: dict, phones: PhonesDB) -> None:
         self.name = name
@@ -36,9 +40,17 @@ class FixtureSet:
         world_file = path / "world.json"
         if not world_file.is_file():
             raise FileNotFoundError(f"no fixture set at {path} (expected {world_file.name})")
-        spec = json.loads(world_file.read_text("utf-8"))
-        phones_file = (path / spec.get("phones", "../phones.json")).resolve()
-        return cls(path.name, spec, load_phones(phones_file))
+        try:
+            spec = json.loads(world_file.read_text("utf-8"))
+            phones_file = (path / spec.get("phones", "../phones.json")).resolve()
+            fixture_set = cls(path.name, spec, load_phones(phones_file))
+            fixture_set.build()  # a set that cannot build a World is refused now, not on reset
+        except FixtureError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, OSError, Invalid) as exc:
+            detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise FixtureError(f"fixture set {world_file}: {detail}") from exc
+        return fixture_set
 
     def build(self, **world_options) -> World:
         world = World(self.phones, self.users, self.consumers, **world_options)

@@ -1,0 +1,265 @@
+"""`ocss-fake serve` / `python -m ocss_testkit serve` as a real subprocess (SPEC §7, §5)."""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+from requests_oauthlib import OAuth1
+
+import ocss_testkit
+
+READY = re.compile(r"^ocss-fake ready at (http://127\.0\.0\.1:(\d+))$")
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 5.0
+REPO = Path(ocss_testkit.__file__).resolve().parent.parent
+DEMO_CREDENTIALS = {
+    "alice": ("alice-access-token", "alice-access-secret"),
+    "bob": ("bob-access-token", "bob-access-secret"),
+    "admin": ("admin-access-token", "admin-access-secret"),
+}
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="signals and process groups as on POSIX")
+
+
+def _env() -> dict:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # the package may be used from the checkout rather than installed
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _command(kind: str) -> list[str]:
+    if kind == "python-m":
+        return [sys.executable, "-m", "ocss_testkit"]
+    script = shutil.which("ocss-fake")
+    if script is None:
+        pytest.skip("the ocss-fake console script is not on PATH (package not installed)")
+    return [script]
+
+
+class Process:
+    """A child process whose stdout lines are read by a thread, so reads can time out."""
+
+    def __init__(self, argv: list[str], cwd: Path) -> None:
+        self.argv = argv
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=_env(), cwd=str(cwd), start_new_session=True)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def readline(self, deadline: float) -> str | None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no output within the time limit; so far: {self.seen}")
+        try:
+            line = self.lines.get(timeout=remaining)
+        except queue.Empty:
+            raise TimeoutError(f"no output within the time limit; so far: {self.seen}") from None
+        if line is not None:
+            self.seen.append(line)
+        return line
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> tuple[str, int]:
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self.readline(deadline)
+            if line is None:
+                raise AssertionError(f"exited {self.proc.wait()} before ready: {self.seen} "
+                                     f"stderr={self.proc.stderr.read()}")
+            match = READY.match(line)
+            if match:
+                return match.group(1), int(match.group(2))
+
+    def rest_of_stdout(self, timeout: float = STOP_TIMEOUT) -> list[str]:
+        deadline = time.monotonic() + timeout
+        rest = []
+        while (line := self.readline(deadline)) is not None:
+            rest.append(line)
+        return rest
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()  # this process only (its own session), by pid
+        try:
+            self.proc.wait(timeout=10)
+        finally:
+            for stream in (self.proc.stdout, self.proc.stderr):
+                if stream:
+                    stream.close()
+
+
+@contextmanager
+def serve(kind: str, *args: str, cwd: Path):
+    process = Process(_command(kind) + ["serve", *args], cwd)
+    try:
+        yield process
+    finally:
+        process.kill()
+
+
+def port_closed(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return False
+    except OSError:
+        return True
+
+
+def run(kind: str, *args: str, cwd: Path, timeout: float = START_TIMEOUT) -> subprocess.CompletedProcess:
+    argv = _command(kind) + ["serve", *args]
+    return subprocess.run(argv, capture_output=True, text=True, env=_env(), cwd=str(cwd), timeout=timeout)
+
+
+KINDS = ["python-m", "console-script"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_ready_line_then_credentials_then_a_signed_get_works(kind, tmp_path):
+    started = time.monotonic()
+    with serve(kind, "--port", "0", cwd=tmp_path) as p:
+        url, port = p.wait_ready()
+        assert port > 0  # --port 0 picked a real free port
+        assert time.monotonic() - started < START_TIMEOUT
+        # the demo credentials come right after the ready line (SPEC §5)
+        deadline = time.monotonic() + 5
+        printed = [p.readline(deadline) for _ in range(4)]
+        text = "\n".join(line or "" for line in printed)
+        assert "demo-consumer-key" in text and "demo-consumer-secret" in text
+        for user, (tok, secret) in DEMO_CREDENTIALS.items():
+            line = next((x for x in printed if x and x.split()[0] == user), None)
+            assert line is not None, (user, printed)
+            assert tok in line and secret in line
+        assert "[admin]" in next(x for x in printed if x and x.split()[0] == "admin")
+        assert "may_detect_auto" in next(x for x in printed if x and x.split()[0] == "alice")
+
+        auth = OAuth1("demo-consumer-key", "demo-consumer-secret", *DEMO_CREDENTIALS["admin"])
+        reply = requests.get(f"{url}/v2/services/syncml/", auth=auth, timeout=10)
+        assert reply.status_code == 200, reply.text
+        assert f"<id>{url}/v2/services/syncml/</id>" in reply.text
+        unsigned = requests.get(f"{url}/v2/services/syncml/", timeout=10)
+        assert unsigned.status_code == 401
+        health = requests.get(f"{url}/_fake/health", timeout=10)
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_signal_stops_the_server_cleanly(kind, sig, tmp_path):
+    with serve(kind, "--port", "0", cwd=tmp_path) as p:
+        url, port = p.wait_ready()
+        auth = OAuth1("demo-consumer-key", "demo-consumer-secret", *DEMO_CREDENTIALS["alice"])
+        with requests.Session() as keep_alive:  # an idle keep-alive connection must not block the stop
+            keep_alive.auth = auth
+            assert keep_alive.get(f"{url}/v2/services/syncml/", timeout=10).status_code == 200
+            stopping = time.monotonic()
+            p.proc.send_signal(sig)
+            code = p.proc.wait(timeout=STOP_TIMEOUT)
+            took = time.monotonic() - stopping
+        assert code == 0, (code, p.proc.stderr.read())
+        assert took < STOP_TIMEOUT
+        rest = p.rest_of_stdout()
+        assert rest[-1:] == ["ocss-fake stopped"], rest
+        stderr = p.proc.stderr.read()
+        assert "Traceback" not in stderr, stderr
+        assert port_closed(port), f"port {port} still accepts connections"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_unknown_fixture_set_exits_non_zero_with_a_clear_message(kind, tmp_path):
+    result = run(kind, "--port", "0", "--fixtures", "does-not-exist", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "ready at" not in result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    message = result.stderr.strip()
+    assert message.startswith("ocss-fake: "), message
+    assert "does-not-exist" in message and "no fixture set" in message
+    assert len(message.splitlines()) == 1
+
+
+def test_port_in_use_exits_non_zero_with_a_clear_message(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = run("python-m", "--port", str(port), cwd=tmp_path)
+    assert result.returncode != 0
+    assert "ready at" not in result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    assert f"cannot serve on 127.0.0.1:{port}" in result.stderr
+
+
+def test_fixture_folder_with_invalid_json_exits_non_zero_with_a_clear_message(tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "world.json").write_text("{not json", "utf-8")
+    result = run("python-m", "--port", "0", "--fixtures", str(folder), cwd=tmp_path)
+    assert result.returncode != 0
+    assert "ready at" not in result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("ocss-fake: "), result.stderr
+
+
+def _world(**changes) -> dict:
+    spec = {
+        "phones": str(REPO / "fixtures" / "phones.json"),
+        "consumers": [{"key": "k", "secret": "s"}],
+        "users": [{"name": "u", "account_id": 1, "email": "u@example.com", "consumer_key": "k",
+                   "token": "t", "token_secret": "ts"}],
+        "clients": [],
+    }
+    spec.update(changes)
+    return spec
+
+
+@pytest.mark.parametrize("problem", ["unknown-consumer", "user-missing-token", "client-with-unknown-model"])
+def test_semantically_broken_fixture_set_exits_with_a_clear_message(tmp_path, problem):
+    if problem == "unknown-consumer":
+        spec = _world(consumers=[])
+    elif problem == "user-missing-token":
+        spec = _world(users=[{"name": "u", "account_id": 1, "email": "u@example.com", "consumer_key": "k",
+                              "token_secret": "ts"}])
+    else:
+        spec = _world(clients=[{"kind": "syncml", "uuid": "2fb295cc-0e50-11de-81c8-002215064801", "owner": "u",
+                                "phone_number": "+4790981948", "model_uuid": "999999",
+                                "published": "2009-03-11T16:20:42Z"}])
+    folder = tmp_path / problem
+    folder.mkdir()
+    (folder / "world.json").write_text(json.dumps(spec), "utf-8")
+    result = run("python-m", "--port", "0", "--fixtures", str(folder), cwd=tmp_path)
+    assert result.returncode != 0
+    assert "ready at" not in result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("ocss-fake: "), result.stderr
+
+
+def test_a_valid_custom_fixture_folder_is_served(tmp_path):
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    (folder / "world.json").write_text(json.dumps(_world()), "utf-8")
+    with serve("python-m", "--port", "0", "--fixtures", str(folder), cwd=tmp_path) as p:
+        url, _ = p.wait_ready()
+        reply = requests.get(f"{url}/v2/services/syncml/", auth=OAuth1("k", "s", "t", "ts"), timeout=10)
+        assert reply.status_code == 200, reply.text
+        demo = requests.get(f"{url}/v2/services/syncml/", timeout=10,
+                            auth=OAuth1("demo-consumer-key", "demo-consumer-secret", *DEMO_CREDENTIALS["admin"]))
+        assert demo.status_code == 401
