@@ -1,0 +1,124 @@
+"""The simulated phone: what a handset does with the messages the fake "sends" it.
+
+Tests drive it step by step (open the detection link, accept or reject settings or a
+sync alert), or give a number an autopilot that does so after a virtual delay. Delayed
+actions wait in a schedule that runs whenever virtual time has passed their due time
+(on every request and on every clock change).
+"""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+from .errors import Invalid, NotFound
+
+AUTOPILOT_KEYS = {"user_agent", "visit_after", "setup", "setup_after", "sync", "sync_after"}
+
+
+@dataclass(slots=True)
+class PhoneState:
+    number: str
+    installed: set[str] = field(default_factory=set)  # clients whose settings were accepted
+    answers: dict[int, str] = field(default_factory=dict)  # message id -> accepted | rejected | visited
+
+    def state(self) -> dict:
+        return {"installed": sorted(self.installed), "answers": {str(k): v for k, v in self.answers.items()}}
+
+
+class PhoneService:
+    """Mixed into World; every method runs under the World's lock."""
+
+    def phone(self, number: str) -> PhoneState:
+        state = self.phone_states.get(number)
+        if state is None:
+            state = self.phone_states[number] = PhoneState(number)
+        return state
+
+    def _pending(self, number: str, kind: str, message_id: int | None = None):
+        """The newest message of a kind this phone has not acted on yet (or that one)."""
+        state = self.phone(number)
+        for message in reversed(self.outbox):
+            if message.to == number and message.kind == kind and message.id not in state.answers \
+                    and message_id in (None, message.id):
+                return message
+        raise NotFound(f"no unanswered {kind} message for {number}")
+
+    def phone_visit(self, number: str, user_agent: str, message_id: int | None = None):
+        message = self._pending(number, "detection-link", message_id)
+        detection = self.visit_detection(message.code, user_agent)
+        self.phone(number).answers[message.id] = "visited"
+        return detection
+
+    def phone_answer_setup(self, number: str, accept: bool = True, message_id: int | None = None) -> str:
+        message = self._pending(number, "setup-sms", message_id)
+        state = self.phone(number)
+        state.answers[message.id] = "accepted" if accept else "rejected"
+        if accept:
+            state.installed.add(message.client)
+        return message.client
+
+    def phone_answer_sync(self, number: str, accept: bool = True, message_id: int | None = None):
+        """Accepting a server alert makes the phone run a SyncML session; None if rejected."""
+        message = self._pending(number, "server-alert", message_id)
+        state = self.phone(number)
+        state.answers[message.id] = "accepted" if accept else "rejected"
+        if not accept:
+            return None
+        client = self.clients.get(message.client)
+        if client is None:
+            raise NotFound(f"the client {message.client} of this alert no longer exists")
+        return self.run_session(client, installed=message.client in state.installed)
+
+    # --- autopilot ---------------------------------------------------------------------
+    def set_autopilot(self, number: str, config: dict | None) -> None:
+        """`number` "*" applies to every phone; `config` None switches it off."""
+        if config is None:
+            self.autopilots.pop(number, None)
+            return
+        unknown = set(config) - AUTOPILOT_KEYS
+        if unknown:
+            raise Invalid(f"unknown autopilot setting(s): {', '.join(sorted(unknown))}")
+        for key in ("setup", "sync"):
+            if config.get(key) not in (None, "accept", "reject"):
+                raise Invalid(f"autopilot {key} must be 'accept' or 'reject'")
+        for key in ("visit_after", "setup_after", "sync_after"):
+            value = config.get(key, 0)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise Invalid(f"autopilot {key} must be a number of seconds >= 0")
+        if "visit_after" in config and not config.get("user_agent"):
+            raise Invalid("autopilot visit_after needs a user_agent to visit with")
+        self.autopilots[number] = dict(config)
+
+    def _autopilot_for(self, message) -> None:
+        config = self.autopilots.get(message.to) or self.autopilots.get("*")
+        if not config:
+            return
+        plan = {"detection-link": ("visit", "visit_after", bool(config.get("user_agent"))),
+                "setup-sms": (config.get("setup"), "setup_after", config.get("setup") is not None),
+                "server-alert": (config.get("sync"), "sync_after", config.get("sync") is not None)}
+        action, delay_key, wanted = plan.get(message.kind, (None, None, False))
+        if wanted:
+            due = message.time.timestamp() + config.get(delay_key, 0)
+            heapq.heappush(self.schedule, (due, message.id, message.kind, message.to, action,
+                                           config.get("user_agent")))
+        self.run_due()
+
+    def run_due(self) -> int:
+        """Run every scheduled phone action whose virtual time has come; how many ran."""
+        now = self.clock.timestamp()
+        ran = 0
+        while self.schedule and self.schedule[0][0] <= now:
+            _, message_id, kind, number, action, user_agent = heapq.heappop(self.schedule)
+            if message_id in self.phone(number).answers:
+                continue  # the test answered it by hand already
+            try:
+                if kind == "detection-link":
+                    self.phone_visit(number, user_agent, message_id)
+                elif kind == "setup-sms":
+                    self.phone_answer_setup(number, action == "accept", message_id)
+                elif kind == "server-alert":
+                    self.phone_answer_sync(number, action == "accept", message_id)
+            except (NotFound, Invalid):
+                continue  # the message went stale (client deleted, code expired)
+            ran += 1
+        return ran
