@@ -86,6 +86,8 @@ class FakeApp:
         entry = self._entry(route, request, body)
         call = Call(request, world, user, self._base(request), entry, self)
         with world.lock:
+            if world.schedule:
+                world.run_due()  # phone actions whose virtual time has come
             try:
                 return route.handler(call, **args)
             except DomainError as error:

@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from oauthlib.oauth1 import RequestValidator, ResourceEndpoint
+from oauthlib.oauth1 import AccessTokenEndpoint, RequestTokenEndpoint, RequestValidator, ResourceEndpoint
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
 from .model.world import User, World
@@ -109,6 +109,53 @@ class _Validator(RequestValidator):
     def validate_realms(self, client_key, token, request, uri=None, realms=None):
         return True
 
+    # --- the three-legged flow (I16): temporary credentials and verifiers ----------------
+    dummy_request_token = "ocss-dummy-request-token"
+
+    def check_request_token(self, token):
+        return _plausible(token)
+
+    def check_verifier(self, verifier):
+        return _plausible(verifier)
+
+    def get_default_realms(self, client_key, request):
+        return []
+
+    def validate_requested_realms(self, client_key, realms, request):
+        return True
+
+    def validate_redirect_uri(self, client_key, redirect_uri, request):
+        return redirect_uri == "oob" or redirect_uri.startswith(("http://", "https://"))
+
+    def save_request_token(self, token, request):
+        self.world.issue_request_token(request.client_key, request.redirect_uri,
+                                       token["oauth_token"], token["oauth_token_secret"])
+
+    def _request_token(self, token):
+        return self.world.request_tokens.get(token)
+
+    def get_request_token_secret(self, client_key, token, request):
+        rt = self._request_token(token)
+        return rt.secret if rt and rt.consumer_key == client_key else "ocss-dummy-secret"
+
+    def validate_request_token(self, client_key, token, request):
+        rt = self._request_token(token)
+        return rt is not None and rt.consumer_key == client_key
+
+    def validate_verifier(self, client_key, token, verifier, request):
+        rt = self._request_token(token)
+        return rt is not None and rt.verifier is not None and hmac.compare_digest(rt.verifier, verifier)
+
+    def get_realms(self, token, request):
+        return []
+
+    def save_access_token(self, token, request):
+        self.world.exchange_request_token(request.resource_owner_key, token["oauth_token"],
+                                          token["oauth_token_secret"])
+
+    def invalidate_request_token(self, client_key, request_token, request):
+        self.world.request_tokens.pop(request_token, None)
+
 
 @dataclass(frozen=True)
 class AuthResult:
@@ -119,6 +166,26 @@ class AuthResult:
 class Authenticator:
     def __init__(self, nonces: NonceStore | None = None) -> None:
         self.nonces = nonces or NonceStore()
+
+    def token_endpoint(self, world: World, step: str, uri: str, method: str, headers: dict,
+                       body: bytes) -> tuple[dict, str, int]:
+        """The signed steps of the three-legged flow: `request_token` or `access_token`.
+
+        Answers (headers, form-encoded body, status) as oauthlib builds them; the nonce is
+        remembered only when the step succeeded.
+        """
+        validator = _Validator(world, self.nonces)
+        endpoint = (RequestTokenEndpoint if step == "request_token" else AccessTokenEndpoint)(validator)
+        sent = {k: v for k, v in headers.items() if k in ("Authorization", "Content-Type")}
+        text = body.decode("utf-8", "replace") if body else None
+        create = (endpoint.create_request_token_response if step == "request_token"
+                  else endpoint.create_access_token_response)
+        out_headers, out_body, status = create(uri, http_method=method, body=text, headers=sent)
+        if status == 200:
+            params = authorization_params(headers.get("Authorization", ""))
+            self.nonces.add((params.get("oauth_consumer_key"), params.get("oauth_token"),
+                             params.get("oauth_nonce"), params.get("oauth_timestamp")))
+        return out_headers, out_body or "", status
 
     def verify(self, world: World, method: str, uri: str, headers: dict, body: bytes) -> AuthResult:
         authorization = headers.get("Authorization", "")

@@ -7,12 +7,13 @@ reads differently per endpoint in the docs.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
 from werkzeug.routing import Map, Rule
 
-from .handlers import control, gdata, syncml
+from .handlers import clients, control, gdata, oauth, phones, syncml
 from .model.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unsupported
 
 GDATA_DOC = "001_a06d36d09cafb11e.txt"
@@ -37,6 +38,10 @@ def documented(seed: str, section: str) -> Provenance:
 def inferred(seed: str, section: str) -> Provenance:
     return Provenance("inferred", seed, section)
 
+
+# Placeholder in a documented path -> the handler's keyword argument.
+PARAMETERS = {"uuid": "client_id", "session": "session_id", "vendor": "vendor_id", "model": "model_id",
+              "binding": "binding_id", "item": "item_id"}
 
 DEFAULT_REASONS: dict[type, tuple[int, str]] = {
     NotFound: (404, "Not Found"),
@@ -63,9 +68,7 @@ class Route:
     def rule(self) -> str:
         """The werkzeug rule: `{name}` placeholders, no trailing slash (both forms match)."""
         rule = self.path.rstrip("/") or "/"
-        for name in ("uuid", "session"):
-            rule = rule.replace("{%s}" % name, "<%s>" % ("client_id" if name == "uuid" else "session_id"))
-        return rule
+        return re.sub(r"\{(\w+)\}", lambda m: "<%s>" % PARAMETERS.get(m.group(1), m.group(1)), rule)
 
     def status_for(self, error: DomainError) -> tuple[int, str]:
         for cls in type(error).__mro__:
@@ -78,6 +81,18 @@ class Route:
 
 G = "/v2/services/google/"
 S = "/v2/services/syncml/"
+P = "/v2/phones/"
+C = "/v2/clients/"
+AS = "/v2/services/activesync/"
+DS = "/v2/services/datastore/"
+
+
+def _read_only(path: str, handler, spec_id: str, section: str) -> tuple[Route, ...]:
+    """An anonymous GET, and 405 for every write (000: the phones API is read-only; I4)."""
+    return (Route("GET", path, handler, inferred(LIBRARY_DOC, section), spec_id, auth=False),
+            *(Route(m, path, phones.read_only, inferred(LIBRARY_DOC, "Phones (read-only)"), "I4", auth=False)
+              for m in ("POST", "PUT", "DELETE")))
+
 
 ROUTES: tuple[Route, ...] = (
     # --- Google Data clients (001) -----------------------------------------------------
@@ -124,6 +139,67 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", S + "{uuid}/sync/", syncml.request_sync,
           documented(SYNCML_DOC, "Server Initiated Synchronization"), "D11",
           reasons={Unsupported: (400, "Server initiated sync not supported")}),
+    Route("GET", S + "sessions/{session}/", syncml.get_session, inferred(SYNCML_DOC, "Session API")),
+    # --- phones database (000 "Phones"): anonymous and read-only ------------------------
+    *_read_only(P + "vendors/", phones.list_vendors, "I1", "Vendors"),
+    *_read_only(P + "vendors/{vendor}/", phones.get_vendor, "I1", "Vendors"),
+    *_read_only(P + "vendors/{vendor}/models/", phones.vendor_models, "I2", "Models"),
+    *_read_only(P + "models/", phones.list_models, "I3", "Models"),
+    *_read_only(P + "models/{model}/", phones.get_model, "I3", "Models"),
+    # --- handset detection (000 "Models": detect_auto, detect_manual, detect_poll) ----------
+    Route("POST", P + "detect/auto/", phones.detect_auto, inferred(LIBRARY_DOC, "Models: detect_auto"), "I5",
+          body="detect"),
+    Route("POST", P + "detect/manual/", phones.detect_manual, inferred(LIBRARY_DOC, "Models: detect_manual"),
+          "I6", body="detect"),
+    Route("GET", P + "detect/manual/{code}/", phones.detect_poll, inferred(LIBRARY_DOC, "Models: detect_poll"),
+          "I7"),
+    Route("GET", "/d/{code}", phones.detection_page, inferred(LIBRARY_DOC, "Models: detect_manual"), "I8",
+          auth=False),
+    # --- clients of every kind (000 "Clients") ------------------------------------------
+    Route("GET", C, clients.list_all, inferred(LIBRARY_DOC, "Clients"), "I9"),
+    Route("GET", C + "{uuid}/", clients.get_any, inferred(LIBRARY_DOC, "Clients"), "I9"),
+    *(Route(m, path, clients.read_only, inferred(LIBRARY_DOC, "Clients"), "I9")
+      for path in (C, C + "{uuid}/") for m in ("POST", "PUT", "DELETE")),
+    Route("GET", C + "bindings/", clients.list_bindings, inferred(LIBRARY_DOC, "Bindings"), "I10"),
+    Route("POST", C + "bindings/", clients.create_binding, inferred(LIBRARY_DOC, "Bindings: new"), "I10",
+          body="binding"),
+    Route("GET", C + "bindings/{binding}/", clients.get_binding, inferred(LIBRARY_DOC, "Bindings"), "I11"),
+    Route("PUT", C + "bindings/{binding}/", clients.update_binding, inferred(LIBRARY_DOC, "Bindings"), "I11",
+          body="binding"),
+    Route("DELETE", C + "bindings/{binding}/", clients.delete_binding, inferred(LIBRARY_DOC, "Bindings"), "I11"),
+    Route("GET", AS, clients.list_activesync, inferred(LIBRARY_DOC, "ActiveSync"), "I12"),
+    Route("POST", AS, clients.create_activesync, inferred(LIBRARY_DOC, "ActiveSync"), "I12",
+          body="activesync-client"),
+    Route("GET", AS + "{uuid}/", clients.get_activesync, inferred(LIBRARY_DOC, "ActiveSync"), "I12"),
+    Route("PUT", AS + "{uuid}/", clients.update_activesync, inferred(LIBRARY_DOC, "ActiveSync"), "I12",
+          body="activesync-client"),
+    Route("DELETE", AS + "{uuid}/", clients.delete_activesync, inferred(LIBRARY_DOC, "ActiveSync"), "I12"),
+    Route("GET", DS, clients.list_datastores, inferred(LIBRARY_DOC, "Datastore"), "I13"),
+    Route("POST", DS, clients.create_datastore, inferred(LIBRARY_DOC, "Datastore"), "I13",
+          body="datastore-client"),
+    Route("GET", DS + "{uuid}/", clients.get_datastore, inferred(LIBRARY_DOC, "Datastore"), "I13"),
+    Route("PUT", DS + "{uuid}/", clients.update_datastore, inferred(LIBRARY_DOC, "Datastore"), "I13",
+          body="datastore-client"),
+    Route("DELETE", DS + "{uuid}/", clients.delete_datastore, inferred(LIBRARY_DOC, "Datastore"), "I13"),
+    Route("GET", DS + "{uuid}/contents/", clients.list_contents, inferred(LIBRARY_DOC, "Datastore contents"),
+          "I14"),
+    Route("POST", DS + "{uuid}/contents/", clients.create_content,
+          inferred(LIBRARY_DOC, "Datastore contents: new"), "I14", body="content-item"),
+    Route("GET", DS + "{uuid}/contents/{item}/", clients.get_content,
+          inferred(LIBRARY_DOC, "Datastore contents"), "I15"),
+    Route("PUT", DS + "{uuid}/contents/{item}/", clients.update_content,
+          inferred(LIBRARY_DOC, "Datastore contents"), "I15", body="content-item"),
+    Route("DELETE", DS + "{uuid}/contents/{item}/", clients.delete_content,
+          inferred(LIBRARY_DOC, "Datastore contents"), "I15"),
+    # --- OAuth 1.0a three-legged flow (000 "Authentication"; 002/004 for the client side) --
+    *(Route(m, "/oauth/request_token", oauth.request_token, inferred(LIBRARY_DOC, "Authentication"), "I16",
+            auth=False) for m in ("GET", "POST")),
+    Route("GET", "/oauth/authorize", oauth.authorize_page, inferred(LIBRARY_DOC, "Authentication"), "I16",
+          auth=False),
+    Route("POST", "/oauth/authorize", oauth.authorize, inferred(LIBRARY_DOC, "Authentication"), "I16",
+          auth=False),
+    *(Route(m, "/oauth/access_token", oauth.access_token, inferred(LIBRARY_DOC, "Authentication"), "I16",
+            auth=False) for m in ("GET", "POST")),
 )
 
 
@@ -133,6 +209,14 @@ CONTROL_ROUTES: tuple[Route, ...] = (
     Route("GET", "/_fake/health", control.health, CONTROL, auth=False),
     Route("POST", "/_fake/reset", control.reset, CONTROL, auth=False),
     Route("GET", "/_fake/outbox", control.outbox, CONTROL, auth=False),
+    Route("GET", "/_fake/clock", control.clock, CONTROL, auth=False),
+    Route("POST", "/_fake/clock", control.set_clock, CONTROL, auth=False),
+    Route("GET", "/_fake/phone/{number}", control.phone, CONTROL, auth=False),
+    Route("POST", "/_fake/phone/{number}/visit", control.phone_visit, CONTROL, auth=False),
+    *(Route("POST", f"/_fake/phone/{{number}}/{action}", handler, CONTROL, auth=False)
+      for action, handler in (("accept-setup", control.phone_setup), ("reject-setup", control.phone_setup),
+                              ("accept-sync", control.phone_sync), ("reject-sync", control.phone_sync))),
+    *(Route(m, "/_fake/phone/{number}/autopilot", control.autopilot, CONTROL, auth=False) for m in ("PUT", "DELETE")),
 )
 
 

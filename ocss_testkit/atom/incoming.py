@@ -18,7 +18,8 @@ class MissingClient(XMLRejected):
     """An entry with no oc:client: there is nothing to create or update."""
 
 
-_PAYLOAD = {"gdata-client": "client", "syncml-client": "client", "syncml-setup": "pincode"}
+_PAYLOAD = {"gdata-client": "client", "syncml-client": "client", "activesync-client": "client",
+            "datastore-client": "client", "binding": "binding"}
 
 
 def require_payload(schema: str, entry: etree._Element) -> None:
@@ -28,8 +29,7 @@ def require_payload(schema: str, entry: etree._Element) -> None:
     """
     name = _PAYLOAD.get(schema)
     if name and entry.tag == A + "entry" and entry.find(O + name) is None:
-        if name == "client":
-            raise MissingClient("the entry has no oc:client element")
+        raise MissingClient(f"the entry has no oc:{name} element")
 
 
 def _text(element: etree._Element | None) -> str | None:
@@ -122,3 +122,64 @@ def setup_pincode(entry: etree._Element) -> str:
     if entry.tag != A + "entry":
         raise XMLRejected(f"the root element must be atom:entry, not {etree.QName(entry).localname}")
     return _text(_one(entry, "pincode", required=True))
+
+
+# --- inferred bodies (SPEC §2 "Bodies of the inferred routes") ----------------------------
+@dataclass(frozen=True)
+class ActiveSyncRequest:
+    username: str | None
+    password: str | None
+    old_pass: str | None
+
+
+def activesync_client(entry: etree._Element) -> ActiveSyncRequest:
+    client = _client(entry)
+    # Passwords are taken as sent: surrounding spaces may be part of one.
+    password, old_pass = _one(client, "password"), _one(client, "old_pass")
+    return ActiveSyncRequest(_text(_one(client, "username")),
+                             password.text if password is not None else None,
+                             old_pass.text if old_pass is not None else None)
+
+
+def datastore_client(entry: etree._Element) -> str | None:
+    return _text(_one(_client(entry), "name"))
+
+
+@dataclass(frozen=True)
+class ContentRequest:
+    title: str | None
+    data: str | None
+    ctype: str | None
+    dataclass: str | None
+
+
+def content_item(entry: etree._Element) -> ContentRequest:
+    if entry.tag != A + "entry":
+        raise XMLRejected(f"the root element must be atom:entry, not {etree.QName(entry).localname}")
+    content = entry.find(A + "content")
+    title = entry.find(A + "title")
+    return ContentRequest(
+        title=(title.text or "") if title is not None else None,
+        data=(content.text or "") if content is not None else None,
+        ctype=content.get("type") if content is not None else None,
+        dataclass=_text(_one(entry, "dataclass")),
+    )
+
+
+@dataclass(frozen=True)
+class BindingRequest:
+    source: str | None
+    target: str | None
+    dominant: str | None
+
+
+def binding(entry: etree._Element) -> BindingRequest:
+    found = entry.findall(O + "binding")
+    if len(found) != 1:
+        raise MissingClient("the entry needs exactly one oc:binding element")
+    b = found[0]
+    return BindingRequest(_text(_one(b, "source")), _text(_one(b, "target")), _text(_one(b, "dominant")))
+
+
+def phone_number(entry: etree._Element) -> str:
+    return _text(_one(entry, "phone_number", required=True))

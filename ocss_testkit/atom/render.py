@@ -151,12 +151,8 @@ def setup_entry(base: str, record: SetupRecord) -> etree._Element:
     return entry
 
 
-def sessions_feed(base: str, title: str, url: str, now: datetime) -> etree._Element:
-    return _feed(url, title, [], now)
-
-
-def _feed(url: str, title: str, items: list, now: datetime) -> etree._Element:
-    feed = etree.Element(A + "feed", nsmap=_ATOM_NSMAP)
+def _feed(url: str, title: str, items: list, now: datetime, nsmap=_ATOM_NSMAP) -> etree._Element:
+    feed = etree.Element(A + "feed", nsmap=nsmap)
     _sub(_sub(feed, A + "author"), A + "name", FEED_AUTHOR)
     _sub(feed, A + "id", url)
     _sub(feed, A + "link", href=url, rel="self")

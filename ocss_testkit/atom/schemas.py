@@ -14,8 +14,10 @@ from ..resources import xsd_dir
 from .namespaces import readable
 from .safe import XMLRejected
 
-REQUEST_SCHEMAS = ("gdata-client", "syncml-client", "syncml-setup")
-RESPONSE_SCHEMAS = ("gdata", "syncml", "syncml-setup")
+REQUEST_SCHEMAS = ("gdata-client", "syncml-client", "syncml-setup", "activesync-client", "datastore-client",
+                   "content-item", "binding", "detect")
+RESPONSE_SCHEMAS = ("gdata", "syncml", "syncml-setup", "phones", "detection", "clients", "activesync",
+                    "datastore", "contents", "sessions")
 
 
 class SchemaSet:

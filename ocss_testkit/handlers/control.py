@@ -1,6 +1,9 @@
 """The control plane under /_fake/ (SPEC §6): JSON for tests and tools, never under /v2/."""
 from __future__ import annotations
 
+import json
+
+from ..clock import parse_iso_z
 from ..wire import ApiError, json_response
 from . import Call
 
@@ -22,3 +25,90 @@ def outbox(call: Call):
         raise ApiError(400, "Bad Request", f"unknown outbox filter(s): {', '.join(sorted(unknown))}; use to, kind")
     messages = call.world.messages(to=args.get("to"), kind=args.get("kind"))
     return json_response({"messages": [m.as_dict() for m in messages]})
+
+
+def _json_body(call: Call) -> dict:
+    if not call.request.get_data():
+        return {}
+    try:
+        data = json.loads(call.request.get_data())
+    except ValueError as exc:
+        raise ApiError(400, "Bad Request", f"the body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "Bad Request", "the body must be a JSON object")
+    return data
+
+
+# --- virtual clock (SPEC §6; issue: every timestamp the fake writes) ---------------------------
+def clock(call: Call):
+    return json_response(call.world.clock.as_dict())
+
+
+def set_clock(call: Call):
+    """{"freeze": true|false, "set": "2009-11-01T12:30:00Z", "advance": seconds}: applied in that order."""
+    data = _json_body(call)
+    unknown = set(data) - {"freeze", "set", "advance"}
+    if unknown:
+        raise ApiError(400, "Bad Request", f"unknown clock field(s): {', '.join(sorted(unknown))}; use freeze, set, advance")
+    at = None
+    if "set" in data:
+        try:
+            at = parse_iso_z(str(data["set"]))
+        except ValueError:
+            raise ApiError(400, "Bad Request", "set must be a UTC time like 2009-11-01T12:30:00Z") from None
+    advance = data.get("advance", 0)
+    if isinstance(advance, bool) or not isinstance(advance, (int, float)) or advance < 0:
+        raise ApiError(400, "Bad Request", "advance must be a number of seconds >= 0")
+    if "freeze" in data and not isinstance(data["freeze"], bool):
+        raise ApiError(400, "Bad Request", "freeze must be true or false")
+    c = call.world.clock
+    if data.get("freeze") is True:
+        c.freeze()
+    elif data.get("freeze") is False:
+        c.unfreeze()
+    if at is not None:
+        c.set(at)
+    if advance:
+        c.advance(advance)
+    ran = call.world.run_due()
+    return json_response({**c.as_dict(), "phone_actions_run": ran})
+
+
+# --- the simulated phone -------------------------------------------------------------------
+def phone(call: Call, number: str):
+    state = call.world.phone(number).state()
+    return json_response({"number": number, **state,
+                          "messages": [m.as_dict() for m in call.world.messages(to=number)]})
+
+
+def phone_visit(call: Call, number: str):
+    data = _json_body(call)
+    user_agent = data.get("user_agent") or call.request.headers.get("User-Agent", "")
+    detection = call.world.phone_visit(number, user_agent)
+    return json_response({"code": detection.code, "status": detection.status,
+                          "model": detection.model.name if detection.model else None})
+
+
+def phone_setup(call: Call, number: str):
+    accept = call.request.path.rstrip("/").endswith("accept-setup")
+    client = call.world.phone_answer_setup(number, accept)
+    return json_response({"client": client, "answer": "accepted" if accept else "rejected"})
+
+
+def phone_sync(call: Call, number: str):
+    accept = call.request.path.rstrip("/").endswith("accept-sync")
+    session = call.world.phone_answer_sync(number, accept)
+    if session is None:
+        return json_response({"answer": "rejected"})
+    return json_response({"answer": "accepted", "session": session.id, "outcome": session.outcome,
+                          "reason": session.reason, "datastores": [d.name for d in session.datastores]})
+
+
+def autopilot(call: Call, number: str):
+    """PUT a config ({} or null-valued fields allowed) to switch it on; DELETE to switch off."""
+    if call.request.method == "DELETE":
+        call.world.set_autopilot(number, None)
+        return json_response({"number": number, "autopilot": None})
+    config = _json_body(call)
+    call.world.set_autopilot(number, config)
+    return json_response({"number": number, "autopilot": config})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..atom import incoming, render
+from ..atom import render_inferred as ri
 from ..wire import ATOM_TYPE, ApiError, atom, empty
 from . import Call
 
@@ -49,9 +50,21 @@ def request_sync(call: Call, client_id: str):
 
 
 def list_sessions(call: Call):
-    url = f"{call.base}v2/services/syncml/sessions/"
-    return atom(render.serialize(render.sessions_feed(call.base, "SyncML Sessions", url,
-                                                      call.world.clock.now())))
+    sessions = call.world.syncml_sessions(call.user)
+    return atom(render.serialize(ri.sessions_feed(call.base, sessions, call.world.clock.now())))
+
+
+def get_session(call: Call, session_id: str):
+    session = call.world.syncml_session(call.user, _session_id(session_id))
+    if session.owner != call.user.name and not call.user.admin:
+        raise ApiError(403, "Forbidden", f"SyncML session {session_id} belongs to another user")
+    return atom(render.serialize(ri.session_entry(call.base, session)))
+
+
+def _session_id(value: str) -> int:
+    if not value.isdigit():
+        raise ApiError(404, "Not Found", f"session ids are integers, not {value!r}")
+    return int(value)
 
 
 def chatlog(call: Call, session_id: str | None = None):
@@ -59,8 +72,8 @@ def chatlog(call: Call, session_id: str | None = None):
     if not call.user.admin:
         raise ApiError(403, "Forbidden", "the chatlog is only available to site administrators")
     url = f"{call.base}v2/services/syncml/sessions/" + (f"{session_id}/" if session_id else "") + "chatlog/"
-    return atom(render.serialize(render.sessions_feed(call.base, "SyncML Chatlog", url,
-                                                      call.world.clock.now())))
+    messages = call.world.chat_messages(_session_id(session_id) if session_id else None)
+    return atom(render.serialize(ri.chatlog_feed(call.base, url, messages, call.world.clock.now())))
 
 
 def datastores(call: Call):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +35,12 @@ class Model:
     ua_pattern: re.Pattern | None = None  # identifies this model, and no other, in a User-Agent
 
 
+DEFAULT_UPDATED = datetime(2009, 11, 1, tzinfo=timezone.utc)
+
+
 class PhonesDB:
-    def __init__(self, vendors: list[Vendor], models: list[Model]) -> None:
+    def __init__(self, vendors: list[Vendor], models: list[Model], updated: datetime = DEFAULT_UPDATED) -> None:
+        self.updated = updated  # the `published`/`updated` of every phones entry
         self.vendors = MappingProxyType({v.id: v for v in vendors})
         self.models = MappingProxyType({m.id: m for m in models})
         index: dict[str, Model] = {}
@@ -80,7 +85,9 @@ class PhonesDB:
                     datastores=tuple((d["dataclass"], d["name"]) for d in m.get("datastores", ())),
                     ua_pattern=_pattern(m),
                 ))
-        return cls(vendors, models)
+        updated = (datetime.strptime(data["updated"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+                   if data.get("updated") else DEFAULT_UPDATED)
+        return cls(vendors, models, updated)
 
 
 def _pattern(model: dict) -> re.Pattern | None:

@@ -29,9 +29,10 @@ class RequestToken:
 class TokensService:
     """Mixed into World; every method runs under the World's lock."""
 
-    def issue_request_token(self, consumer_key: str, callback: str) -> RequestToken:
-        rt = RequestToken(secrets.token_urlsafe(16), secrets.token_urlsafe(24), consumer_key,
-                          callback, self.clock.now())
+    def issue_request_token(self, consumer_key: str, callback: str, token: str | None = None,
+                            secret: str | None = None) -> RequestToken:
+        rt = RequestToken(token or secrets.token_urlsafe(16), secret or secrets.token_urlsafe(24),
+                          consumer_key, callback, self.clock.now())
         self.request_tokens[rt.token] = rt
         return rt
 
@@ -50,11 +51,13 @@ class TokensService:
         rt.user, rt.verifier = username, secrets.token_urlsafe(12)
         return rt
 
-    def exchange_request_token(self, token: str):
+    def exchange_request_token(self, token: str, access_token: str | None = None,
+                               access_secret: str | None = None):
         """The access token for an approved request token; the request token is spent."""
         rt = self.request_tokens.pop(token)
-        user = dataclasses.replace(self.users[rt.user], token=secrets.token_urlsafe(16),
-                                   token_secret=secrets.token_urlsafe(24), consumer_key=rt.consumer_key)
+        user = dataclasses.replace(self.users[rt.user], token=access_token or secrets.token_urlsafe(16),
+                                   token_secret=access_secret or secrets.token_urlsafe(24),
+                                   consumer_key=rt.consumer_key)
         self.users_by_token[user.token] = user
         self.issued_tokens.append(user.token)
         return user
