@@ -126,12 +126,29 @@ class FakeApp:
         try:
             return adapter.match(path, method=request.method)
         except MethodNotAllowed as exc:
-            allowed = sorted(set(exc.valid_methods or ()))
+            allowed = self._allowed(adapter, path, exc.valid_methods or ())
             raise ApiError(405, "Method Not Allowed",
                            f"{request.method} is not supported on {request.path}; allowed: {', '.join(allowed)}",
                            headers={"Allow": ", ".join(allowed)}) from None
         except NotFound:
             raise ApiError(404, "Not Found", self._near_miss(request.path)) from None
+
+    @staticmethod
+    def _allowed(adapter, path: str, methods) -> list[str]:
+        """The methods this URL supports: not those whose route exists only to refuse."""
+        allowed = set()
+        for method in set(methods) - {"HEAD"}:
+            route, _ = adapter.match(path, method=method)
+            if not route.refuses:
+                allowed.add(method)
+        if "GET" in allowed:
+            allowed.add("HEAD")
+        return sorted(allowed)
+
+    def allowed_methods(self, path: str) -> list[str]:
+        """For handlers that refuse by design and must name what is allowed instead."""
+        adapter = self.url_map.bind("localhost")
+        return self._allowed(adapter, path, adapter.allowed_methods(path))
 
     def _near_miss(self, path: str) -> str:
         """Name the closest routes, so a typo in a client's URL is obvious."""

@@ -4,6 +4,7 @@ OAuth timestamp checks do not use it: clients sign with real time.
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -46,8 +47,8 @@ class Clock:
                 self._offset = at.timestamp() - time.time()
 
     def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        if not (0 <= seconds and math.isfinite(seconds)):
+            raise ValueError("the clock only moves forward, by a finite number of seconds")
         with self._lock:
             if self._frozen is not None:
                 self._frozen += seconds
@@ -61,6 +62,17 @@ class Clock:
 
     def as_dict(self) -> dict:
         return {"now": iso_z(self.now()), "frozen": self.frozen}
+
+    def state(self) -> dict:
+        """Stable between calls: a frozen instant, or the offset from real time."""
+        with self._lock:
+            if self._frozen is not None:
+                return {"frozen": True, "now": iso_z(datetime.fromtimestamp(int(self._frozen), tz=timezone.utc))}
+            return {"frozen": False, "offset": round(self._offset, 3)}
+
+    def restore_offset(self, offset: float) -> None:
+        with self._lock:
+            self._frozen, self._offset = None, float(offset)
 
 
 def iso_z(dt: datetime) -> str:

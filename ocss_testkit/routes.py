@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import BaseConverter, Map, Rule
 
 from .handlers import clients, control, gdata, oauth, phones, syncml
 from .model.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unsupported
@@ -40,7 +40,7 @@ def inferred(seed: str, section: str) -> Provenance:
 
 
 # Placeholder in a documented path -> the handler's keyword argument.
-PARAMETERS = {"uuid": "client_id", "session": "session_id", "vendor": "vendor_id", "model": "model_id",
+PARAMETERS = {"uuid": "client:client_id", "session": "session_id", "vendor": "vendor_id", "model": "model_id",
               "binding": "binding_id", "item": "item_id"}
 
 DEFAULT_REASONS: dict[type, tuple[int, str]] = {
@@ -63,6 +63,7 @@ class Route:
     body: str | None = None  # request schema validating the body, if the route takes one
     body_required: bool = True
     reasons: dict = field(default_factory=dict)  # DomainError subclass -> (status, phrase)
+    refuses: bool = False  # the route exists to say no (405 by design): never listed in Allow
 
     @property
     def rule(self) -> str:
@@ -90,13 +91,15 @@ DS = "/v2/services/datastore/"
 def _read_only(path: str, handler, spec_id: str, section: str) -> tuple[Route, ...]:
     """An anonymous GET, and 405 for every write (000: the phones API is read-only; I4)."""
     return (Route("GET", path, handler, inferred(LIBRARY_DOC, section), spec_id, auth=False),
-            *(Route(m, path, phones.read_only, inferred(LIBRARY_DOC, "Phones (read-only)"), "I4", auth=False)
+            *(Route(m, path, phones.read_only, inferred(LIBRARY_DOC, "Phones (read-only)"), "I4", auth=False,
+                    refuses=True)
               for m in ("POST", "PUT", "DELETE")))
 
 
 ROUTES: tuple[Route, ...] = (
     # --- Google Data clients (001) -----------------------------------------------------
     Route("GET", G, gdata.list_clients, documented(GDATA_DOC, "List all clients"), "D1"),
+    Route("GET", G + "all.xml", gdata.list_clients, inferred(GDATA_DOC, "List all clients: the feed's id and self link")),
     Route("POST", G, gdata.create_client, documented(GDATA_DOC, "Add a new client"), "D2",
           body="gdata-client", reasons={Conflict: (400, "Google client already registered")}),
     Route("PUT", G, gdata.update_client, documented(GDATA_DOC, "Update a client"), "D4",
@@ -133,7 +136,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", S + "{uuid}", syncml.get_client,
           documented(SYNCML_DOC, "List details for a specific client"), "D8"),
     Route("DELETE", S + "{uuid}", syncml.delete_client, documented(SYNCML_DOC, "Delete a client"), "D9"),
-    Route("PUT", S + "{uuid}", syncml.not_editable, documented(SYNCML_DOC, "SyncML Client API"), "D15"),
+    Route("PUT", S + "{uuid}", syncml.not_editable, documented(SYNCML_DOC, "SyncML Client API"), "D15",
+          refuses=True),
     Route("POST", S + "{uuid}/setup/", syncml.send_setup,
           documented(SYNCML_DOC, "Setup and Phone Configuration"), "D10", body="syncml-setup"),
     Route("POST", S + "{uuid}/sync/", syncml.request_sync,
@@ -158,7 +162,7 @@ ROUTES: tuple[Route, ...] = (
     # --- clients of every kind (000 "Clients") ------------------------------------------
     Route("GET", C, clients.list_all, inferred(LIBRARY_DOC, "Clients"), "I9"),
     Route("GET", C + "{uuid}/", clients.get_any, inferred(LIBRARY_DOC, "Clients"), "I9"),
-    *(Route(m, path, clients.read_only, inferred(LIBRARY_DOC, "Clients"), "I9")
+    *(Route(m, path, clients.read_only, inferred(LIBRARY_DOC, "Clients"), "I9", refuses=True)
       for path in (C, C + "{uuid}/") for m in ("POST", "PUT", "DELETE")),
     Route("GET", C + "bindings/", clients.list_bindings, inferred(LIBRARY_DOC, "Bindings"), "I10"),
     Route("POST", C + "bindings/", clients.create_binding, inferred(LIBRARY_DOC, "Bindings: new"), "I10",
@@ -220,11 +224,19 @@ CONTROL_ROUTES: tuple[Route, ...] = (
 )
 
 
+class ClientIdConverter(BaseConverter):
+    """A client id: any path segment but the fixed words beside it in 003's URLs, so that
+    `DELETE /v2/services/syncml/sessions/` is a 405 on the sessions feed, not a lookup
+    of a client named "sessions"."""
+    regex = r"(?!(?:sessions|datastores|setup|sync|all\.xml|bindings)(?:/|$))[^/]+"
+
+
 def build_map(routes: tuple[Route, ...] = ROUTES + CONTROL_ROUTES) -> Map:
     # No redirects ever: they break OAuth signatures (SPEC §1.3). Item URLs match with and
     # without the trailing slash because the app strips one before matching.
     rules = [Rule(r.rule, methods=[r.method], endpoint=r, strict_slashes=False) for r in routes]
-    return Map(rules, strict_slashes=False, merge_slashes=False, redirect_defaults=False)
+    return Map(rules, strict_slashes=False, merge_slashes=False, redirect_defaults=False,
+               converters={"client": ClientIdConverter})
 
 
 def table(routes: tuple[Route, ...] = ROUTES + CONTROL_ROUTES) -> list[dict]:

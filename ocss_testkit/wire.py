@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
 ATOM_TYPE = "application/atom+xml"
@@ -46,6 +47,11 @@ def empty(status: str, content_type: str | None = None) -> Response:
     return response
 
 
+def status_line(code: int) -> str:
+    """`404 Not Found`: werkzeug would send `404 NOT FOUND` for a bare integer status."""
+    return f"{code} {HTTP_STATUS_CODES.get(code, 'Unknown')}"
+
+
 def json_response(data, status: int = 200) -> Response:
-    return Response(json.dumps(data, indent=1, sort_keys=True) + "\n", status=status,
+    return Response(json.dumps(data, indent=1, sort_keys=True) + "\n", status=status_line(status),
                     content_type="application/json")

@@ -19,3 +19,9 @@ class Call:
     base: str  # absolute base URL ending in "/"
     entry: etree._Element | None = None  # the validated request body, when the route takes one
     app: object = None  # the FakeApp, for the control plane (reset swaps its World)
+
+    def allow(self) -> dict:
+        """The `Allow` header of this URL, from the route table (for refusals by design)."""
+        path = self.request.path
+        path = path[:-1] if len(path) > 1 and path.endswith("/") else path
+        return {"Allow": ", ".join(self.app.allowed_methods(path))}

@@ -30,12 +30,12 @@ def read_only(call: Call, **_):
     # 000: "only read-access is possible through the generic client interface"
     raise ApiError(405, "Method Not Allowed",
                    "the generic client interface is read-only: create and change clients through "
-                   "/v2/services/{syncml,google,activesync,datastore}/", headers={"Allow": "GET, HEAD"})
+                   "/v2/services/{syncml,google,activesync,datastore}/", headers=call.allow())
 
 
 # --- bindings -------------------------------------------------------------------------------
 def _binding_id(value: str) -> int:
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise ApiError(404, "Not Found", f"binding ids are integers, not {value!r}")
     return int(value)
 
@@ -148,7 +148,7 @@ def parse_since(value: str) -> datetime:
 
 def list_contents(call: Call, client_id: str):
     args = call.request.args
-    unknown = set(args) - {"since", "dataclass"}
+    unknown = {a for a in args if not a.startswith("oauth_")} - {"since", "dataclass"}
     if unknown:
         raise ApiError(400, "Bad Request", f"unknown filter(s) {', '.join(sorted(unknown))}: use since, dataclass")
     client = call.world.datastore_client(call.user, client_id)

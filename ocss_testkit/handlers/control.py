@@ -27,11 +27,15 @@ def outbox(call: Call):
     return json_response({"messages": [m.as_dict() for m in messages]})
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 def _json_body(call: Call) -> dict:
     if not call.request.get_data():
         return {}
     try:
-        data = json.loads(call.request.get_data())
+        data = json.loads(call.request.get_data(), parse_constant=_no_constant)
     except ValueError as exc:
         raise ApiError(400, "Bad Request", f"the body is not JSON: {exc}") from None
     if not isinstance(data, dict):
@@ -40,6 +44,9 @@ def _json_body(call: Call) -> dict:
 
 
 # --- virtual clock (SPEC §6; issue: every timestamp the fake writes) ---------------------------
+MAX_ADVANCE = 100 * 365 * 86400  # a century: past that, timestamps leave what datetime can hold
+
+
 def clock(call: Call):
     return json_response(call.world.clock.as_dict())
 
@@ -57,8 +64,8 @@ def set_clock(call: Call):
         except ValueError:
             raise ApiError(400, "Bad Request", "set must be a UTC time like 2009-11-01T12:30:00Z") from None
     advance = data.get("advance", 0)
-    if isinstance(advance, bool) or not isinstance(advance, (int, float)) or advance < 0:
-        raise ApiError(400, "Bad Request", "advance must be a number of seconds >= 0")
+    if isinstance(advance, bool) or not isinstance(advance, (int, float)) or not 0 <= advance <= MAX_ADVANCE:
+        raise ApiError(400, "Bad Request", f"advance must be a number of seconds from 0 to {MAX_ADVANCE}")
     if "freeze" in data and not isinstance(data["freeze"], bool):
         raise ApiError(400, "Bad Request", "freeze must be true or false")
     c = call.world.clock
@@ -76,7 +83,7 @@ def set_clock(call: Call):
 
 # --- the simulated phone -------------------------------------------------------------------
 def phone(call: Call, number: str):
-    state = call.world.phone(number).state()
+    state = call.world.phone_view(number).state()
     return json_response({"number": number, **state,
                           "messages": [m.as_dict() for m in call.world.messages(to=number)]})
 
@@ -84,6 +91,8 @@ def phone(call: Call, number: str):
 def phone_visit(call: Call, number: str):
     data = _json_body(call)
     user_agent = data.get("user_agent") or call.request.headers.get("User-Agent", "")
+    if not isinstance(user_agent, str):
+        raise ApiError(400, "Bad Request", "user_agent must be a string")
     detection = call.world.phone_visit(number, user_agent)
     return json_response({"code": detection.code, "status": detection.status,
                           "model": detection.model.name if detection.model else None})

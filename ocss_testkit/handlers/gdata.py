@@ -44,6 +44,9 @@ def update_client(call: Call, client_id: str | None = None):
         if req.uuid and req.uuid.lower() != client_id.lower():
             raise ApiError(400, "Bad Request",
                            f"oc:uuid {req.uuid} does not match the client in the URL {client_id}")
+    if req.user_id is None and not req.datastores:
+        # "400 No Entry provided: Must have some data to update with" (001)
+        raise ApiError(400, "No Entry provided", "the oc:client holds no datastore to add")
     client = call.world.update_gdata_client(call.user, client_id, req.user_id, req.datastores)
     # The 200 Updated example shows every datastore in text form, without tokens (001).
     body = render.gdata_entry(call.base, client, call.user, render.GDATA_TEXT)

@@ -8,7 +8,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
 from werkzeug.wrappers import Response
 
 from ..model.errors import DomainError
-from ..wire import ApiError
+from ..wire import ApiError, status_line
 from . import Call
 
 
@@ -17,7 +17,7 @@ def _token_step(call: Call, step: str) -> Response:
     headers, body, status = app.auth.token_endpoint(call.world, step, app._signed_uri(call.request),
                                                     call.request.method, dict(call.request.headers),
                                                     call.request.get_data())
-    response = Response(body, status=status, content_type="application/x-www-form-urlencoded")
+    response = Response(body, status=status_line(status), content_type="application/x-www-form-urlencoded")
     if status == 401:
         response.headers["WWW-Authenticate"] = f'OAuth realm="{call.base}"'
     return response
@@ -67,6 +67,6 @@ def authorize(call: Call):
         return Response(f"oauth_token={token}&oauth_verifier={rt.verifier}", content_type="text/plain")
     parts = urlsplit(rt.callback)
     query = urlencode(parse_qsl(parts.query) + [("oauth_token", token), ("oauth_verifier", rt.verifier)])
-    response = Response("", status=302)
+    response = Response("", status=status_line(302))
     response.headers["Location"] = urlunsplit(parts._replace(query=query))
     return response

@@ -13,7 +13,7 @@ from ..atom import incoming, render
 from ..atom import render_inferred as ri
 from ..model.errors import NotFound
 from ..model.phones import PhonesDB
-from ..wire import ApiError, atom, empty
+from ..wire import ApiError, atom, empty, status_line
 from . import Call
 
 
@@ -73,7 +73,7 @@ def get_model(call: Call, model_id: str):
 
 def read_only(call: Call, **_):
     # 000: "the phones API is read-only, and attempts to update() or delete() will fail"
-    raise ApiError(405, "Method Not Allowed", "the phones API is read-only", headers={"Allow": "GET, HEAD"})
+    raise ApiError(405, "Method Not Allowed", "the phones API is read-only", headers=call.allow())
 
 
 # --- detection -------------------------------------------------------------------------
@@ -108,7 +108,7 @@ def detection_page(call: Call, code: str):
     try:
         detection = call.world.visit_detection(code, user_agent)
     except NotFound:
-        return Response(_PAGE.format(message="This link is unknown or has expired."), status=404,
+        return Response(_PAGE.format(message="This link is unknown or has expired."), status=status_line(404),
                         content_type="text/html; charset=utf-8")
     if detection.model is None:
         message = "Sorry, we could not recognise your phone. Please register it by hand."

@@ -34,7 +34,7 @@ def not_editable(call: Call, client_id: str):
     # "The lack of a PUT method for the SyncML clients ... is by design" (003).
     raise ApiError(405, "Method Not Allowed",
                    "SyncML clients cannot be edited (by design, seed 003): register the new phone as a new client",
-                   headers={"Allow": "DELETE, GET, HEAD"})
+                   headers=call.allow())
 
 
 def send_setup(call: Call, client_id: str):
@@ -62,7 +62,7 @@ def get_session(call: Call, session_id: str):
 
 
 def _session_id(value: str) -> int:
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise ApiError(404, "Not Found", f"session ids are integers, not {value!r}")
     return int(value)
 

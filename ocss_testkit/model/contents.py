@@ -106,6 +106,12 @@ class ContentStore:
         self._record(item, now)
         return item
 
+    def restore(self, items: list[Item]) -> None:
+        """Refill from saved items and tombstones (state documents): one log entry each."""
+        for item in sorted(items, key=lambda i: (i.deleted or i.updated, i.created)):
+            (self.tombstones if item.deleted else self.items)[item.id] = item
+            self._record(item, item.deleted or item.updated)
+
     # --- queries -----------------------------------------------------------------------
     def listing(self, dataclass: str | None = None) -> list[Item]:
         items = self.items.values()

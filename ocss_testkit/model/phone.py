@@ -29,16 +29,20 @@ class PhoneService:
     """Mixed into World; every method runs under the World's lock."""
 
     def phone(self, number: str) -> PhoneState:
+        """The phone's state, created the first time it acts (looking creates nothing)."""
         state = self.phone_states.get(number)
         if state is None:
             state = self.phone_states[number] = PhoneState(number)
         return state
 
+    def phone_view(self, number: str) -> PhoneState:
+        return self.phone_states.get(number) or PhoneState(number)
+
     def _pending(self, number: str, kind: str, message_id: int | None = None):
         """The newest message of a kind this phone has not acted on yet (or that one)."""
-        state = self.phone(number)
+        answers = self.phone_view(number).answers
         for message in reversed(self.outbox):
-            if message.to == number and message.kind == kind and message.id not in state.answers \
+            if message.to == number and message.kind == kind and message.id not in answers \
                     and message_id in (None, message.id):
                 return message
         raise NotFound(f"no unanswered {kind} message for {number}")
@@ -83,8 +87,10 @@ class PhoneService:
                 raise Invalid(f"autopilot {key} must be 'accept' or 'reject'")
         for key in ("visit_after", "setup_after", "sync_after"):
             value = config.get(key, 0)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1e9:
                 raise Invalid(f"autopilot {key} must be a number of seconds >= 0")
+        if config.get("user_agent") is not None and not isinstance(config["user_agent"], str):
+            raise Invalid("autopilot user_agent must be a string")
         if "visit_after" in config and not config.get("user_agent"):
             raise Invalid("autopilot visit_after needs a user_agent to visit with")
         self.autopilots[number] = dict(config)
@@ -109,7 +115,7 @@ class PhoneService:
         ran = 0
         while self.schedule and self.schedule[0][0] <= now:
             _, message_id, kind, number, action, user_agent = heapq.heappop(self.schedule)
-            if message_id in self.phone(number).answers:
+            if message_id in self.phone_view(number).answers:
                 continue  # the test answered it by hand already
             try:
                 if kind == "detection-link":

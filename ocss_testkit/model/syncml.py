@@ -5,7 +5,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from zoneinfo import available_timezones
+from importlib import resources
 
 from .errors import Invalid, NotFound, Unsupported
 from .phones import Model
@@ -15,8 +15,13 @@ DEFAULT_CHATLOG_LIMIT = 2000
 
 @lru_cache(maxsize=1)
 def known_timezones() -> frozenset[str]:
-    """IANA zone names, read once (FakeApp warms this at start-up, off the request path)."""
-    return frozenset(z for z in available_timezones() if z != "Factory")
+    """IANA zone names, read once (FakeApp warms this at start-up, off the request path).
+
+    From the tzdata package's list, not the host's zoneinfo folder, which also holds
+    `localtime`, `posix/…` and `right/…` entries that are not zone names.
+    """
+    names = resources.files("tzdata").joinpath("zones").read_text("utf-8").split()
+    return frozenset(z for z in names if z != "Factory")
 
 
 def valid_timezone(name: str) -> bool:

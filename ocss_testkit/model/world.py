@@ -132,28 +132,14 @@ class World(GDataService, SyncMLService, ClientsService, DetectionService, Phone
         self.clients[client.uuid.lower()] = client
 
     def to_dict(self) -> dict:
-        """The whole mutable state as JSON-able data (users and phones are fixture data)."""
-        clients = []
-        for c in sorted(self.clients.values(), key=lambda c: c.uuid):
-            clients.append({"kind": c.kind, "uuid": c.uuid, "owner": c.owner,
-                            "published": iso_z(c.published), "updated": iso_z(c.updated), **c.state()})
-        return {
-            "clients": clients,
-            "setups": [{"number": r.number, "client": r.client_uuid, "pincode": r.pincode,
-                        "sent": iso_z(r.sent), "profile": r.profile} for r in self.setups],
-            "outbox": [m.as_dict() for m in self.outbox],
-            "bindings": [b.state() for b in sorted(self.bindings.values(), key=lambda b: b.id)],
-            "detections": [d.state() for d in sorted(self.detections.values(), key=lambda d: d.created)],
-            "handsets": {number: model.id for number, model in sorted(self.handsets.items())},
-            "phones": {number: p.state() for number, p in sorted(self.phone_states.items())},
-            "autopilots": dict(self.autopilots),
-            "sessions": [{"id": s.id, "client": s.client_uuid, "owner": s.owner, "outcome": s.outcome,
-                          "started": iso_z(s.started), "ended": iso_z(s.ended), "reason": s.reason,
-                          "datastores": [{"dataclass": d.dataclass, "name": d.name, "sync_type": d.sync_type}
-                                         for d in s.datastores]}
-                         for s in self.sessions],
-            "issued_tokens": len(self.issued_tokens),
-        }
+        """The whole state as one JSON document (see state.py); `World.from_dict` reverses it."""
+        from .state import dump
+        return dump(self)
+
+    @classmethod
+    def from_dict(cls, data: dict, phones: PhonesDB, **options) -> "World":
+        from .state import load
+        return load(data, phones, cls, **options)
 
     def summary(self) -> dict:
         kinds: dict[str, int] = {}

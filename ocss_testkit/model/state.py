@@ -1,0 +1,372 @@
+"""The World as one JSON document, and back: the format of `GET/PUT/PATCH /_fake/state`,
+of fixture sets (`fixtures/<name>/world.json` holds a partial one) and of state files.
+
+`load(dump(world))` gives an equal World. `load` validates everything and raises Invalid
+naming the JSON path of the first problem, before anything is built: a bad document
+never half-applies.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from datetime import datetime
+
+from ..clock import Clock, iso_z, parse_iso_z
+from .clients import ActiveSyncClient, Binding, DatastoreClient
+from .contents import ContentStore, Item
+from .detection import Detection
+from .errors import Invalid
+from .gdata import GDataClient, GDataDatastore, Token
+from .phone import PhoneState
+from .phones import PhonesDB
+from .syncml import ChatMessage, Session, SessionStore, SetupRecord, SyncMLClient, SyncMLDatastore
+from .tokens import RequestToken
+
+VERSION = 1
+KINDS = ("syncml", "gdata", "activesync", "datastore")
+
+
+def dump(world) -> dict:
+    users = sorted(world.users.values(), key=lambda u: u.account_id)
+    return {
+        "version": VERSION,
+        "clock": world.clock.state(),
+        "settings": dict(world.settings),
+        "consumers": [{"key": k, "secret": s} for k, s in sorted(world.consumers.items())],
+        "users": [_user(u) for u in users],
+        "clients": [{"kind": c.kind, "uuid": c.uuid, "owner": c.owner, "published": iso_z(c.published),
+                     "updated": iso_z(c.updated), **c.state()}
+                    for c in sorted(world.clients.values(), key=lambda c: c.uuid)],
+        "setups": [{"number": r.number, "client": r.client_uuid, "pincode": r.pincode,
+                    "sent": iso_z(r.sent), "profile": r.profile} for r in world.setups],
+        "outbox": [m.as_dict() for m in world.outbox],
+        "bindings": [b.state() for b in sorted(world.bindings.values(), key=lambda b: b.id)],
+        "detections": [d.state() for d in sorted(world.detections.values(), key=lambda d: (d.created, d.code))],
+        "handsets": {number: model.id for number, model in sorted(world.handsets.items())},
+        "phone_states": {number: p.state() for number, p in sorted(world.phone_states.items())},
+        "autopilots": {n: dict(c) for n, c in sorted(world.autopilots.items())},
+        "schedule": [list(s) for s in sorted(world.schedule)],
+        "sessions": [_session(s) for s in world.sessions],
+        "chatlog": [{"session": m.session_id, "number": m.number, "direction": m.direction,
+                     "time": iso_z(m.time), "xml": m.xml} for m in world.chatlog],
+        "request_tokens": [{"token": t.token, "secret": t.secret, "consumer_key": t.consumer_key,
+                            "callback": t.callback, "created": iso_z(t.created), "user": t.user,
+                            "verifier": t.verifier} for t in world.request_tokens.values()],
+        "issued_tokens": [{"user": world.users_by_token[t].name, "token": t,
+                           "secret": world.users_by_token[t].token_secret,
+                           "consumer_key": world.users_by_token[t].consumer_key}
+                          for t in world.issued_tokens if t in world.users_by_token],
+    }
+
+
+def _user(u) -> dict:
+    return {"name": u.name, "account_id": u.account_id, "email": u.email, "consumer_key": u.consumer_key,
+            "token": u.token, "token_secret": u.token_secret, "admin": u.admin,
+            "may_detect_auto": u.may_detect_auto, "setup_profile": u.setup_profile}
+
+
+def _session(s: Session) -> dict:
+    return {"id": s.id, "client": s.client_uuid, "owner": s.owner, "outcome": s.outcome,
+            "started": iso_z(s.started), "ended": iso_z(s.ended), "reason": s.reason,
+            "datastores": [{"dataclass": d.dataclass, "name": d.name, "sync_type": d.sync_type,
+                            "items_from_phone": d.items_from_phone, "items_to_phone": d.items_to_phone}
+                           for d in s.datastores]}
+
+
+# --- loading ---------------------------------------------------------------------------------
+class _Reader:
+    """Typed access to a JSON value that reports the path of whatever is wrong."""
+
+    def __init__(self, value, path: str = "") -> None:
+        self.value = value
+        self.path = path or "/"
+
+    def fail(self, message: str):
+        raise Invalid(f"state {self.path}: {message}")
+
+    def at(self, key, default=...):
+        if isinstance(self.value, dict):
+            if key not in self.value:
+                if default is ...:
+                    self.fail(f"missing field {key!r}")
+                return _Reader(default, f"{self.path.rstrip('/')}/{key}")
+            return _Reader(self.value[key], f"{self.path.rstrip('/')}/{key}")
+        if isinstance(self.value, list):
+            return _Reader(self.value[key], f"{self.path.rstrip('/')}/{key}")
+        self.fail("expected an object")
+
+    def obj(self) -> "_Reader":
+        if not isinstance(self.value, dict):
+            self.fail("expected an object")
+        return self
+
+    def known(self, *fields: str) -> "_Reader":
+        unknown = set(self.obj().value) - set(fields)
+        if unknown:
+            self.fail(f"unknown field(s) {', '.join(sorted(unknown))}")
+        return self
+
+    def items(self) -> list["_Reader"]:
+        if not isinstance(self.value, list):
+            self.fail("expected a list")
+        return [self.at(i) for i in range(len(self.value))]
+
+    def pairs(self) -> list[tuple[str, "_Reader"]]:
+        return [(k, self.at(k)) for k in self.obj().value]
+
+    def str(self, allow_empty: bool = True) -> str:
+        if not isinstance(self.value, str) or (not allow_empty and not self.value):
+            self.fail("expected a non-empty string" if not allow_empty else "expected a string")
+        return self.value
+
+    def opt_str(self) -> str | None:
+        return None if self.value is None else self.str()
+
+    def int(self) -> int:
+        if not isinstance(self.value, int) or isinstance(self.value, bool):
+            self.fail("expected an integer")
+        return self.value
+
+    def bool(self) -> bool:
+        if not isinstance(self.value, bool):
+            self.fail("expected true or false")
+        return self.value
+
+    def time(self) -> datetime:
+        try:
+            return parse_iso_z(self.str())
+        except ValueError:
+            self.fail("expected a UTC time like 2009-11-01T12:30:00Z")
+
+    def opt_time(self) -> datetime | None:
+        return None if self.value is None else self.time()
+
+
+def load(data, phones: PhonesDB, world_factory, **world_options):
+    """A new World from a state document (fixture sets may leave most fields out)."""
+    from .world import Message, User
+
+    doc = _Reader(data).known("version", "description", "phones", "clock", "settings", "consumers", "users",
+                              "clients", "setups", "outbox", "bindings", "detections", "handsets", "phone_states",
+                              "autopilots", "schedule", "sessions", "chatlog", "request_tokens",
+                              "issued_tokens")
+    version = doc.at("version", VERSION).int()
+    if version != VERSION:
+        doc.at("version").fail(f"unsupported state version {version} (this toolkit writes {VERSION})")
+
+    consumers = {}
+    for c in doc.at("consumers", []).items():
+        c.known("key", "secret")
+        consumers[c.at("key").str(False)] = c.at("secret").str(False)
+    users = []
+    for u in doc.at("users", []).items():
+        u.known(*User.__slots__)
+        user = User(name=u.at("name").str(False), account_id=u.at("account_id").int(), email=u.at("email").str(),
+                    consumer_key=u.at("consumer_key").str(False), token=u.at("token").str(False),
+                    token_secret=u.at("token_secret").str(False), admin=u.at("admin", False).bool(),
+                    may_detect_auto=u.at("may_detect_auto", False).bool(),
+                    setup_profile=u.at("setup_profile", "SyncServer").str())
+        if user.consumer_key not in consumers:
+            u.at("consumer_key").fail(f"names unknown consumer {user.consumer_key!r}")
+        users.append(user)
+    _unique(doc.at("users", []), [u.name for u in users], "user name")
+    _unique(doc.at("users", []), [u.token for u in users], "access token")
+
+    settings = doc.at("settings", {}).known("detection_code_lifetime").value
+    clock = Clock()
+    clock_doc = doc.at("clock", None)
+    if clock_doc.value is not None:
+        clock_doc.known("now", "frozen", "offset")
+        if clock_doc.at("frozen", False).bool():
+            clock.freeze(clock_doc.at("now").time())
+        else:
+            offset = clock_doc.at("offset", 0).value
+            if isinstance(offset, bool) or not isinstance(offset, (int, float)):
+                clock_doc.at("offset").fail("expected seconds")
+            clock.restore_offset(offset)
+    world = world_factory(phones, users, consumers, clock=clock, settings=settings, **world_options)
+    names = set(world.users)
+
+    for c in doc.at("clients", []).items():
+        client = _client(c, phones, names)
+        if client.uuid in world.clients:
+            c.at("uuid").fail(f"duplicate client {client.uuid}")
+        world.clients[client.uuid] = client
+
+    for r in doc.at("setups", []).items():
+        r.known("number", "client", "pincode", "sent", "profile")
+        world.setups.append(SetupRecord(r.at("number").int(), r.at("client").str(), r.at("pincode").str(),
+                                        r.at("sent").time(), r.at("profile", "SyncServer").str()))
+    for m in doc.at("outbox", []).items():
+        m.known("id", "to", "kind", "body", "time", "client", "code")
+        kind = m.at("kind").str()
+        if kind not in ("detection-link", "setup-sms", "server-alert"):
+            m.at("kind").fail("expected detection-link, setup-sms or server-alert")
+        world.outbox.append(Message(m.at("id").int(), m.at("to").str(False), kind, m.at("body").str(),
+                                    m.at("time").time(), m.at("client", None).opt_str(),
+                                    m.at("code", None).opt_str()))
+    for b in doc.at("bindings", []).items():
+        b.known("id", "owner", "source", "target", "dominant", "published", "updated")
+        binding = Binding(b.at("id").int(), _owner(b, names), b.at("source").str(), b.at("target").str(),
+                          b.at("dominant", "source").str(), b.at("published").time(), b.at("updated").time())
+        for role in ("source", "target"):
+            if getattr(binding, role) not in world.clients:
+                b.at(role).fail(f"names unknown client {getattr(binding, role)}")
+        if binding.dominant not in ("source", "target"):
+            b.at("dominant").fail("expected source or target")
+        world.bindings[binding.id] = binding
+    for d in doc.at("detections", []).items():
+        d.known("code", "owner", "phone_number", "created", "expires", "status", "model", "user_agent")
+        model = _model(d.at("model", None), phones) if d.at("model", None).value is not None else None
+        status = d.at("status", "pending").str()
+        if status not in ("pending", "detected", "failed"):
+            d.at("status").fail("expected pending, detected or failed")
+        created = d.at("created").time()
+        world.detections[d.at("code").str(False)] = Detection(
+            d.at("code").str(), _owner(d, names), d.at("phone_number").str(False), created,
+            d.at("expires").time(), status, model, d.at("user_agent", None).opt_str(), created)
+    for number, ref in doc.at("handsets", {}).pairs():
+        world.handsets[number] = _model(ref, phones)
+    for number, p in doc.at("phone_states", {}).pairs():
+        p.known("installed", "answers")
+        world.phone_states[number] = PhoneState(
+            number, {i.str() for i in p.at("installed", []).items()},
+            {int(k): v.str() for k, v in p.at("answers", {}).pairs() if _is_int(k, v)})
+    for number, config in doc.at("autopilots", {}).pairs():
+        try:
+            world.set_autopilot(number, config.obj().value)
+        except Invalid as exc:
+            config.fail(str(exc))
+    for s in doc.at("schedule", []).items():
+        entry = s.value
+        if not (isinstance(entry, list) and len(entry) == 6):
+            s.fail("expected [due, message id, kind, number, action, user agent]")
+        world.schedule.append(tuple(entry))
+    for s in doc.at("sessions", []).items():
+        world.sessions.append(_load_session(s, names))
+    for m in doc.at("chatlog", []).items():
+        m.known("session", "number", "direction", "time", "xml")
+        world.chatlog.append(ChatMessage(m.at("session").int(), m.at("number").int(), m.at("direction").str(),
+                                         m.at("time").time(), m.at("xml").str()))
+    for t in doc.at("request_tokens", []).items():
+        t.known("token", "secret", "consumer_key", "callback", "created", "user", "verifier")
+        world.request_tokens[t.at("token").str(False)] = RequestToken(
+            t.at("token").str(), t.at("secret").str(), t.at("consumer_key").str(), t.at("callback").str(),
+            t.at("created").time(), t.at("user", None).opt_str(), t.at("verifier", None).opt_str())
+    for t in doc.at("issued_tokens", []).items():
+        t.known("user", "token", "secret", "consumer_key")
+        user = world.users.get(t.at("user").str())
+        if user is None:
+            t.at("user").fail("names unknown user")
+        issued = dataclasses.replace(user, token=t.at("token").str(False), token_secret=t.at("secret").str(False),
+                                     consumer_key=t.at("consumer_key").str(False))
+        world.users_by_token[issued.token] = issued
+        world.issued_tokens.append(issued.token)
+
+    # Counters continue after the highest id in the document.
+    world._setup_numbers = itertools.count(max((r.number for r in world.setups), default=0) + 1)
+    world._message_ids = itertools.count(max((m.id for m in world.outbox), default=0) + 1)
+    world._session_ids = itertools.count(max((s.id for s in world.sessions), default=0) + 1)
+    world._binding_ids = itertools.count(max(world.bindings, default=0) + 1)
+    return world
+
+
+def _is_int(key: str, reader: _Reader) -> bool:
+    if not key.isdigit():
+        reader.fail("answers are keyed by message id")
+    return True
+
+
+def _unique(reader: _Reader, values: list, what: str) -> None:
+    seen = set()
+    for v in values:
+        if v in seen:
+            reader.fail(f"duplicate {what} {v!r}")
+        seen.add(v)
+
+
+def _owner(reader: _Reader, names: set) -> str:
+    owner = reader.at("owner").str(False)
+    if owner not in names:
+        reader.at("owner").fail(f"names unknown user {owner!r}")
+    return owner
+
+
+def _model(reader: _Reader, phones: PhonesDB):
+    value = reader.value
+    model = phones.model(str(value)) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+    if model is None:
+        reader.fail(f"unknown phone model {value!r}")
+    return model
+
+
+def _client(c: _Reader, phones: PhonesDB, names: set):
+    kind = c.at("kind").str()
+    if kind not in KINDS:
+        c.at("kind").fail(f"expected one of {', '.join(KINDS)}")
+    common = dict(uuid=c.at("uuid").str(False).lower(), owner=_owner(c, names), published=c.at("published").time())
+    common["updated"] = c.at("updated", c.at("published").value).time()
+    base = ("kind", "uuid", "owner", "published", "updated")
+    if kind == "gdata":
+        c.known(*base, "user_id", "datastores")
+        stores = []
+        for d in c.at("datastores", []).items():
+            d.known("dataclass", "href", "name", "token")
+            token = None
+            t = d.at("token", None)
+            if t.value is not None:
+                t.known("type", "key", "secret", "scopes", "type_tag")
+                token = Token(t.at("type", 2).int(), t.at("key", None).opt_str(), t.at("secret", None).opt_str(),
+                              [s.str() for s in t.at("scopes", []).items()], t.at("type_tag", "type").str())
+            dataclass = d.at("dataclass").str(False)
+            stores.append(GDataDatastore(dataclass, d.at("href").str(False), d.at("name", dataclass).str(), token))
+        return GDataClient(user_id=c.at("user_id").str(False), datastores=stores, **common)
+    if kind == "syncml":
+        c.known(*base, "phone_number", "model_uuid", "timezone", "imei", "setup", "datastores")
+        from .syncml import valid_timezone
+        ref = c.at("model_uuid")
+        model = _model(ref, phones)
+        timezone = c.at("timezone", "UTC").str()
+        if not valid_timezone(timezone):
+            c.at("timezone").fail(f"unknown timezone {timezone!r}")
+        setup = c.at("setup", {}).known("sent", "name")
+        return SyncMLClient(
+            phone_number=c.at("phone_number").str(False), model_ref=str(ref.value), model=model, timezone=timezone,
+            imei=c.at("imei", "").str(), setup_sent=setup.at("sent", None).opt_time(),
+            setup_name=setup.at("name", "").str(),
+            datastores=[SyncMLDatastore(d.known("dataclass", "name").at("dataclass").str(False), d.at("name").str())
+                        for d in c.at("datastores", []).items()], **common)
+    if kind == "activesync":
+        c.known(*base, "username", "password")
+        return ActiveSyncClient(username=c.at("username").str(False), password=c.at("password").str(), **common)
+    c.known(*base, "name", "contents", "tombstones")
+    client = DatastoreClient(name=c.at("name").str(False), contents=ContentStore(), **common)
+    items = [_item(i, deleted=False) for i in c.at("contents", []).items()]
+    items += [_item(i, deleted=True) for i in c.at("tombstones", []).items()]
+    client.contents.restore(items)
+    return client
+
+
+def _item(i: _Reader, deleted: bool) -> Item:
+    i.known("id", "title", "data", "type", "dataclass", "created", "updated", "deleted")
+    item = Item(i.at("id").str(False), i.at("title", "").str(), i.at("data", "").str(), i.at("type").str(False),
+                i.at("dataclass").str(False), i.at("created").time(), i.at("updated").time(),
+                i.at("deleted", None).opt_time())
+    if deleted and item.deleted is None:
+        i.at("deleted").fail("a tombstone needs its deletion time")
+    if not deleted and item.deleted is not None:
+        i.at("deleted").fail("a live item has no deletion time")
+    return item
+
+
+def _load_session(s: _Reader, names: set) -> Session:
+    s.known("id", "client", "owner", "outcome", "started", "ended", "reason", "datastores")
+    stores = tuple(SessionStore(d.at("dataclass").str(), d.at("name").str(), d.at("sync_type", "slow").str(),
+                                d.at("items_from_phone", 0).int(), d.at("items_to_phone", 0).int())
+                   for d in s.at("datastores", []).items())
+    outcome = s.at("outcome").str()
+    if outcome not in ("ok", "failed"):
+        s.at("outcome").fail("expected ok or failed")
+    return Session(s.at("id").int(), s.at("client").str(), _owner(s, names), s.at("started").time(),
+                   s.at("ended").time(), outcome, s.at("reason", "").str(), stores)
+
