@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from oauthlib.oauth1 import AccessTokenEndpoint, RequestTokenEndpoint, RequestValidator, ResourceEndpoint
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
+from .model.errors import DomainError
 from .model.world import User, World
 
 TIMESTAMP_LIFETIME = 600
@@ -132,7 +133,10 @@ class _Validator(RequestValidator):
                                        token["oauth_token"], token["oauth_token_secret"])
 
     def _request_token(self, token):
-        return self.world.request_tokens.get(token)
+        try:
+            return self.world.request_token(token)  # None once expired, as for the approval page
+        except DomainError:
+            return None
 
     def get_request_token_secret(self, client_key, token, request):
         rt = self._request_token(token)
@@ -181,6 +185,8 @@ class Authenticator:
         create = (endpoint.create_request_token_response if step == "request_token"
                   else endpoint.create_access_token_response)
         out_headers, out_body, status = create(uri, http_method=method, body=text, headers=sent)
+        if status != 200 and not out_body:
+            out_body = self._token_why(world, step, headers.get("Authorization", ""))
         if status == 200:
             params = authorization_params(headers.get("Authorization", ""))
             self.nonces.add((params.get("oauth_consumer_key"), params.get("oauth_token"),
@@ -220,6 +226,29 @@ class Authenticator:
         if not self.nonces.add(key):
             return AuthResult(None, "nonce already used (replayed request)")
         return AuthResult(world.users_by_token[request.resource_owner_key])
+
+    @staticmethod
+    def _token_why(world: World, step: str, authorization: str) -> str:
+        """A human reason for a refused flow step (oauthlib answers with an empty body)."""
+        params = authorization_params(authorization)
+        needed = ["oauth_consumer_key", "oauth_signature", "oauth_signature_method", "oauth_timestamp",
+                  "oauth_nonce"] + (["oauth_callback"] if step == "request_token" else
+                                    ["oauth_token", "oauth_verifier"])
+        missing = [p for p in needed if not params.get(p)]
+        if missing:
+            return "missing OAuth parameters: " + ", ".join(missing)
+        if params["oauth_consumer_key"] not in world.consumers:
+            return "unknown consumer key"
+        if step == "access_token":
+            try:
+                rt = world.request_token(params["oauth_token"])
+            except DomainError:
+                return "unknown, expired or already exchanged request token"
+            if rt.verifier is None:
+                return "the request token has not been approved yet"
+            if not hmac.compare_digest(rt.verifier, params["oauth_verifier"]):
+                return "oauth_verifier does not match the approval"
+        return "invalid signature, stale timestamp or replayed nonce"
 
     @staticmethod
     def _why(validator: _Validator, request, authorization: str) -> str:

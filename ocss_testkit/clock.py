@@ -10,6 +10,16 @@ import time
 from datetime import datetime, timedelta, timezone
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc).timestamp()
+LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()
+
+
+def _check(timestamp: float) -> float:
+    if not (EARLIEST <= timestamp <= LATEST):
+        raise ValueError("the virtual clock stays between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z")
+    return timestamp
+
+
 class Clock:
     """Real time plus an offset, or a frozen instant. Always UTC, second precision."""
 
@@ -31,7 +41,7 @@ class Clock:
 
     def freeze(self, at: datetime | None = None) -> None:
         with self._lock:
-            self._frozen = (at.timestamp() if at else time.time() + self._offset)
+            self._frozen = _check(at.timestamp() if at else time.time() + self._offset)
 
     def unfreeze(self) -> None:
         with self._lock:
@@ -42,17 +52,18 @@ class Clock:
     def set(self, at: datetime) -> None:
         with self._lock:
             if self._frozen is not None:
-                self._frozen = at.timestamp()
+                self._frozen = _check(at.timestamp())
             else:
-                self._offset = at.timestamp() - time.time()
+                self._offset = _check(at.timestamp()) - time.time()
 
     def advance(self, seconds: float) -> None:
         if not (0 <= seconds and math.isfinite(seconds)):
             raise ValueError("the clock only moves forward, by a finite number of seconds")
         with self._lock:
             if self._frozen is not None:
-                self._frozen += seconds
+                self._frozen = _check(self._frozen + seconds)
             else:
+                _check(time.time() + self._offset + seconds)
                 self._offset += seconds
 
     def reset(self) -> None:

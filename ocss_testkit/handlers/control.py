@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from ..clock import parse_iso_z
+from ..clock import EARLIEST, LATEST, parse_iso_z
 from ..wire import ApiError, json_response
 from . import Call
 
@@ -69,6 +69,10 @@ def set_clock(call: Call):
     if "freeze" in data and not isinstance(data["freeze"], bool):
         raise ApiError(400, "Bad Request", "freeze must be true or false")
     c = call.world.clock
+    target = (at.timestamp() if at is not None else c.timestamp()) + advance
+    if not EARLIEST <= target <= LATEST:  # checked before anything moves: all or nothing
+        raise ApiError(400, "Bad Request", "the virtual clock stays between 1970-01-01T00:00:00Z "
+                                           "and 9999-12-31T23:59:59Z")
     if data.get("freeze") is True:
         c.freeze()
     elif data.get("freeze") is False:

@@ -17,6 +17,9 @@ def _token_step(call: Call, step: str) -> Response:
     headers, body, status = app.auth.token_endpoint(call.world, step, app._signed_uri(call.request),
                                                     call.request.method, dict(call.request.headers),
                                                     call.request.get_data())
+    if status != 200:
+        raise ApiError(status, status_line(status).split(" ", 1)[1], body,
+                       headers={"WWW-Authenticate": f'OAuth realm="{call.base}"'} if status == 401 else {})
     response = Response(body, status=status_line(status), content_type="application/x-www-form-urlencoded")
     if status == 401:
         response.headers["WWW-Authenticate"] = f'OAuth realm="{call.base}"'

@@ -72,6 +72,8 @@ def chatlog(call: Call, session_id: str | None = None):
     if not call.user.admin:
         raise ApiError(403, "Forbidden", "the chatlog is only available to site administrators")
     url = f"{call.base}v2/services/syncml/sessions/" + (f"{session_id}/" if session_id else "") + "chatlog/"
+    if session_id:
+        call.world.syncml_session(call.user, _session_id(session_id))  # 404 when there is none
     messages = call.world.chat_messages(_session_id(session_id) if session_id else None)
     return atom(render.serialize(ri.chatlog_feed(call.base, url, messages, call.world.clock.now())))
 
