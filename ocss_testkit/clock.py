@@ -33,7 +33,8 @@ class Clock:
             return self._frozen if self._frozen is not None else time.time() + self._offset
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(int(self.timestamp()), tz=timezone.utc)
+        # A running clock set near the end of time keeps running: hold it at the last second.
+        return datetime.fromtimestamp(int(min(max(self.timestamp(), EARLIEST), LATEST)), tz=timezone.utc)
 
     @property
     def frozen(self) -> bool:

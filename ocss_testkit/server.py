@@ -39,8 +39,11 @@ class FakeServer:
         return f"http://{host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> "FakeServer":
+        # asyncore_loop_timeout is a whole number of seconds to waitress (it int()s it: 0.2
+        # becomes 0 and the loop polls non-stop, a full core even when idle). Stopping does
+        # not wait for it: stop() wakes the loop through its trigger.
         self._server = create_server(self.app, host=self.host, port=self._requested_port,
-                                     threads=self.threads, asyncore_loop_timeout=0.2,
+                                     threads=self.threads, asyncore_loop_timeout=1,
                                      channel_timeout=60, ident="ocss-fake", clear_untrusted_proxy_headers=True)
         self._thread = threading.Thread(target=self._server.run, name="ocss-fake", daemon=True)
         self._thread.start()
