@@ -10,6 +10,8 @@ from __future__ import annotations
 import difflib
 import itertools
 import logging
+
+import jsonpatch
 from urllib.parse import quote
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
@@ -22,7 +24,7 @@ from .auth import Authenticator
 from .handlers import Call
 from .model.errors import DomainError
 from .model.fixtures import FixtureSet
-from .model.world import known_timezones
+from .model.world import World, known_timezones
 from .routes import CONTROL_ROUTES, ROUTES, Route, build_map
 from .wire import ApiError
 
@@ -52,6 +54,27 @@ class FakeApp:
 
     def reset(self) -> None:
         self.world = self.fixtures.build(**self._world_options)
+
+    def replace_state(self, data) -> None:
+        """Swap in a World loaded from a state document; a bad one changes nothing."""
+        try:
+            world = World.from_dict(data, self.fixtures.phones, **self._world_options)
+        except DomainError as exc:
+            raise ApiError(422, "Unprocessable Entity", str(exc)) from None
+        self.world = world
+
+    def patch_state(self, operations) -> None:
+        """Apply RFC 6902 operations to the state document, then load it: all or nothing."""
+        if not isinstance(operations, list):
+            raise ApiError(400, "Bad Request", "a JSON Patch is a list of operations")
+        with self.world.lock:  # no request may change the state between dump and swap
+            try:
+                patched = jsonpatch.JsonPatch(operations).apply(self.world.to_dict())
+            except jsonpatch.JsonPatchTestFailed as exc:
+                raise ApiError(409, "Conflict", f"a test operation failed: {exc}") from None
+            except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as exc:
+                raise ApiError(400, "Bad Request", f"invalid JSON Patch: {exc}") from None
+            self.replace_state(patched)
 
     # --- WSGI -------------------------------------------------------------------------
     def __call__(self, environ, start_response):

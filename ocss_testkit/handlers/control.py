@@ -31,8 +31,10 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _json_body(call: Call) -> dict:
+def _json_body(call: Call, allow_empty: bool = True) -> dict:
     if not call.request.get_data():
+        if not allow_empty:
+            raise ApiError(400, "Bad Request", "the body is empty")
         return {}
     try:
         data = json.loads(call.request.get_data(), parse_constant=_no_constant)
@@ -125,3 +127,30 @@ def autopilot(call: Call, number: str):
     config = _json_body(call)
     call.world.set_autopilot(number, config)
     return json_response({"number": number, "autopilot": config})
+
+
+# --- the whole state (issue: seeding with JSON Patch) ------------------------------------------
+def get_state(call: Call):
+    with call.app.world.lock:
+        return json_response(call.app.world.to_dict())
+
+
+def put_state(call: Call):
+    """Replace the whole state; a document that does not load changes nothing."""
+    if call.request.mimetype != "application/json":
+        raise ApiError(415, "Unsupported Media Type", "PUT the state as application/json")
+    data = _json_body(call, allow_empty=False)
+    call.app.replace_state(data)
+    return json_response({"status": "replaced"})
+
+
+def patch_state(call: Call):
+    """RFC 6902 over the state document (jsonpatch): all operations apply, or none."""
+    if call.request.mimetype != "application/json-patch+json":
+        raise ApiError(415, "Unsupported Media Type", "PATCH the state with application/json-patch+json")
+    try:
+        operations = json.loads(call.request.get_data(), parse_constant=_no_constant)
+    except ValueError as exc:
+        raise ApiError(400, "Bad Request", f"the body is not JSON: {exc}") from None
+    call.app.patch_state(operations)
+    return json_response({"status": "patched", "operations": len(operations)})
