@@ -10,11 +10,14 @@ from __future__ import annotations
 import difflib
 import itertools
 import logging
+import os
+import time
 
 import jsonpatch
 from urllib.parse import quote
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request, Response
 
 from .atom import incoming, safe
@@ -26,7 +29,10 @@ from .model.errors import DomainError
 from .model.fixtures import FixtureSet
 from .model.world import World, known_timezones
 from .routes import CONTROL_ROUTES, ROUTES, Route, build_map
-from .wire import ApiError
+from .faults import Fault, Faults
+from .journal import DEFAULT_LIMIT as DEFAULT_JOURNAL_LIMIT
+from .journal import Entry, Journal
+from .wire import ATOM_TYPE, ApiError, status_line
 
 log = logging.getLogger("ocss_testkit")
 
@@ -39,7 +45,7 @@ class FakeApp:
 
     def __init__(self, fixtures: FixtureSet | str = "demo", base_url: str | None = None,
                  max_body: int = DEFAULT_MAX_BODY, max_depth: int = safe.DEFAULT_MAX_DEPTH,
-                 outbox_limit: int | None = None) -> None:
+                 outbox_limit: int | None = None, journal_limit: int = DEFAULT_JOURNAL_LIMIT) -> None:
         self.fixtures = fixtures if isinstance(fixtures, FixtureSet) else FixtureSet.load(fixtures)
         self._world_options = {"outbox_limit": outbox_limit} if outbox_limit else {}
         self.world = self.fixtures.build(**self._world_options)
@@ -48,12 +54,17 @@ class FakeApp:
         self.max_depth = max_depth
         self.url_map = build_map()
         self.auth = Authenticator()
+        self.journal = Journal(journal_limit)
+        self.faults = Faults()
         self.request_schemas = schemas("request")  # compiled now, not on the first request
         known_timezones()  # likewise the IANA zone list
         self._ids = itertools.count(1)
 
     def reset(self) -> None:
+        """A fresh fake: a new World from the fixture set, no faults, an empty journal."""
         self.world = self.fixtures.build(**self._world_options)
+        self.faults.clear()
+        self.journal.clear()
 
     def replace_state(self, data) -> None:
         """Swap in a World loaded from a state document; a bad one changes nothing."""
@@ -80,33 +91,84 @@ class FakeApp:
     def __call__(self, environ, start_response):
         request = Request(environ)
         request.max_content_length = self.max_body
-        return self.handle(request)(environ, start_response)
+        try:
+            response = self.handle(request)
+        except DropConnection:
+            drop = environ.get("ocss.drop_connection")
+            if drop is None:  # in-process: there is no connection to drop
+                raise
+            drop()
+            response = Response(b"", status=status_line(500))
+        return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
         request_id = f"r{next(self._ids)}"
+        started = time.perf_counter()
+        control = request.path.startswith("/_fake")
+        trace = None if control else self.journal.start(request_id, request.method, request.path,
+                                                         request.query_string.decode("latin-1"))
+        fault = None if control else self.faults.take(request.method, request.path)
         try:
-            response = self._dispatch(request)
+            if fault is not None:
+                trace.fault = fault.id
+                response = self._faulty(fault, request, trace)
+            else:
+                response = self._dispatch(request, trace)
         except ApiError as error:
             response = error.response(request_id)
+        except DropConnection:
+            self.journal.record(trace, 0, "connection dropped", started)
+            raise
         except Exception:  # noqa: BLE001 - the client gets a request id, never a traceback
             log.exception("unexpected error handling %s %s [%s]", request.method, request.path, request_id)
             response = ApiError(500, "Internal Server Error",
                                 f"unexpected error; the server log has request id {request_id}").response()
         response.headers["X-Request-Id"] = request_id
+        if trace is not None:
+            status, _, reason = response.status.partition(" ")
+            self.journal.record(trace, int(status), reason, started)
         return response
 
-    def _dispatch(self, request: Request) -> Response:
+    def _faulty(self, fault: Fault, request: Request, trace: Entry) -> Response:
+        """Answer as the fault rule says (faults.py)."""
+        if fault.action == "delay":
+            time.sleep(fault.delay)
+            return self._dispatch(request, trace)
+        if fault.action == "drop":
+            raise DropConnection()
+        if fault.action == "garbage":
+            return Response(os.urandom(512), status=status_line(fault.status), content_type=ATOM_TYPE)
+        if fault.action == "truncate":
+            try:
+                response = self._dispatch(request, trace)
+            except ApiError as error:
+                response = error.response()
+            return _truncated(response)
+        reason = fault.reason or HTTP_STATUS_CODES.get(fault.status, "Error")
+        raise ApiError(fault.status, reason, fault.body or f"fault {fault.id} injected by the test")
+
+    def _dispatch(self, request: Request, trace: Entry | None = None) -> Response:
+        trace = trace or Entry(0, "", 0.0, request.method, request.path, "")  # not journaled
         world = self.world  # one World for the whole request, even if a reset swaps it
         route, args = self._match(request)
+        trace.route = route.path
         body = self._read_body(request)
         user = None
         if route.auth:
             result = self.auth.verify(world, request.method, self._signed_uri(request), request.headers, body)
             if result.user is None:
+                trace.auth = result.reason
                 raise ApiError(401, "Unauthorized", result.reason,
                                headers={"WWW-Authenticate": f'OAuth realm="{self._base(request)}"'})
             user = result.user
-        entry = self._entry(route, request, body)
+            trace.auth, trace.user = "ok", user.name
+        try:
+            entry = self._entry(route, request, body)
+        except ApiError as error:
+            trace.validation = f"{error.reason}: {error.detail}"
+            raise
+        if entry is not None:
+            trace.validation = "ok"
         call = Call(request, world, user, self._base(request), entry, self)
         with world.lock:
             if world.schedule:
@@ -219,6 +281,23 @@ class FakeApp:
         except safe.XMLRejected as error:
             raise ApiError(400, "Bad Request", str(error)) from None
         return root
+
+
+class DropConnection(Exception):
+    """A fault asked for the connection to be closed without an answer."""
+
+
+def _truncated(response: Response) -> Response:
+    """The response with its full Content-Length but only half the body: the server then
+    closes the connection, and the client reads an incomplete message."""
+    body = response.get_data()
+    half = body[: max(1, len(body) // 2)]
+
+    def chunks():
+        yield half
+    truncated = Response(chunks(), status=response.status, headers=list(response.headers.items()))
+    truncated.headers["Content-Length"] = str(max(len(body), len(half) + 1))
+    return truncated
 
 
 def make_app(fixtures: FixtureSet | str = "demo", **options) -> FakeApp:

@@ -41,7 +41,7 @@ def inferred(seed: str, section: str) -> Provenance:
 
 # Placeholder in a documented path -> the handler's keyword argument.
 PARAMETERS = {"uuid": "client:client_id", "session": "session_id", "vendor": "vendor_id", "model": "model_id",
-              "binding": "binding_id", "item": "item_id"}
+              "binding": "binding_id", "item": "item_id", "fault": "fault_id"}
 
 DEFAULT_REASONS: dict[type, tuple[int, str]] = {
     NotFound: (404, "Not Found"),
@@ -216,6 +216,12 @@ CONTROL_ROUTES: tuple[Route, ...] = (
     Route("GET", "/_fake/state", control.get_state, CONTROL, auth=False),
     Route("PUT", "/_fake/state", control.put_state, CONTROL, auth=False),
     Route("PATCH", "/_fake/state", control.patch_state, CONTROL, auth=False),
+    Route("GET", "/_fake/journal", control.journal, CONTROL, auth=False),
+    Route("DELETE", "/_fake/journal", control.clear_journal, CONTROL, auth=False),
+    Route("GET", "/_fake/faults", control.faults, CONTROL, auth=False),
+    Route("POST", "/_fake/faults", control.add_fault, CONTROL, auth=False),
+    Route("DELETE", "/_fake/faults", control.clear_faults, CONTROL, auth=False),
+    Route("DELETE", "/_fake/faults/{fault}", control.remove_fault, CONTROL, auth=False),
     Route("GET", "/_fake/clock", control.clock, CONTROL, auth=False),
     Route("POST", "/_fake/clock", control.set_clock, CONTROL, auth=False),
     Route("GET", "/_fake/phone/{number}", control.phone, CONTROL, auth=False),

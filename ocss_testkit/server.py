@@ -9,12 +9,35 @@ import logging
 import threading
 import time
 
+import socket
+
 from waitress import create_server
 from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.task import WSGITask
 
 from .app import FakeApp
 
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+class _Task(WSGITask):
+    def get_environment(self):
+        environ = super().get_environment()
+        environ["ocss.drop_connection"] = self._drop
+        return environ
+
+    def _drop(self) -> None:
+        """A `drop` fault: close the socket with no answer, as a crashed server would."""
+        try:
+            self.channel.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.close_on_finish = True
+
+
+class _Channel(HTTPChannel):
+    task_class = _Task
 
 
 class FakeServer:
@@ -45,6 +68,7 @@ class FakeServer:
         self._server = create_server(self.app, host=self.host, port=self._requested_port,
                                      threads=self.threads, asyncore_loop_timeout=1,
                                      channel_timeout=60, ident="ocss-fake", clear_untrusted_proxy_headers=True)
+        self._server.channel_class = _Channel
         self._thread = threading.Thread(target=self._server.run, name="ocss-fake", daemon=True)
         self._thread.start()
         self._wait_until_answering(timeout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from ..clock import EARLIEST, LATEST, parse_iso_z
+from ..faults import FaultError
 from ..wire import ApiError, json_response
 from . import Call
 
@@ -154,3 +155,44 @@ def patch_state(call: Call):
         raise ApiError(400, "Bad Request", f"the body is not JSON: {exc}") from None
     call.app.patch_state(operations)
     return json_response({"status": "patched", "operations": len(operations)})
+
+
+# --- journal and faults ------------------------------------------------------------------------
+def journal(call: Call):
+    args = call.request.args
+    unknown = set(args) - {"after", "problems"}
+    if unknown:
+        raise ApiError(400, "Bad Request", f"unknown journal filter(s): {', '.join(sorted(unknown))}; use after, problems")
+    after = args.get("after", "0")
+    if not (after.isascii() and after.isdigit()):
+        raise ApiError(400, "Bad Request", "after must be an entry id")
+    entries = call.app.journal.entries(int(after), problems_only=args.get("problems") in ("1", "true"))
+    return json_response({"limit": call.app.journal.limit, "entries": [e.as_dict() for e in entries]})
+
+
+def clear_journal(call: Call):
+    call.app.journal.clear()
+    return json_response({"status": "cleared"})
+
+
+def faults(call: Call):
+    return json_response({"faults": [f.as_dict() for f in call.app.faults.rules()]})
+
+
+def add_fault(call: Call):
+    try:
+        fault = call.app.faults.add(_json_body(call, allow_empty=False))
+    except FaultError as exc:
+        raise ApiError(400, "Bad Request", f"fault: {exc}") from None
+    return json_response(fault.as_dict(), 201)
+
+
+def clear_faults(call: Call):
+    call.app.faults.clear()
+    return json_response({"status": "cleared"})
+
+
+def remove_fault(call: Call, fault_id: str):
+    if not (fault_id.isascii() and fault_id.isdigit()) or not call.app.faults.remove(int(fault_id)):
+        raise ApiError(404, "Not Found", f"no fault {fault_id}")
+    return json_response({"status": "removed", "id": int(fault_id)})

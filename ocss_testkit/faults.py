@@ -1,0 +1,112 @@
+"""Scheduled misbehaviour: make matching requests fail the way real networks and servers do.
+
+This is how users test their handling of the OCSS library's ServerError (a 5xx) and
+ConnectionError (a dropped connection, a truncated or garbage answer, a slow server).
+A rule matches on method and a path pattern (shell-style, `*` within and across
+segments), for the next N matches or always.
+"""
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import threading
+from dataclasses import asdict, dataclass
+
+ACTIONS = ("status", "delay", "drop", "truncate", "garbage")
+MAX_DELAY = 30.0
+
+
+class FaultError(ValueError):
+    """A fault rule that does not make sense; the message says which field."""
+
+
+@dataclass(slots=True)
+class Fault:
+    id: int
+    action: str
+    method: str = "*"
+    path: str = "*"
+    status: int = 500
+    reason: str = ""
+    body: str = ""
+    delay: float = 0.0
+    times: int | None = None  # None: always
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.method in ("*", method) and fnmatch.fnmatchcase(path, self.path)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["remaining"] = None if self.times is None else self.times - self.hits
+        return data
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._rules: list[Fault] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, spec: dict) -> Fault:
+        if not isinstance(spec, dict):
+            raise FaultError("a fault is a JSON object")
+        known = {"action", "method", "path", "status", "reason", "body", "delay", "times"}
+        unknown = set(spec) - known
+        if unknown:
+            raise FaultError(f"unknown field(s) {', '.join(sorted(unknown))}")
+        action = spec.get("action")
+        if action not in ACTIONS:
+            raise FaultError(f"action must be one of {', '.join(ACTIONS)}")
+        method = spec.get("method", "*")
+        if not isinstance(method, str) or not (method == "*" or method.isalpha()):
+            raise FaultError("method must be an HTTP method or *")
+        path = spec.get("path", "*")
+        if not isinstance(path, str) or not path.startswith(("/", "*")):
+            raise FaultError("path must be a pattern starting with / or *")
+        if path.startswith("/_fake"):
+            raise FaultError("the control plane cannot be faulted")
+        status = spec.get("status", 500 if action == "status" else 200)
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+            raise FaultError("status must be an HTTP status code")
+        delay = spec.get("delay", 0)
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= MAX_DELAY:
+            raise FaultError(f"delay must be seconds from 0 to {MAX_DELAY:g}")
+        if action == "delay" and not delay:
+            raise FaultError("a delay fault needs delay > 0")
+        times = spec.get("times")
+        if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
+            raise FaultError("times must be a positive integer, or absent for always")
+        for name in ("reason", "body"):
+            if not isinstance(spec.get(name, ""), str):
+                raise FaultError(f"{name} must be a string")
+        with self._lock:
+            fault = Fault(next(self._ids), action, method.upper(), path, status, spec.get("reason", ""),
+                          spec.get("body", ""), float(delay), times)
+            self._rules.append(fault)
+        return fault
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """The first rule matching this request, counted as used (spent rules leave)."""
+        with self._lock:
+            for fault in self._rules:
+                if fault.matches(method, path):
+                    fault.hits += 1
+                    if fault.times is not None and fault.hits >= fault.times:
+                        self._rules.remove(fault)
+                    return fault
+        return None
+
+    def rules(self) -> list[Fault]:
+        with self._lock:
+            return list(self._rules)
+
+    def remove(self, fault_id: int) -> bool:
+        with self._lock:
+            before = len(self._rules)
+            self._rules = [f for f in self._rules if f.id != fault_id]
+            return len(self._rules) != before
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()

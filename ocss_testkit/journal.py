@@ -1,0 +1,80 @@
+"""What the fake received: a bounded ring buffer of requests with their verdicts.
+
+Memory stays flat under any load (oldest entries drop out). The pytest plugin reads it
+to report, at the end of a test, requests the fake could not route or refused as
+invalid: usually a bug in the code under test.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+
+DEFAULT_LIMIT = 1000
+
+
+@dataclass(slots=True)
+class Entry:
+    id: int
+    request_id: str
+    time: float  # real time, seconds since the epoch
+    method: str
+    path: str
+    query: str
+    route: str | None = None  # the route table's path, None when nothing matched
+    user: str | None = None
+    auth: str | None = None  # "ok", or why OAuth refused; None where no auth is needed
+    validation: str | None = None  # "ok", or why the body was refused; None without a body
+    fault: int | None = None  # the fault rule that answered instead, if any
+    status: int = 0
+    reason: str = ""
+    duration_ms: float = 0.0
+    problem: str | None = field(default=None)  # unmatched | unauthorized | invalid | error
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class Journal:
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        self._entries: deque[Entry] = deque(maxlen=limit)
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    @property
+    def limit(self) -> int:
+        return self._entries.maxlen
+
+    def start(self, request_id: str, method: str, path: str, query: str) -> Entry:
+        return Entry(next(self._ids), request_id, time.time(), method, path, query)
+
+    def record(self, entry: Entry, status: int, reason: str, started: float) -> None:
+        entry.status, entry.reason = status, reason
+        entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        if entry.route is None and status in (404, 405):
+            entry.problem = "unmatched"
+        elif status == 401:
+            entry.problem = "unauthorized"
+        elif entry.validation not in (None, "ok") or status in (400, 413, 415, 422):
+            entry.problem = "invalid"
+        elif status >= 500 and entry.fault is None:
+            entry.problem = "error"
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self, after: int = 0, problems_only: bool = False) -> list[Entry]:
+        with self._lock:
+            return [e for e in self._entries if e.id > after and (e.problem or not problems_only)]
+
+    def last_id(self) -> int:
+        with self._lock:
+            return self._entries[-1].id if self._entries else 0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
