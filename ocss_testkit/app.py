@@ -32,7 +32,7 @@ from .routes import CONTROL_ROUTES, ROUTES, Route, build_map
 from .faults import Fault, Faults
 from .journal import DEFAULT_LIMIT as DEFAULT_JOURNAL_LIMIT
 from .journal import Entry, Journal
-from .wire import ATOM_TYPE, ApiError, status_line
+from .wire import ATOM_TYPE, ApiError, AtomResponse, status_line
 
 log = logging.getLogger("ocss_testkit")
 
@@ -170,6 +170,12 @@ class FakeApp:
         if entry is not None:
             trace.validation = "ok"
         call = Call(request, world, user, self._base(request), entry, self)
+        response = self._call(route, call, world, args)
+        if isinstance(response, AtomResponse):
+            response.finish()  # serialize outside the lock
+        return response
+
+    def _call(self, route: Route, call: Call, world, args: dict) -> Response:
         with world.lock:
             if world.schedule:
                 world.run_due()  # phone actions whose virtual time has come

@@ -37,7 +37,30 @@ class _Task(WSGITask):
 
 
 class _Channel(HTTPChannel):
+    """waitress's channel with two changes: tasks expose `ocss.drop_connection`, and the
+    main loop does not spin while a worker is flushing its own output.
+
+    In waitress 3 a worker writes its response itself, holding the channel's outbuf lock;
+    the stock `writable()` still answers True meanwhile, so select() returns at once,
+    `handle_write` fails to take the lock, and the loop spins holding the GIL the worker
+    needs (benchmarks/README.md measured 173 select() calls per request). Here the
+    channel is not writable while a worker holds the lock; the worker's trigger (or the
+    end of its task) wakes the loop. A body too big for the socket buffer may then wait
+    for the end of its task before the loop sends the rest: fine for the fake's bodies.
+    """
     task_class = _Task
+
+    def writable(self):
+        if self.will_close or self.close_when_flushed:
+            return True
+        if not self.total_outbufs_len:
+            return False
+        if not self.requests:
+            return True
+        if self.outbuf_lock.acquire(False):
+            self.outbuf_lock.release()
+            return True
+        return False
 
 
 class FakeServer:
@@ -97,7 +120,10 @@ class FakeServer:
         # then the sockets, closed inside the loop's own thread: closing them from here
         # while select() waits on them fails with EBADF in the loop.
         server.task_dispatcher.shutdown(timeout=5)
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:
+            pass  # the loop, woken by a worker's byte, ran the thunk and closed the trigger first
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

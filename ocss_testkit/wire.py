@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+from lxml import etree
+
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
@@ -34,8 +36,28 @@ class ApiError(Exception):
                         content_type="text/plain; charset=utf-8", headers=headers)
 
 
-def atom(body: bytes, status: str = "200 OK") -> Response:
-    return Response(body, status=status, content_type=ATOM_TYPE)
+class AtomResponse(Response):
+    """An Atom answer whose XML is serialized after the World's lock is released.
+
+    Handlers build the element tree under the lock (it copies every value it shows);
+    lxml's tostring releases the GIL while it works, and doing that inside the lock made
+    the other workers queue behind it (benchmarks/README.md).
+    """
+    element = None
+
+    def finish(self) -> None:
+        if self.element is not None:
+            self.set_data(etree.tostring(self.element, encoding="utf-8", pretty_print=True))
+            self.element = None
+
+
+def atom(body, status: str = "200 OK") -> Response:
+    """`body`: bytes, or an lxml element the app serializes once the lock is released."""
+    if isinstance(body, bytes):
+        return Response(body, status=status, content_type=ATOM_TYPE)
+    response = AtomResponse(b"", status=status, content_type=ATOM_TYPE)
+    response.element = body
+    return response
 
 
 def empty(status: str, content_type: str | None = None) -> Response:

@@ -47,6 +47,7 @@ def _allowed(r) -> set[str]:
 ])
 def test_get_answers_the_same_with_and_without_trailing_slash(fake, path):
     _freeze(fake)  # empty feeds are dated "now": keep both answers byte-identical
+    _run_session_1(fake)
     with_slash = call(fake, "GET", path, "admin")
     without = call(fake, "GET", path.rstrip("/"), "admin")
     assert (with_slash.status_code, with_slash.reason) == (200, "OK")
@@ -89,9 +90,21 @@ def test_trailing_slash_variants_with_authlib(fake):
             assert r.history == [] and "Location" not in r.headers
 
 
+def _run_session_1(fake) -> None:
+    """SyncML session 1 exists: alice's phone accepted its settings and a server alert."""
+    world = fake.app.world
+    alice = world.users["alice"]
+    with world.lock:
+        client = world.create_syncml_client(alice, "+4798765432", "242", "Europe/Oslo")
+        world.send_setup(alice, client.uuid, "1234")
+        world.request_sync(alice, client.uuid)
+        world.phone_answer_setup("+4798765432")
+        world.phone_answer_sync("+4798765432")
+
+
 def _concrete(path: str) -> str:
     values = {"uuid": ADMIN_SYNCML_5310, "session": "1", "vendor": "4", "model": "242", "binding": "1",
-              "item": "1", "code": "nosuchcode", "number": "+4790981948"}
+              "item": "1", "code": "nosuchcode", "number": "+4790981948", "fault": "1"}
     if path.startswith(GOOGLE):
         values["uuid"] = ADMIN_GDATA
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
@@ -105,6 +118,7 @@ INTENTIONAL_405 = {syncml_handlers.not_editable, phones_handlers.read_only, clie
 def test_every_route_is_reachable_in_both_slash_forms_without_redirect(fake, route):
     """Each route of the table answers its method on both URL forms: never "no route", never
     a 3xx (under /v2/ and /_fake/), never a 5xx, and a 405 only where the handler means it."""
+    _run_session_1(fake)
     path = _concrete(route.path)
     other = path[:-1] if path.endswith("/") else path + "/"
     for p in (path, other):

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from ocss_testkit.drive import Clock, Phone
+from ocss_testkit.drive import Clock
 from ocss_testkit.model.errors import Invalid
 from ocss_testkit.model.gdata import GDataDatastore, Token
 from ocss_testkit.model.world import World

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from ..atom import incoming, render
+from ..atom import incoming
 from ..atom import render_inferred as ri
 from ..wire import ApiError, atom, empty
 from . import Call
 
 
 def _xml(element, status: str = "200 OK"):
-    return atom(render.serialize(element), status)
+    return atom(element, status)
 
 
 # --- /v2/clients/ (read-only, every kind) --------------------------------------------------

@@ -9,12 +9,12 @@ from . import Call
 def list_clients(call: Call):
     world = call.world
     clients = world.gdata_clients(call.user)
-    return atom(render.serialize(render.gdata_feed(call.base, clients, world.users, world.clock.now())))
+    return atom(render.gdata_feed(call.base, clients, world.users, world.clock.now()))
 
 
 def get_client(call: Call, client_id: str):
     client = call.world.gdata_client(call.user, client_id)
-    return atom(render.serialize(render.gdata_entry(call.base, client, call.user)))
+    return atom(render.gdata_entry(call.base, client, call.user))
 
 
 def create_client(call: Call):
@@ -24,7 +24,7 @@ def create_client(call: Call):
     client = call.world.create_gdata_client(call.user, req.user_id, req.datastores)
     # 001 shows the 201 echoing each token as sent, key and secret included.
     body = render.gdata_entry(call.base, client, call.user, render.GDATA_ECHO)
-    return atom(render.serialize(body), "201 Created")
+    return atom(body, "201 Created")
 
 
 def update_client(call: Call, client_id: str | None = None):
@@ -50,7 +50,7 @@ def update_client(call: Call, client_id: str | None = None):
     client = call.world.update_gdata_client(call.user, client_id, req.user_id, req.datastores)
     # The 200 Updated example shows every datastore in text form, without tokens (001).
     body = render.gdata_entry(call.base, client, call.user, render.GDATA_TEXT)
-    return atom(render.serialize(body), "200 Updated")
+    return atom(body, "200 Updated")
 
 
 def delete_client(call: Call, client_id: str):

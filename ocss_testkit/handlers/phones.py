@@ -81,18 +81,18 @@ def detect_auto(call: Call):
     model = call.world.detect_auto(call.user, incoming.phone_number(call.entry))
     if model is None:
         return empty("204 No Content")
-    return atom(render.serialize(ri.model_entry(call.base, call.world.phones, model, call.world.phones.updated)))
+    return atom(ri.model_entry(call.base, call.world.phones, model, call.world.phones.updated))
 
 
 def detect_manual(call: Call):
     detection = call.world.detect_manual(call.user, incoming.phone_number(call.entry), f"{call.base}d/{{code}}")
-    response = atom(render.serialize(ri.detection_entry(call.base, detection)), "201 Created")
+    response = atom(ri.detection_entry(call.base, detection), "201 Created")
     response.headers["Location"] = ri.detection_url(call.base, detection.code)
     return response
 
 
 def detect_poll(call: Call, code: str):
-    return atom(render.serialize(ri.detection_entry(call.base, call.world.detection(code, call.user))))
+    return atom(ri.detection_entry(call.base, call.world.detection(code, call.user)))
 
 
 _PAGE = """<!DOCTYPE html>

@@ -10,19 +10,19 @@ from . import Call
 def list_clients(call: Call):
     world = call.world
     clients = world.syncml_clients(call.user)
-    return atom(render.serialize(render.syncml_feed(call.base, clients, world.users, world.clock.now())))
+    return atom(render.syncml_feed(call.base, clients, world.users, world.clock.now()))
 
 
 def get_client(call: Call, client_id: str):
     client = call.world.syncml_client(call.user, client_id)
-    return atom(render.serialize(render.syncml_entry(call.base, client, call.user)))
+    return atom(render.syncml_entry(call.base, client, call.user))
 
 
 def create_client(call: Call):
     req = incoming.syncml_client(call.entry)
     client = call.world.create_syncml_client(call.user, req.phone_number, req.model_uuid,
                                              req.timezone or "UTC", req.imei)
-    return atom(render.serialize(render.syncml_entry(call.base, client, call.user)), "201 Created")
+    return atom(render.syncml_entry(call.base, client, call.user), "201 Created")
 
 
 def delete_client(call: Call, client_id: str):
@@ -40,7 +40,7 @@ def not_editable(call: Call, client_id: str):
 def send_setup(call: Call, client_id: str):
     pincode = incoming.setup_pincode(call.entry)
     record = call.world.send_setup(call.user, client_id, pincode)
-    return atom(render.serialize(render.setup_entry(call.base, record)), "201 Created")
+    return atom(render.setup_entry(call.base, record), "201 Created")
 
 
 def request_sync(call: Call, client_id: str):
@@ -51,14 +51,14 @@ def request_sync(call: Call, client_id: str):
 
 def list_sessions(call: Call):
     sessions = call.world.syncml_sessions(call.user)
-    return atom(render.serialize(ri.sessions_feed(call.base, sessions, call.world.clock.now())))
+    return atom(ri.sessions_feed(call.base, sessions, call.world.clock.now()))
 
 
 def get_session(call: Call, session_id: str):
     session = call.world.syncml_session(call.user, _session_id(session_id))
     if session.owner != call.user.name and not call.user.admin:
         raise ApiError(403, "Forbidden", f"SyncML session {session_id} belongs to another user")
-    return atom(render.serialize(ri.session_entry(call.base, session)))
+    return atom(ri.session_entry(call.base, session))
 
 
 def _session_id(value: str) -> int:
@@ -75,7 +75,7 @@ def chatlog(call: Call, session_id: str | None = None):
     if session_id:
         call.world.syncml_session(call.user, _session_id(session_id))  # 404 when there is none
     messages = call.world.chat_messages(_session_id(session_id) if session_id else None)
-    return atom(render.serialize(ri.chatlog_feed(call.base, url, messages, call.world.clock.now())))
+    return atom(ri.chatlog_feed(call.base, url, messages, call.world.clock.now()))
 
 
 def datastores(call: Call):

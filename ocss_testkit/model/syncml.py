@@ -1,7 +1,6 @@
 """SyncML clients (seed 003): phones, their setup SMS, server alerts and sync sessions."""
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
