@@ -120,13 +120,23 @@ class FakeServer:
         # then the sockets, closed inside the loop's own thread: closing them from here
         # while select() waits on them fails with EBADF in the loop.
         server.task_dispatcher.shutdown(timeout=5)
-        try:
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-        except OSError:
-            pass  # the loop, woken by a worker's byte, ran the thunk and closed the trigger first
+        trigger = server.trigger
+
+        def close_in_loop() -> None:
+            # Everything but the trigger closes here; the trigger only leaves the map (the
+            # loop ends when the map is empty) and is closed below, after the join: so the
+            # wake-up write of pull_trigger can never meet a closed, or reused, descriptor.
+            for fd, dispatcher in list(server._map.items()):
+                if dispatcher is trigger:
+                    del server._map[fd]
+                else:
+                    dispatcher.close()
+
+        trigger.pull_trigger(close_in_loop)
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        trigger.close()
 
     def __enter__(self) -> "FakeServer":
         return self.start()
