@@ -26,31 +26,44 @@ class EmptyBody(XMLRejected):
 _local = threading.local()
 
 
+def hardened_parser(schema: etree.XMLSchema | None = None) -> etree.XMLParser:
+    """A parser that resolves, loads and fetches nothing; with a schema, it also validates."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                           huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False,
+                           schema=schema)
+
+
 def _parser() -> etree.XMLParser:
     # lxml parsers must not be shared between threads.
     parser = getattr(_local, "parser", None)
     if parser is None:
-        parser = _local.parser = etree.XMLParser(
-            resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-            huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False)
+        parser = _local.parser = hardened_parser()
     return parser
 
 
-def parse(body: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> etree._Element:
+def precheck(body: bytes) -> None:
     if not body or not body.strip():
         raise EmptyBody("the request body is empty")
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
         raise XMLRejected("DOCTYPE and entity declarations are not accepted")
+
+
+def postcheck(root: etree._Element, max_depth: int) -> None:
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:  # other encodings than the byte scan saw
+        raise XMLRejected("DOCTYPE and entity declarations are not accepted")
+    _check_depth(root, max_depth)
+
+
+def parse(body: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> etree._Element:
+    precheck(body)
     try:
         root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
         raise XMLRejected(f"malformed XML: {exc.msg or exc}") from None
     except ValueError as exc:  # e.g. unsupported encodings
         raise XMLRejected(f"malformed XML: {exc}") from None
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:  # other encodings than the byte scan saw
-        raise XMLRejected("DOCTYPE and entity declarations are not accepted")
-    _check_depth(root, max_depth)
+    postcheck(root, max_depth)
     return root
 
 

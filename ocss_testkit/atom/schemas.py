@@ -12,6 +12,7 @@ from lxml import etree
 
 from ..resources import xsd_dir
 from .namespaces import readable
+from . import safe
 from .safe import XMLRejected
 
 REQUEST_SCHEMAS = ("gdata-client", "syncml-client", "syncml-setup", "activesync-client", "datastore-client",
@@ -29,6 +30,7 @@ class SchemaSet:
                          for name in names}
         # An XMLSchema keeps one error log; validating under a lock keeps messages whole.
         self._locks = {name: threading.Lock() for name in names}
+        self._local = threading.local()
 
     def validate(self, name: str, root: etree._Element) -> None:
         schema = self._schemas[name]
@@ -37,6 +39,26 @@ class SchemaSet:
                 return
             error = schema.error_log[0]
             raise XMLRejected(f"line {error.line}: {readable(error.message)}")
+
+    def parse_valid(self, name: str, body: bytes, max_depth: int) -> etree._Element | None:
+        """Parse and validate in one pass (the hot path); None when the body fails either.
+
+        A failing body is then parsed and validated again in two passes by the caller,
+        which gives the precise message; success costs one pass only.
+        """
+        safe.precheck(body)
+        parsers = getattr(self._local, "parsers", None)
+        if parsers is None:
+            parsers = self._local.parsers = {}
+        parser = parsers.get(name)
+        if parser is None:  # one per thread: lxml parsers are not shared between threads
+            parser = parsers[name] = safe.hardened_parser(self._schemas[name])
+        try:
+            root = etree.fromstring(body, parser)
+        except (etree.XMLSyntaxError, ValueError):
+            return None
+        safe.postcheck(root, max_depth)
+        return root
 
     def is_valid(self, name: str, root: etree._Element) -> bool:
         with self._locks[name]:
