@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 from ocss_testkit.app import FakeApp
 from ocss_testkit.client import Credentials, SignedClient
 from ocss_testkit.server import FakeServer

@@ -2,7 +2,7 @@
 
 A set is a folder under `fixtures/` (or any folder) holding either `world.json`, a
 (partial) state document (see state.py), or `patch.json`: `{"base": "<set>", "patch":
-[RFC 6902 operations]}` applied over another set. The phones database a set points at
+[RFC 6902 operations]}` applied over the whole state document of another set. The phones database a set points at
 is loaded once per process (phones.load_phones) and shared. Building a World from a
 parsed set is what a reset does, so it must stay cheap.
 """
@@ -47,7 +47,8 @@ class FixtureSet:
                 base = cls.load(base_name if Path(base_name).is_absolute() else
                                 (path.parent / base_name if (path.parent / base_name).is_dir() else base_name),
                                 _seen + (path.name,))
-                spec = jsonpatch.apply_patch(base.spec, data.get("patch", []))
+                # Over the base's whole state document: the shape PATCH /_fake/state sees.
+                spec = jsonpatch.apply_patch(base.build().to_dict(), data.get("patch", []))
                 phones = base.phones
             else:
                 spec = data

@@ -1,0 +1,114 @@
+"""The pytest plugin (entry point `pytest11`): a running fake per test session, reset
+before every test.
+
+Installed with the package, it needs no conftest. Under pytest-xdist each worker is its
+own process, so each gets its own fake on its own free port: nothing is shared.
+
+    def test_register(ocss_fake):
+        api = ocss_fake.client("alice")
+        ...
+        assert ocss_fake.outbox.last(kind="setup-sms").to == "+4798765432"
+"""
+from __future__ import annotations
+
+import pytest
+
+from .app import FakeApp
+from .handle import FakeHandle
+from .model.fixtures import FixtureSet
+from .server import FakeServer
+
+PROBLEM_MODES = ("fail", "warn", "ignore")
+
+
+def pytest_addoption(parser) -> None:
+    group = parser.getgroup("ocss", "ObexCode SyncServer fake (ocss-testkit)")
+    group.addoption("--ocss-fixtures", default=None, metavar="NAME|DIR",
+                    help="fixture set the fake starts from and resets to (default: ini ocss_fixtures, or demo)")
+    group.addoption("--ocss-problems", default=None, choices=PROBLEM_MODES,
+                    help="what to do when the fake received requests it could not route, or refused as "
+                         "unauthenticated or invalid, during a test (default: ini ocss_problems, or fail)")
+    parser.addini("ocss_fixtures", "default fixture set of the fake", default="demo")
+    parser.addini("ocss_problems", "fail | warn | ignore: requests the fake refused during a test",
+                  default="fail")
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "ocss_fixtures(name): start this test from another fixture set "
+                                       "(a name under fixtures/ or a folder)")
+    config.addinivalue_line("markers", "ocss_patch(operations): apply an RFC 6902 JSON Patch to the "
+                                       "fake's state before this test")
+    config.addinivalue_line("markers", "ocss_allow_problems: this test sends requests the fake refuses, "
+                                       "on purpose")
+
+
+def _option(config, name: str) -> str:
+    return config.getoption(f"--ocss-{name}") or config.getini(f"ocss_{name}")
+
+
+_sets: dict[str, FixtureSet] = {}
+
+
+def _fixture_set(name: str) -> FixtureSet:
+    """Fixture sets are parsed once per process; building a World from one is the reset."""
+    if name not in _sets:
+        _sets[name] = FixtureSet.load(name)
+    return _sets[name]
+
+
+@pytest.fixture(scope="session")
+def ocss_fake_server(pytestconfig):
+    """The session's fake on real HTTP (127.0.0.1, a free port); prefer `ocss_fake`."""
+    server = FakeServer(FakeApp(_fixture_set(_option(pytestconfig, "fixtures")))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def ocss_fake_app(pytestconfig):
+    """The session's in-process fake (no sockets); prefer `ocss_fake_wsgi`."""
+    return FakeApp(_fixture_set(_option(pytestconfig, "fixtures")))
+
+
+def _prepared(handle: FakeHandle, request):
+    config = request.config
+    marker = request.node.get_closest_marker("ocss_fixtures")
+    name = marker.args[0] if marker else _option(config, "fixtures")
+    handle.reset(_fixture_set(name))
+    patch = request.node.get_closest_marker("ocss_patch")
+    if patch:
+        handle.state.patch(patch.args[0] if patch.args else patch.kwargs["operations"])
+    handle.journal_mark = handle.app.journal.last_id()
+    yield handle
+    handle.close_clients()
+    mode = _option(config, "problems")
+    if mode == "ignore" or request.node.get_closest_marker("ocss_allow_problems"):
+        return
+    problems = handle.app.journal.entries(after=handle.journal_mark, problems_only=True)
+    if problems:
+        report = _report(problems)
+        if mode == "fail":
+            pytest.fail(report, pytrace=False)
+        request.node.warn(pytest.PytestWarning(report))
+
+
+def _report(problems) -> str:
+    lines = [f"the fake refused {len(problems)} request(s) during this test "
+             "(mark it ocss_allow_problems if that is intended):"]
+    for e in problems:
+        why = e.auth if e.problem == "unauthorized" else e.validation if e.problem == "invalid" else ""
+        line = f"  {e.method} {e.path}{'?' + e.query if e.query else ''} -> {e.status} {e.reason} [{e.problem}]"
+        lines.append(line + (f": {why}" if why and why != "ok" else ""))
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def ocss_fake(ocss_fake_server, request):
+    """A fake SyncServer on real HTTP, with a fresh world for this test."""
+    yield from _prepared(FakeHandle(ocss_fake_server), request)
+
+
+@pytest.fixture
+def ocss_fake_wsgi(ocss_fake_app, request):
+    """The same, in-process: `client()` talks WSGI directly, no sockets."""
+    yield from _prepared(FakeHandle(ocss_fake_app), request)

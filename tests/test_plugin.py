@@ -1,0 +1,151 @@
+"""The pytest plugin, as a downstream project meets it: run with pytester in a fresh
+directory holding nothing but test files."""
+from __future__ import annotations
+
+import json
+import os
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTALLED = any(ep.value == "ocss_testkit.plugin" for ep in entry_points(group="pytest11"))
+
+
+@pytest.fixture
+def run(pytester, monkeypatch):
+    """Run pytest in a subprocess, with the plugin as an installed package would load it."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+
+    def go(*args):
+        extra = [] if INSTALLED else ["-p", "ocss_testkit.plugin"]
+        return pytester.runpytest_subprocess(*extra, "-p", "no:cacheprovider", *args, timeout=240)
+    return go
+
+
+def test_state_from_one_test_is_gone_in_the_next(pytester, run):
+    pytester.makepyfile(test_isolation="""
+        import re
+
+        BODY = ('<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="http://schemas.obexcode.com/syncserver/2009">'
+                '<oc:client><oc:phone_number>+4798765432</oc:phone_number><oc:model_uuid>242</oc:model_uuid>'
+                '</oc:client></entry>')
+
+        def alice_clients(fake):
+            return re.findall(r"<uuid>", fake.client("alice").get("/v2/services/syncml/").text)
+
+        def test_create(ocss_fake):
+            assert ocss_fake.url.startswith("http://127.0.0.1:")
+            reply = ocss_fake.client("alice").post("/v2/services/syncml/", BODY)
+            assert reply.status == 201
+            assert len(alice_clients(ocss_fake)) == 1
+
+        def test_gone(ocss_fake):
+            assert alice_clients(ocss_fake) == []
+    """)
+    result = run("-v")
+    result.assert_outcomes(passed=2)
+
+
+def test_fixtures_markers_and_handles(pytester, run, tmp_path_factory):
+    extra = tmp_path_factory.mktemp("fixture-set")
+    (extra / "patch.json").write_text(json.dumps({"base": "demo", "patch": [
+        {"op": "replace", "path": "/users/1/may_detect_auto", "value": True}]}))
+    pytester.makepyfile(test_surface=f"""
+        import pytest
+        from datetime import datetime, timezone
+
+        BODY = ('<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="http://schemas.obexcode.com/syncserver/2009">'
+                '<oc:client><oc:phone_number>+4798765432</oc:phone_number><oc:model_uuid>242</oc:model_uuid>'
+                '</oc:client></entry>')
+        SETUP = ('<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="http://schemas.obexcode.com/syncserver/2009">'
+                 '<oc:pincode>1234</oc:pincode></entry>')
+
+        def test_outbox_phone_clock(ocss_fake):
+            ocss_fake.clock.freeze(datetime(2009, 11, 1, 12, 30, tzinfo=timezone.utc))
+            api = ocss_fake.client("alice")
+            uuid = api.post("/v2/services/syncml/", BODY).text.split("<uuid>")[1].split("<")[0]
+            assert api.post(f"/v2/services/syncml/{{uuid}}/setup/", SETUP).status == 201
+            sms = ocss_fake.outbox.last(to="+4798765432", kind="setup-sms")
+            assert "1234" in sms.body and sms.time.year == 2009
+            assert ocss_fake.phone("+4798765432").accept_setup() == uuid
+            assert api.post(f"/v2/services/syncml/{{uuid}}/sync/").status == 200
+            assert ocss_fake.phone("+4798765432").accept_sync().outcome == "ok"
+
+        def test_faults_and_journal(ocss_fake):
+            ocss_fake.faults.add("status", status=503, path="/v2/services/syncml/*", times=1)
+            api = ocss_fake.client("bob")
+            assert api.get("/v2/services/syncml/").status == 503
+            assert api.get("/v2/services/syncml/").status == 200
+            assert [e.status for e in ocss_fake.journal] == [503, 200]
+
+        @pytest.mark.ocss_patch([{{"op": "replace", "path": "/users/1/admin", "value": True}}])
+        def test_patch_marker(ocss_fake):
+            assert ocss_fake.state.get()["users"][1]["admin"] is True
+
+        def test_patch_marker_is_undone(ocss_fake):
+            assert ocss_fake.state.get()["users"][1]["admin"] is False
+
+        @pytest.mark.ocss_fixtures({str(extra)!r})
+        def test_fixtures_marker(ocss_fake):
+            assert ocss_fake.state.get()["users"][1]["may_detect_auto"] is True
+
+        def test_in_process(ocss_fake_wsgi):
+            assert ocss_fake_wsgi.url == "http://localhost"
+            assert ocss_fake_wsgi.client("admin").get("/v2/services/google/").status == 200
+            assert ocss_fake_wsgi.credentials("bob").token == "bob-access-token"
+    """)
+    result = run("-v")
+    result.assert_outcomes(passed=6)
+
+
+PROBLEMS = """
+    import pytest
+
+    def test_sends_garbage(ocss_fake):
+        assert ocss_fake.client("alice").post("/v2/services/syncml/", "<nope/>").status == 400
+        assert ocss_fake.client(None).get("/v2/services/syncml/").status == 401
+
+    @pytest.mark.ocss_allow_problems
+    def test_sends_garbage_on_purpose(ocss_fake):
+        assert ocss_fake.client("alice").get("/v2/services/googel/").status == 404
+"""
+
+
+def test_refused_requests_fail_the_test_readably(pytester, run):
+    pytester.makepyfile(test_problems=PROBLEMS)
+    result = run()
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines([
+        "*the fake refused 2 request(s) during this test*",
+        "*POST /v2/services/syncml/ -> 400 Bad Request [[]invalid[]]*",
+        "*GET /v2/services/syncml/ -> 401 Unauthorized [[]unauthorized[]]: no OAuth credentials*",
+    ])
+
+
+def test_problem_checks_can_be_switched_off(pytester, run):
+    pytester.makepyfile(test_problems=PROBLEMS)
+    run("--ocss-problems=ignore").assert_outcomes(passed=2)
+    pytester.makeini("[pytest]\nocss_problems = warn\n")
+    result = run("-W", "default")
+    result.assert_outcomes(passed=2, warnings=1)
+
+
+def test_each_xdist_worker_gets_its_own_fake(pytester, run, tmp_path):
+    ports = tmp_path / "ports"
+    ports.mkdir()
+    pytester.makepyfile(test_workers=f"""
+        import os, pathlib, pytest
+
+        @pytest.mark.parametrize("n", range(8))
+        def test_fresh_world_on_my_own_port(ocss_fake, n):
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+            pathlib.Path({str(ports)!r}, worker).write_text(ocss_fake.url)
+            assert len(ocss_fake.state.get()["clients"]) == 3  # the demo world, untouched
+            ocss_fake.state.patch([{{"op": "remove", "path": "/clients/0"}}])
+    """)
+    result = run("-n", "2")
+    result.assert_outcomes(passed=8)
+    urls = {p.name: p.read_text() for p in ports.iterdir()}
+    assert set(urls) == {"gw0", "gw1"} and len(set(urls.values())) == 2
