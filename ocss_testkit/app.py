@@ -56,6 +56,9 @@ class FakeApp:
         self.auth = Authenticator()
         self.journal = Journal(journal_limit)
         self.faults = Faults()
+        # Called with the World (its lock held) after every change, before the answer
+        # leaves: the place for persistence (a state file) to write what it acknowledges.
+        self.on_change = None
         self.request_schemas = schemas("request")  # compiled now, not on the first request
         known_timezones()  # likewise the IANA zone list
         self._ids = itertools.count(1)
@@ -65,6 +68,12 @@ class FakeApp:
         self.world = self.fixtures.build(**self._world_options)
         self.faults.clear()
         self.journal.clear()
+        self._changed(self.world)
+
+    def _changed(self, world) -> None:
+        if self.on_change is not None:
+            with world.lock:
+                self.on_change(world)
 
     def replace_state(self, data) -> None:
         """Swap in a World loaded from a state document; a bad one changes nothing."""
@@ -73,6 +82,7 @@ class FakeApp:
         except DomainError as exc:
             raise ApiError(422, "Unprocessable Entity", str(exc)) from None
         self.world = world
+        self._changed(world)
 
     def patch_state(self, operations) -> None:
         """Apply RFC 6902 operations to the state document, then load it: all or nothing."""
@@ -180,7 +190,11 @@ class FakeApp:
             if world.schedule:
                 world.run_due()  # phone actions whose virtual time has come
             try:
-                return route.handler(call, **args)
+                response = route.handler(call, **args)
+                if self.on_change is not None and call.request.method not in ("GET", "HEAD") \
+                        and response.status_code < 400 and world is self.world:
+                    self.on_change(world)
+                return response
             except DomainError as error:
                 status, reason = route.status_for(error)
                 raise ApiError(status, reason, str(error)) from None
