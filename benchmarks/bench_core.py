@@ -346,33 +346,9 @@ class Waitress:
 
 
 def _lock_aware_channel():
-    """waitress's HTTPChannel, minus the busy loop found by this benchmark (see README).
-
-    While a task runs, its worker thread flushes what it writes itself (send_bytes=1, the
-    waitress 3 default) holding the channel's outbuf lock, and pulls the trigger when it
-    could not send everything. The stock `writable()` still says True then, so select()
-    returns at once, `handle_write` fails to take the lock, and the main loop spins,
-    holding the GIL the worker needs to finish. Here: not writable while a worker holds
-    the lock; the worker's trigger (or the end of its task) wakes the loop again.
-    A proof of concept: a response too big for the socket buffer may then wait for the
-    end of its task (or the outbuf high watermark, when the worker releases the lock)
-    before the loop sends the rest; fine for the fake's small bodies.
-    """
-    from waitress.channel import HTTPChannel
-
-    class LockAwareChannel(HTTPChannel):
-        def writable(self):
-            if self.will_close or self.close_when_flushed:
-                return True
-            if not self.total_outbufs_len:
-                return False
-            if not self.requests:
-                return True
-            if self.outbuf_lock.acquire(False):
-                self.outbuf_lock.release()
-                return True
-            return False
-    return LockAwareChannel
+    """The lock-aware channel this benchmark proposed, now shipped: the server's own."""
+    from ocss_testkit.server import _Channel
+    return _Channel
 
 
 class WaitressTuned(Waitress):

@@ -158,3 +158,33 @@ def syncml_create(phone: str = "+4798765432", model: str = "02978288-537f-102b-b
 def setup_body(pincode: str = "1234") -> str:
     """003 "Setup and Phone Configuration"."""
     return f'<entry xmlns="{ATOM}"\n       xmlns:oc="{OC}">\n  <oc:pincode>{pincode}</oc:pincode>\n</entry>'
+
+
+def run_a_session(fake) -> None:
+    """SyncML session 1 exists: alice's phone accepted its settings and a server alert."""
+    world = fake.app.world
+    alice = world.users["alice"]
+    with world.lock:
+        client = world.create_syncml_client(alice, "+4798765432", "242", "Europe/Oslo")
+        world.send_setup(alice, client.uuid, "1234")
+        world.request_sync(alice, client.uuid)
+        world.phone_answer_setup("+4798765432")
+        assert world.phone_answer_sync("+4798765432").id == 1
+
+
+@contextmanager
+def unchanged(fake):
+    """Asserts that what runs inside leaves the fake's whole state as it was."""
+    before = fake.app.world.to_dict()
+    yield
+    assert fake.app.world.to_dict() == before, "a refused request changed the world"
+
+
+def assert_error(reply: requests.Response, status: int, reason: str, *needles: str) -> None:
+    assert reply.status_code != 500, reply.text
+    assert (reply.status_code, reply.reason) == (status, reason), (reply.status_code, reply.reason, reply.text)
+    assert reply.text.startswith(f"{status} {reason}: "), reply.text
+    assert len(reply.text.split(": ", 1)[1].strip()) > 10, reply.text
+    assert "Traceback" not in reply.text
+    for needle in needles:
+        assert needle.lower() in reply.text.lower(), f"{needle!r} not in {reply.text!r}"

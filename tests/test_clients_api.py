@@ -8,7 +8,6 @@ request must leave the world exactly as it was (`fake.app.world.to_dict()` befor
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
 import requests
@@ -16,6 +15,7 @@ from lxml import etree
 from requests_oauthlib import OAuth1
 
 from ocss_testkit.atom.schemas import schemas
+from tests.helpers import unchanged
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -79,13 +79,6 @@ def refused(reply: requests.Response, status: int, reason: str, *needles: str) -
     assert len(reply.text.split(": ", 1)[1].strip()) > 10, reply.text
     for needle in needles:
         assert needle.lower() in reply.text.lower(), (needle, reply.text)
-
-
-@contextmanager
-def unchanged(fake):
-    before = fake.app.world.to_dict()
-    yield
-    assert fake.app.world.to_dict() == before, "a refused request changed the world"
 
 
 def client_uuid(root) -> str:

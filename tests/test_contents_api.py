@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from xml.sax.saxutils import escape, quoteattr
 
 import pytest
@@ -20,6 +19,7 @@ from lxml import etree
 from requests_oauthlib import OAuth1
 
 from ocss_testkit.atom.schemas import schemas
+from tests.helpers import unchanged
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -68,13 +68,6 @@ def refused(reply: requests.Response, status: int, reason: str, *needles: str) -
     assert len(reply.text.split(": ", 1)[1].strip()) > 10, reply.text
     for needle in needles:
         assert needle.lower() in reply.text.lower(), (needle, reply.text)
-
-
-@contextmanager
-def unchanged(fake):
-    before = fake.app.world.to_dict()
-    yield
-    assert fake.app.world.to_dict() == before, "a refused request changed the world"
 
 
 def item_body(data: str | None = None, ctype: str | None = None, title: str | None = None,

@@ -10,7 +10,6 @@ every refused request leaves the world exactly as it was.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
 import requests
@@ -19,6 +18,7 @@ from requests_oauthlib import OAuth1
 
 from ocss_testkit.atom.schemas import schemas
 from ocss_testkit.model.detection import DEFAULT_CODE_LIFETIME
+from tests.helpers import assert_error, unchanged
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -83,23 +83,6 @@ def text(element: etree._Element, path: str) -> str | None:
 
 def links(entry: etree._Element, rel: str) -> list[etree._Element]:
     return entry.findall(f"a:link[@rel='{rel}']", NS)
-
-
-def assert_error(reply: requests.Response, status: int, reason: str, *needles: str) -> None:
-    assert reply.status_code != 500, reply.text
-    assert (reply.status_code, reply.reason) == (status, reason), (reply.status_code, reply.reason, reply.text)
-    assert reply.text.startswith(f"{status} {reason}: "), reply.text
-    assert len(reply.text.split(": ", 1)[1].strip()) > 10, reply.text
-    assert "Traceback" not in reply.text
-    for needle in needles:
-        assert needle.lower() in reply.text.lower(), f"{needle!r} not in {reply.text!r}"
-
-
-@contextmanager
-def unchanged(fake):
-    before = fake.app.world.to_dict()
-    yield
-    assert fake.app.world.to_dict() == before, "a refused request changed the world"
 
 
 def start(fake, number: str = NUMBER, user: str = "alice") -> tuple[str, etree._Element]:

@@ -11,9 +11,27 @@ import requests
 
 from ocss_testkit.app import FakeApp
 from ocss_testkit.client import Credentials, SignedClient
-from tests.helpers import (ADMIN_GDATA, ATOM, DEMO_GDATA_SECRETS, GOOGLE, ISO_Z, OC, UNKNOWN_UUID,
-                           authlib_session, call, gdata_create, gdata_update, link, oauth1, one, signed_headers,
-                           tag, text, xml, xp)
+from tests.helpers import (
+    ADMIN_GDATA,
+    ATOM,
+    DEMO_GDATA_SECRETS,
+    GOOGLE,
+    ISO_Z,
+    OC,
+    UNKNOWN_UUID,
+    authlib_session,
+    call,
+    gdata_create,
+    gdata_update,
+    link,
+    oauth1,
+    one,
+    signed_headers,
+    tag,
+    text,
+    xml,
+    xp,
+)
 
 ENTRY_ORDER = ["author", "content", "id", "link", "link", "link", "published", "title", "updated", "client"]
 

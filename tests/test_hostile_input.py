@@ -17,6 +17,7 @@ import requests
 from requests_oauthlib import OAuth1
 
 from ocss_testkit.routes import ROUTES
+from tests.helpers import unchanged
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -69,13 +70,6 @@ def http(fake):
                           "admin-access-token", "admin-access-secret")
     yield session
     session.close()
-
-
-@contextmanager
-def unchanged(fake):
-    before = fake.app.world.to_dict()
-    yield
-    assert fake.app.world.to_dict() == before, "a refused request changed the world"
 
 
 def post(fake, http, path, body, content_type="application/atom+xml", **kw) -> requests.Response:

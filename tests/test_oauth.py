@@ -11,13 +11,14 @@ import http.client
 import re
 import time
 import uuid
-from contextlib import contextmanager
 
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth1Auth, OAuth1Session
 from oauthlib.oauth1 import SIGNATURE_TYPE_QUERY, Client
 from requests_oauthlib import OAuth1
+
+from tests.helpers import unchanged
 
 CONSUMER_KEY, CONSUMER_SECRET = "demo-consumer-key", "demo-consumer-secret"
 SYNCML = "/v2/services/syncml/"
@@ -52,13 +53,6 @@ def sign(url: str, method: str = "GET", body: bytes | None = None, *, consumer_k
     _, signed, _ = client.sign(url, http_method=method, body=body.decode() if body else None,
                                headers=headers)
     return dict(signed)
-
-
-@contextmanager
-def unchanged(fake):
-    before = fake.app.world.to_dict()
-    yield
-    assert fake.app.world.to_dict() == before, "a refused request changed the world"
 
 
 def assert_401(fake, reply: requests.Response, *why: str) -> None:

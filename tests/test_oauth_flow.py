@@ -8,7 +8,6 @@ the "user" is plain requests filling in the HTML form. Only the demo consumer
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
@@ -19,6 +18,7 @@ from lxml import etree
 from requests_oauthlib import OAuth1, OAuth1Session
 
 from ocss_testkit.atom.schemas import schemas
+from tests.helpers import unchanged
 
 CONSUMER_KEY, CONSUMER_SECRET = "demo-consumer-key", "demo-consumer-secret"
 CALLBACK = "http://127.0.0.1:9/callback"
@@ -48,13 +48,6 @@ def syncml_feed(fake, auth) -> list[str]:
     root = etree.fromstring(reply.content)
     schemas("response").validate("syncml", root)
     return [e.findtext("oc:client/oc:uuid", namespaces=NS) for e in root.findall("a:entry", NS)]
-
-
-@contextmanager
-def unchanged(fake):
-    before = fake.app.world.to_dict()
-    yield
-    assert fake.app.world.to_dict() == before, "a refused request changed the world"
 
 
 def assert_401(fake, reply: requests.Response) -> None:

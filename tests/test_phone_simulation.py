@@ -10,7 +10,6 @@ requests-oauthlib; every XML body is validated against its response schema.
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 
 import pytest
 import requests
@@ -19,6 +18,7 @@ from requests_oauthlib import OAuth1
 
 import ocss_testkit.clock as clock_module
 from ocss_testkit.atom.schemas import schemas
+from tests.helpers import assert_error, unchanged
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -65,23 +65,6 @@ def xml(reply: requests.Response, schema: str, status: int = 200, reason: str = 
 def text(element: etree._Element, path: str) -> str | None:
     found = element.find(path, NS)
     return None if found is None else (found.text or "")
-
-
-def assert_error(reply: requests.Response, status: int, reason: str, *needles: str) -> None:
-    assert reply.status_code != 500, reply.text
-    assert (reply.status_code, reply.reason) == (status, reason), (reply.status_code, reply.reason, reply.text)
-    assert reply.text.startswith(f"{status} {reason}: "), reply.text
-    assert len(reply.text.split(": ", 1)[1].strip()) > 10, reply.text
-    assert "Traceback" not in reply.text
-    for needle in needles:
-        assert needle.lower() in reply.text.lower(), f"{needle!r} not in {reply.text!r}"
-
-
-@contextmanager
-def unchanged(fake):
-    before = fake.app.world.to_dict()
-    yield
-    assert fake.app.world.to_dict() == before, "a refused request changed the world"
 
 
 # --- the steps of a sync ------------------------------------------------------------------

@@ -25,8 +25,9 @@ from ocss_testkit.routes import CONTROL_ROUTES, ROUTES
 from tests.helpers import (ADMIN_GDATA, ADMIN_SYNCML_5310, ADMIN_SYNCML_5800, CONSUMER_KEY, GOOGLE, SYNCML,
                            authlib_session, call, gdata_create, gdata_update, oauth1, setup_body,
                            signed_headers, syncml_create, text, token, xml)
+from tests.helpers import run_a_session
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"  # shared/ sits beside the checkout
 G_ITEM = GOOGLE + ADMIN_GDATA
 S_ITEM = SYNCML + ADMIN_SYNCML_5310
 
@@ -47,7 +48,7 @@ def _allowed(r) -> set[str]:
 ])
 def test_get_answers_the_same_with_and_without_trailing_slash(fake, path):
     _freeze(fake)  # empty feeds are dated "now": keep both answers byte-identical
-    _run_session_1(fake)
+    run_a_session(fake)
     with_slash = call(fake, "GET", path, "admin")
     without = call(fake, "GET", path.rstrip("/"), "admin")
     assert (with_slash.status_code, with_slash.reason) == (200, "OK")
@@ -90,18 +91,6 @@ def test_trailing_slash_variants_with_authlib(fake):
             assert r.history == [] and "Location" not in r.headers
 
 
-def _run_session_1(fake) -> None:
-    """SyncML session 1 exists: alice's phone accepted its settings and a server alert."""
-    world = fake.app.world
-    alice = world.users["alice"]
-    with world.lock:
-        client = world.create_syncml_client(alice, "+4798765432", "242", "Europe/Oslo")
-        world.send_setup(alice, client.uuid, "1234")
-        world.request_sync(alice, client.uuid)
-        world.phone_answer_setup("+4798765432")
-        world.phone_answer_sync("+4798765432")
-
-
 def _concrete(path: str) -> str:
     values = {"uuid": ADMIN_SYNCML_5310, "session": "1", "vendor": "4", "model": "242", "binding": "1",
               "item": "1", "code": "nosuchcode", "number": "+4790981948", "fault": "1"}
@@ -118,7 +107,7 @@ INTENTIONAL_405 = {syncml_handlers.not_editable, phones_handlers.read_only, clie
 def test_every_route_is_reachable_in_both_slash_forms_without_redirect(fake, route):
     """Each route of the table answers its method on both URL forms: never "no route", never
     a 3xx (under /v2/ and /_fake/), never a 5xx, and a 405 only where the handler means it."""
-    _run_session_1(fake)
+    run_a_session(fake)
     path = _concrete(route.path)
     other = path[:-1] if path.endswith("/") else path + "/"
     for p in (path, other):

@@ -13,6 +13,7 @@ import requests
 from tests.helpers import (ADMIN_SYNCML_5310, ADMIN_SYNCML_5800, ATOM, ISO_Z, OC, PLAIN_TIME, SYNCML,
                            UNKNOWN_UUID, authlib_session, call, link, oauth1, one, setup_body, syncml_create, tag, text,
                            xml, xp)
+from tests.helpers import run_a_session
 
 CLIENT_ORDER_PREFIX = ["uuid", "user_id"]
 CLIENT_ORDER_SUFFIX = ["phone_number", "model_uuid", "imei", "setup", "timezone"]
@@ -331,28 +332,16 @@ def test_sessions_feed(fake, user):
 @pytest.mark.parametrize("path", ["sessions/chatlog/", "sessions/1/chatlog/", "sessions/chatlog"])
 @pytest.mark.parametrize("user", ["alice", "bob"])
 def test_chatlog_is_403_for_non_administrators(fake, user, path):
-    _run_a_session(fake)
+    run_a_session(fake)
     r = call(fake, "GET", SYNCML + path, user)
     assert (r.status_code, r.reason) == (403, "Forbidden")
     assert "administrators" in r.text
 
 
-def _run_a_session(fake):
-    """Session 1: alice's phone accepts the settings and a server alert."""
-    world = fake.app.world
-    alice = world.users["alice"]
-    with world.lock:
-        client = world.create_syncml_client(alice, "+4798765432", "242", "Europe/Oslo")
-        world.send_setup(alice, client.uuid, "1234")
-        world.request_sync(alice, client.uuid)
-        world.phone_answer_setup("+4798765432")
-        assert world.phone_answer_sync("+4798765432").id == 1
-
-
 @pytest.mark.parametrize("path", ["sessions/chatlog/", "sessions/1/chatlog/"])
 def test_chatlog_is_200_for_the_administrator(fake, path):
     if "/1/" in path:
-        _run_a_session(fake)
+        run_a_session(fake)
     r = call(fake, "GET", SYNCML + path, "admin")
     assert (r.status_code, r.reason) == (200, "OK")
     assert r.headers["Content-Type"] == "application/atom+xml"
