@@ -51,7 +51,7 @@ def test_state_from_one_test_is_gone_in_the_next(pytester, run):
 def test_fixtures_markers_and_handles(pytester, run, tmp_path_factory):
     extra = tmp_path_factory.mktemp("fixture-set")
     (extra / "patch.json").write_text(json.dumps({"base": "demo", "patch": [
-        {"op": "replace", "path": "/users/1/may_detect_auto", "value": True}]}))
+        {"op": "replace", "path": "/users/2/may_detect_auto", "value": True}]}))  # bob
     pytester.makepyfile(test_surface=f"""
         import pytest
         from datetime import datetime, timezone
@@ -89,7 +89,8 @@ def test_fixtures_markers_and_handles(pytester, run, tmp_path_factory):
 
         @pytest.mark.ocss_fixtures({str(extra)!r})
         def test_fixtures_marker(ocss_fake):
-            assert ocss_fake.state.get()["users"][1]["may_detect_auto"] is True
+            bob = ocss_fake.state.get()["users"][2]
+            assert (bob["name"], bob["may_detect_auto"]) == ("bob", True)
 
         def test_in_process(ocss_fake_wsgi):
             assert ocss_fake_wsgi.url == "http://localhost"

@@ -1,0 +1,180 @@
+"""The control plane over real HTTP: state, journal and faults (SPEC §6)."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+
+from ocss_testkit.app import FakeApp
+from ocss_testkit.client import SignedClient
+from tests.helpers import oauth1, syncml_create, unchanged
+
+SYNCML = "/v2/services/syncml/"
+PATCH_TYPE = {"Content-Type": "application/json-patch+json"}
+
+
+def control(fake, method: str, path: str, **kw) -> requests.Response:
+    return requests.request(method, f"{fake.url}/_fake/{path}", timeout=30, **kw)
+
+
+# --- state ------------------------------------------------------------------------------------
+def test_patch_seeds_and_get_reads_back(fake):
+    ops = [{"op": "replace", "path": "/users/2/may_detect_auto", "value": True},  # users by account id
+           {"op": "add", "path": "/handsets/+4798765432", "value": 242}]
+    r = control(fake, "PATCH", "state", data=json.dumps(ops), headers=PATCH_TYPE)
+    assert (r.status_code, r.json()) == (200, {"operations": 2, "status": "patched"})
+    state = control(fake, "GET", "state").json()
+    assert state["users"][2]["name"] == "bob" and state["users"][2]["may_detect_auto"] is True
+    # the seeded handset answers auto detection for bob now
+    body = ('<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="http://schemas.obexcode.com/syncserver/2009">'
+            '<oc:phone_number>+4798765432</oc:phone_number></entry>')
+    reply = requests.post(fake.url + "/v2/phones/detect/auto/", data=body, auth=oauth1("bob"),
+                          headers={"Content-Type": "application/atom+xml"}, timeout=30)
+    assert reply.status_code == 200 and "Nokia 6233" in reply.text
+
+
+@pytest.mark.parametrize("ops, status, needle", [
+    ([{"op": "test", "path": "/version", "value": 2}], 409, "test operation failed"),
+    ([{"op": "remove", "path": "/clients/0"}, {"op": "remove", "path": "/nope"}], 400, "invalid JSON Patch"),
+    ([{"op": "replace", "path": "/clients/0/owner", "value": "mallory"}], 422, "/clients/0/owner"),
+    ([{"op": "add", "path": "/clients/-", "value": {"kind": "fax"}}], 422, "/clients/3/kind"),
+    ({"op": "remove", "path": "/clients/0"}, 400, "list of operations"),
+])
+def test_a_bad_patch_changes_nothing_and_says_why(fake, ops, status, needle):
+    with unchanged(fake):
+        r = control(fake, "PATCH", "state", data=json.dumps(ops), headers=PATCH_TYPE)
+    assert r.status_code == status and needle in r.text, r.text
+
+
+def test_state_media_types_are_enforced(fake):
+    with unchanged(fake):
+        assert control(fake, "PATCH", "state", data="[]", headers={"Content-Type": "application/json"}).status_code == 415
+        assert control(fake, "PUT", "state", data="{}", headers={"Content-Type": "text/plain"}).status_code == 415
+        assert control(fake, "PUT", "state", data="{nope", headers={"Content-Type": "application/json"}).status_code == 400
+
+
+def test_put_replaces_the_whole_state(fake):
+    state = control(fake, "GET", "state").json()
+    state["clients"] = [c for c in state["clients"] if c["kind"] != "syncml"]
+    r = control(fake, "PUT", "state", json=state)
+    assert r.status_code == 200
+    listing = requests.get(fake.url + SYNCML, auth=oauth1("admin"), timeout=30)
+    assert listing.status_code == 200 and "<entry>" not in listing.text
+    assert control(fake, "GET", "state").json() == state
+
+
+# --- faults -----------------------------------------------------------------------------------
+def add_fault(fake, **rule) -> dict:
+    r = control(fake, "POST", "faults", json=rule)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_status_fault_for_the_next_n_matches(fake):
+    add_fault(fake, action="status", status=503, method="GET", path="/v2/services/syncml/*", times=2)
+    s = requests.Session()
+    s.auth = oauth1("admin")
+    answers = [s.get(fake.url + SYNCML, timeout=30) for _ in range(3)]
+    assert [(a.status_code, a.reason) for a in answers] == [(503, "Service Unavailable")] * 2 + [(200, "OK")]
+    assert control(fake, "GET", "faults").json() == {"faults": []}  # spent rules leave
+    # a POST did not match the GET-only rule
+    created = s.post(fake.url + SYNCML, data=syncml_create(), headers={"Content-Type": "application/atom+xml"})
+    assert created.status_code == 201
+
+
+def test_status_fault_with_own_reason_and_body_always(fake):
+    add_fault(fake, action="status", status=500, reason="Server Error", body="boom", path="/v2/*")
+    for _ in range(3):
+        r = requests.get(fake.url + SYNCML, auth=oauth1("admin"), timeout=30)
+        assert (r.status_code, r.reason) == (500, "Server Error") and "boom" in r.text
+    assert control(fake, "GET", "faults").json()["faults"][0]["hits"] == 3
+
+
+def test_drop_fault_is_a_connection_error(fake):
+    add_fault(fake, action="drop", path="/v2/services/syncml/", times=1)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(fake.url + SYNCML, auth=oauth1("admin"), timeout=30)
+    assert requests.get(fake.url + SYNCML, auth=oauth1("admin"), timeout=30).status_code == 200
+
+
+def test_truncate_fault_is_an_incomplete_body(fake):
+    add_fault(fake, action="truncate", path="/v2/services/syncml/", times=1)
+    with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.ConnectionError)):
+        requests.get(fake.url + SYNCML, auth=oauth1("admin"), timeout=30)
+
+
+def test_garbage_fault_is_not_xml(fake):
+    add_fault(fake, action="garbage", path="/v2/services/syncml/", times=1)
+    r = requests.get(fake.url + SYNCML, auth=oauth1("admin"), timeout=30)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/atom+xml"
+    assert not r.content.lstrip().startswith(b"<")
+
+
+def test_delay_fault_then_the_normal_answer(fake):
+    add_fault(fake, action="delay", delay=0.4, path="/v2/services/syncml/", times=1)
+    started = time.monotonic()
+    r = requests.get(fake.url + SYNCML, auth=oauth1("admin"), timeout=30)
+    assert r.status_code == 200 and time.monotonic() - started >= 0.4
+
+
+@pytest.mark.parametrize("rule, needle", [
+    ({"action": "explode"}, "action"),
+    ({"action": "status", "status": 700}, "status"),
+    ({"action": "delay"}, "delay"),
+    ({"action": "delay", "delay": 99}, "delay"),
+    ({"action": "status", "times": 0}, "times"),
+    ({"action": "status", "path": "/_fake/*"}, "control plane"),
+    ({"action": "status", "colour": "red"}, "colour"),
+])
+def test_bad_fault_rules_are_refused(fake, rule, needle):
+    r = control(fake, "POST", "faults", json=rule)
+    assert r.status_code == 400 and needle in r.text, r.text
+    assert control(fake, "GET", "faults").json() == {"faults": []}
+
+
+def test_faults_can_be_removed_and_reset_clears_them(fake):
+    rule = add_fault(fake, action="status", path="/v2/*")
+    assert control(fake, "DELETE", f"faults/{rule['id']}").status_code == 200
+    assert control(fake, "DELETE", f"faults/{rule['id']}").status_code == 404
+    add_fault(fake, action="status", path="/v2/*")
+    assert control(fake, "POST", "reset").status_code == 200
+    assert control(fake, "GET", "faults").json() == {"faults": []}
+
+
+# --- journal ----------------------------------------------------------------------------------
+def test_journal_records_verdicts(fake):
+    requests.get(fake.url + SYNCML, auth=oauth1("admin"), timeout=30)
+    requests.get(fake.url + SYNCML, timeout=30)
+    requests.post(fake.url + SYNCML, data="<feed xmlns='http://www.w3.org/2005/Atom'/>", auth=oauth1("admin"),
+                  headers={"Content-Type": "application/atom+xml"}, timeout=30)
+    requests.get(fake.url + "/v2/services/googel/", timeout=30)
+    entries = control(fake, "GET", "journal").json()["entries"]
+    assert [(e["method"], e["status"], e["problem"]) for e in entries] == [
+        ("GET", 200, None), ("GET", 401, "unauthorized"), ("POST", 400, "invalid"), ("GET", 404, "unmatched")]
+    ok, unauthorized, invalid, unmatched = entries
+    assert (ok["user"], ok["auth"], ok["route"]) == ("admin", "ok", "/v2/services/syncml/")
+    assert "no OAuth credentials" in unauthorized["auth"]
+    assert "atom:entry" in invalid["validation"] or "feed" in invalid["validation"]
+    assert unmatched["route"] is None
+    problems = control(fake, "GET", "journal", params={"problems": "1", "after": ok["id"]}).json()["entries"]
+    assert [e["id"] for e in problems] == [e["id"] for e in entries[1:]]
+    assert control(fake, "DELETE", "journal").status_code == 200
+    assert control(fake, "GET", "journal").json()["entries"] == []
+
+
+def test_journal_is_a_bounded_ring_buffer():
+    app = FakeApp(journal_limit=50)
+    client = SignedClient(app)
+    for _ in range(120):
+        assert client.get("/v2/phones/models/242").status == 200
+    entries = app.journal.entries()
+    assert len(entries) == 50 and entries[-1].id - entries[0].id == 49
+    assert [e.id for e in entries] == sorted(e.id for e in entries)
+
+
+def test_control_requests_are_not_journaled(fake):
+    control(fake, "GET", "health")
+    control(fake, "GET", "state")
+    assert control(fake, "GET", "journal").json()["entries"] == []
