@@ -187,12 +187,11 @@ class FakeApp:
 
     def _call(self, route: Route, call: Call, world, args: dict) -> Response:
         with world.lock:
-            if world.schedule:
-                world.run_due()  # phone actions whose virtual time has come
+            ran = world.run_due() if world.schedule else 0  # phone actions whose time has come
             try:
                 response = route.handler(call, **args)
-                if self.on_change is not None and call.request.method not in ("GET", "HEAD") \
-                        and response.status_code < 400 and world is self.world:
+                changed = ran or (route.writes and response.status_code < 400)
+                if self.on_change is not None and changed and world is self.world:
                     self.on_change(world)
                 return response
             except DomainError as error:

@@ -8,6 +8,7 @@ import sys
 import threading
 
 from .app import DEFAULT_MAX_BODY, FakeApp
+from .persistence import StateFile, StateFileError
 from .server import FakeServer
 
 
@@ -21,6 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--base-url", help="absolute base URL used in ids and links (default: from Host)")
     serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, help="request body limit in bytes")
     serve.add_argument("--threads", type=int, default=6, help="worker threads (default 6)")
+    serve.add_argument("--state-file", metavar="PATH",
+                       help="load the state from PATH (created from the fixture set if missing) and "
+                            "write it there atomically after every change")
     routes = sub.add_parser("routes", help="print the route table (the generated API reference)")
     routes.add_argument("--format", choices=("markdown", "json"), default="markdown")
     return parser
@@ -58,6 +62,13 @@ def serve(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"ocss-fake: {exc}", file=sys.stderr)
         return 2
+    state_file = None
+    if args.state_file:
+        try:  # before the port opens: no request may see the fixture world instead
+            state_file = StateFile(args.state_file).install(app)
+        except StateFileError as exc:
+            print(f"ocss-fake: {' '.join(str(exc).splitlines())}", file=sys.stderr)
+            return 2
     server = FakeServer(app, host=args.host, port=args.port, threads=args.threads)
     try:
         server.start()
@@ -69,6 +80,8 @@ def serve(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     print(f"ocss-fake ready at {server.url}", flush=True)
     print(_credentials(app), flush=True)
+    if state_file is not None:  # after the credentials, which always follow the ready line
+        print(f"ocss-fake state file {state_file.path}", flush=True)
     try:
         stop.wait()
     finally:

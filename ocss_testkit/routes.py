@@ -14,6 +14,7 @@ from typing import Callable
 from werkzeug.routing import BaseConverter, Map, Rule
 
 from .handlers import clients, control, gdata, oauth, phones, syncml
+from .handlers import dashboard
 from .model.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unsupported
 
 GDATA_DOC = "001_a06d36d09cafb11e.txt"
@@ -64,6 +65,11 @@ class Route:
     body_required: bool = True
     reasons: dict = field(default_factory=dict)  # DomainError subclass -> (status, phrase)
     refuses: bool = False  # the route exists to say no (405 by design): never listed in Allow
+    changes: bool | None = None  # changes state; None: every method but GET and HEAD does
+
+    @property
+    def writes(self) -> bool:
+        return self.changes if self.changes is not None else self.method not in ("GET", "HEAD")
 
     @property
     def rule(self) -> str:
@@ -158,7 +164,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", P + "detect/manual/{code}/", phones.detect_poll, inferred(LIBRARY_DOC, "Models: detect_poll"),
           "I7"),
     Route("GET", "/d/{code}", phones.detection_page, inferred(LIBRARY_DOC, "Models: detect_manual"), "I8",
-          auth=False),
+          auth=False, changes=True),  # the phone's visit is recorded
     # --- clients of every kind (000 "Clients") ------------------------------------------
     Route("GET", C, clients.list_all, inferred(LIBRARY_DOC, "Clients"), "I9"),
     Route("GET", C + "{uuid}/", clients.get_any, inferred(LIBRARY_DOC, "Clients"), "I9"),
@@ -197,19 +203,20 @@ ROUTES: tuple[Route, ...] = (
           inferred(LIBRARY_DOC, "Datastore contents"), "I15"),
     # --- OAuth 1.0a three-legged flow (000 "Authentication"; 002/004 for the client side) --
     *(Route(m, "/oauth/request_token", oauth.request_token, inferred(LIBRARY_DOC, "Authentication"), "I16",
-            auth=False) for m in ("GET", "POST")),
+            auth=False, changes=True) for m in ("GET", "POST")),
     Route("GET", "/oauth/authorize", oauth.authorize_page, inferred(LIBRARY_DOC, "Authentication"), "I16",
           auth=False),
     Route("POST", "/oauth/authorize", oauth.authorize, inferred(LIBRARY_DOC, "Authentication"), "I16",
           auth=False),
     *(Route(m, "/oauth/access_token", oauth.access_token, inferred(LIBRARY_DOC, "Authentication"), "I16",
-            auth=False) for m in ("GET", "POST")),
+            auth=False, changes=True) for m in ("GET", "POST")),
 )
 
 
 # The control plane (SPEC §6): the fake's own API, unauthenticated, JSON only.
 CONTROL = Provenance("control", "SPEC.md", "6. Control plane")
 CONTROL_ROUTES: tuple[Route, ...] = (
+    Route("GET", "/_fake/", dashboard.page, CONTROL, auth=False),  # the HTML dashboard over the routes below
     Route("GET", "/_fake/health", control.health, CONTROL, auth=False),
     Route("POST", "/_fake/reset", control.reset, CONTROL, auth=False),
     Route("GET", "/_fake/outbox", control.outbox, CONTROL, auth=False),
