@@ -255,7 +255,12 @@ class FakeApp:
         return self._allowed(adapter, path, adapter.allowed_methods(path))
 
     def _near_miss(self, path: str) -> str:
-        """Name the closest routes, so a typo in a client's URL is obvious."""
+        """Name the closest routes, so a typo in a client's URL is obvious.
+
+        Only the first 200 characters are compared: difflib is quadratic, and a hostile
+        200 KB path must not cost seconds of CPU."""
+        shown = path if len(path) <= 200 else path[:200] + "…"
+        path = path[:200]
         segments = [s for s in path.split("/") if s]
         by_path: dict[str, list[str]] = {}
         for route in ROUTES + CONTROL_ROUTES:
@@ -269,7 +274,7 @@ class FakeApp:
         scored = sorted(by_path, key=lambda t: -difflib.SequenceMatcher(None, path.rstrip("/") + "/",
                                                                         concrete(t)).ratio())
         hints = "; ".join(f"{' '.join(sorted(set(by_path[t])))} {t}" for t in scored[:3])
-        return f"no route for {path}. Closest: {hints}"
+        return f"no route for {shown}. Closest: {hints}"
 
     def _read_body(self, request: Request) -> bytes:
         if request.content_length is not None and request.content_length > self.max_body:

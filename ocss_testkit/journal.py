@@ -13,6 +13,11 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 
 DEFAULT_LIMIT = 1000
+MAX_TEXT = 1024  # characters of a path or query string an entry keeps
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + f"…(+{len(text) - MAX_TEXT})"
 
 
 @dataclass(slots=True)
@@ -48,7 +53,8 @@ class Journal:
         return self._entries.maxlen
 
     def start(self, request_id: str, method: str, path: str, query: str) -> Entry:
-        return Entry(next(self._ids), request_id, time.time(), method, path, query)
+        # The bound is on bytes too, not only on entries: a hostile request line is cut short.
+        return Entry(next(self._ids), request_id, time.time(), method[:16], _cut(path), _cut(query))
 
     def record(self, entry: Entry, status: int, reason: str, started: float) -> None:
         entry.status, entry.reason = status, reason

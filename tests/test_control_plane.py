@@ -178,3 +178,13 @@ def test_control_requests_are_not_journaled(fake):
     control(fake, "GET", "health")
     control(fake, "GET", "state")
     assert control(fake, "GET", "journal").json()["entries"] == []
+
+
+def test_a_huge_unknown_path_is_cheap_and_journaled_short(fake):
+    path = "/v2/" + "x" * 100_000
+    started = time.monotonic()
+    r = requests.get(fake.url + path, timeout=30)
+    assert r.status_code == 404 and "Closest:" in r.text and len(r.text) < 2000
+    assert time.monotonic() - started < 2
+    (entry,) = control(fake, "GET", "journal").json()["entries"]
+    assert len(entry["path"]) < 1100 and entry["path"].endswith(f"…(+{len(path) - 1024})")
