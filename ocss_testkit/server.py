@@ -12,7 +12,6 @@ import time
 import socket
 
 from waitress import create_server
-from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.task import WSGITask
 

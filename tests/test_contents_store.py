@@ -28,7 +28,7 @@ def test_since_reports_insert_update_delete_with_tombstones():
     gone = store.add("x", "text/plain", None, "Gone", at(-9))
     store.update(old.id, at(1), title="Old, renamed")
     store.delete(gone.id, at(2))
-    new = store.add("BEGIN:VCALENDAR", "text/calendar", None, "New", at(3))
+    store.add("BEGIN:VCALENDAR", "text/calendar", None, "New", at(3))
     temp = store.add("y", "text/plain", None, "Temp", at(4))
     store.delete(temp.id, at(5))  # born and gone after `since`: nothing to tell
 
