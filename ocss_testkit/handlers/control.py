@@ -95,25 +95,33 @@ def phone(call: Call, number: str):
                           "messages": [m.as_dict() for m in call.world.messages(to=number)]})
 
 
+def _message_id(data: dict) -> int | None:
+    """`{"message": id}` picks which message the phone acts on; default: the newest."""
+    message = data.get("message")
+    if message is not None and (not isinstance(message, int) or isinstance(message, bool)):
+        raise ApiError(400, "Bad Request", "message must be an outbox message id")
+    return message
+
+
 def phone_visit(call: Call, number: str):
     data = _json_body(call)
     user_agent = data.get("user_agent") or call.request.headers.get("User-Agent", "")
     if not isinstance(user_agent, str):
         raise ApiError(400, "Bad Request", "user_agent must be a string")
-    detection = call.world.phone_visit(number, user_agent)
+    detection = call.world.phone_visit(number, user_agent, _message_id(data))
     return json_response({"code": detection.code, "status": detection.status,
                           "model": detection.model.name if detection.model else None})
 
 
 def phone_setup(call: Call, number: str):
     accept = call.request.path.rstrip("/").endswith("accept-setup")
-    client = call.world.phone_answer_setup(number, accept)
+    client = call.world.phone_answer_setup(number, accept, _message_id(_json_body(call)))
     return json_response({"client": client, "answer": "accepted" if accept else "rejected"})
 
 
 def phone_sync(call: Call, number: str):
     accept = call.request.path.rstrip("/").endswith("accept-sync")
-    session = call.world.phone_answer_sync(number, accept)
+    session = call.world.phone_answer_sync(number, accept, _message_id(_json_body(call)))
     if session is None:
         return json_response({"answer": "rejected"})
     return json_response({"answer": "accepted", "session": session.id, "outcome": session.outcome,
