@@ -40,7 +40,6 @@ import itertools
 import logging
 import multiprocessing as mp
 import os
-import platform
 import signal
 import socket
 import sys
@@ -48,6 +47,7 @@ import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
+from machineinfo import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -583,15 +583,6 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(round(q * (len(sorted_values) - 1))))]
 
 
-def machine() -> str:
-    model = "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return (f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()} "
-            f"({platform.python_implementation()}), {platform.system()} {platform.release()}")
 
 
 def background_load(seconds: float = 1.0) -> str:

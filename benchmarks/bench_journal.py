@@ -28,14 +28,13 @@ import argparse
 import gc
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from pathlib import Path
+from machineinfo import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -51,18 +50,6 @@ MIX = ([("GET", "/v2/phones/models/242?n={i}", "200")] * 900
        + [("GET", "/v2/phones/modelz/242", "404")])  # per 1000 requests
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()} "
-            f"({platform.python_implementation()}), {platform.system()} {platform.release()}; "
-            f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC")
 
 
 def rss_bytes() -> int:
@@ -147,7 +134,7 @@ def main() -> int:
 
     from ocss_testkit.journal import DEFAULT_LIMIT
 
-    print(f"bench_journal: {machine()}")
+    print(f"bench_journal: {machine(with_time=True)}")
     print(f"  {total:,} requests per run through FakeApp (WSGI, in-process), sampled every {every:,}; "
           f"tracemalloc on; gc.collect() before each sample")
     started = time.perf_counter()

@@ -21,12 +21,9 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,23 +35,12 @@ from ocss_testkit.model import phones as phones_module  # noqa: E402
 from ocss_testkit.model.fixtures import FixtureSet  # noqa: E402
 from ocss_testkit.model.phones import PhonesDB  # noqa: E402
 from ocss_testkit.resources import fixtures_dir  # noqa: E402
+from machineinfo import machine  # noqa: E402
 
 TARGET_MS = 1.0
 BLOCKS = 8
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()} "
-            f"({platform.python_implementation()}), {platform.system()} {platform.release()}; "
-            f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC")
 
 
 def stats(samples_ns: list[int]) -> tuple[float, float, float]:
@@ -82,7 +68,7 @@ def main() -> int:
     n_reload = max(BLOCKS, n_reset // 10)
     n_cold = max(BLOCKS, n_reset // 20)
 
-    print(f"bench_reset: {machine()}")
+    print(f"bench_reset: {machine(with_time=True)}")
     fixture_set = FixtureSet.load("demo")
     app = FakeApp(fixture_set)
     shared = app.world.phones
