@@ -3,6 +3,8 @@ worker), reset before every test, plus an in-process app for WSGI-level tests.""
 from __future__ import annotations
 
 import pytest
+import requests
+from requests_oauthlib import OAuth1
 
 pytest_plugins = ["pytester"]
 
@@ -59,3 +61,19 @@ def wsgi(app):
     def make(user: str | None = "admin") -> SignedClient:
         return SignedClient(app, Credentials.of(app, user) if user else None)
     return make
+
+
+@pytest.fixture
+def http(fake):
+    """`http("alice")`: a keep-alive requests session signed by requests-oauthlib."""
+    sessions: dict[str, requests.Session] = {}
+
+    def of(user: str) -> requests.Session:
+        if user not in sessions:
+            session = sessions[user] = requests.Session()
+            session.auth = OAuth1("demo-consumer-key", "demo-consumer-secret",
+                                  f"{user}-access-token", f"{user}-access-secret")
+        return sessions[user]
+    yield of
+    for session in sessions.values():
+        session.close()

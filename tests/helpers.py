@@ -14,6 +14,7 @@ from authlib.integrations.requests_client import OAuth1Session
 from lxml import etree
 from oauthlib.oauth1 import Client
 from requests_oauthlib import OAuth1
+from ocss_testkit.atom.schemas import schemas
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -188,3 +189,18 @@ def assert_error(reply: requests.Response, status: int, reason: str, *needles: s
     assert "Traceback" not in reply.text
     for needle in needles:
         assert needle.lower() in reply.text.lower(), f"{needle!r} not in {reply.text!r}"
+
+
+def valid_atom(reply: requests.Response, schema: str, status: int = 200, reason: str = "OK") -> etree._Element:
+    """Check status, reason and media type, then parse and validate against the response schema."""
+    assert (reply.status_code, reply.reason) == (status, reason), (reply.status_code, reply.reason, reply.text)
+    assert reply.headers["Content-Type"].split(";")[0] == "application/atom+xml"
+    root = etree.fromstring(reply.content)
+    schemas("response").validate(schema, root)
+    return root
+
+
+def find_text(element: etree._Element, path: str) -> str | None:
+    """The text at `path` (ElementPath with prefixes a: and oc:), None when absent."""
+    found = element.find(path, NS)
+    return None if found is None else (found.text or "")

@@ -12,10 +12,9 @@ import re
 import pytest
 import requests
 from lxml import etree
-from requests_oauthlib import OAuth1
 
-from ocss_testkit.atom.schemas import schemas
 from tests.helpers import unchanged
+from tests.helpers import valid_atom as xml
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -38,22 +37,6 @@ PASSWORD = "Pa55-w0rd-only-the-server-knows"
 
 
 # --- plumbing -----------------------------------------------------------------------------
-@pytest.fixture
-def http(fake):
-    """`http("alice")`: a keep-alive requests session signed by requests-oauthlib."""
-    sessions: dict[str, requests.Session] = {}
-
-    def of(user: str) -> requests.Session:
-        if user not in sessions:
-            s = requests.Session()
-            s.auth = OAuth1("demo-consumer-key", "demo-consumer-secret",
-                            f"{user}-access-token", f"{user}-access-secret")
-            sessions[user] = s
-        return sessions[user]
-    yield of
-    for s in sessions.values():
-        s.close()
-
 
 def call(fake, session, method: str, path: str, body: str | None = None) -> requests.Response:
     kw = {"data": body.encode("utf-8"), "headers": ATOM_XML} if body is not None else {}
@@ -62,15 +45,6 @@ def call(fake, session, method: str, path: str, body: str | None = None) -> requ
 
 def entry(inner: str) -> str:
     return f'<entry xmlns="{ATOM}" xmlns:oc="{OC}">{inner}</entry>'
-
-
-def xml(reply: requests.Response, schema: str, status: int = 200, reason: str = "OK"):
-    """Check status and reason, then parse and validate against the response schema."""
-    assert (reply.status_code, reply.reason) == (status, reason), (reply.status_code, reply.reason, reply.text)
-    assert reply.headers["Content-Type"].startswith("application/atom+xml")
-    root = etree.fromstring(reply.content)
-    schemas("response").validate(schema, root)
-    return root
 
 
 def refused(reply: requests.Response, status: int, reason: str, *needles: str) -> None:

@@ -18,8 +18,8 @@ import requests
 from lxml import etree
 from requests_oauthlib import OAuth1
 
-from ocss_testkit.atom.schemas import schemas
 from tests.helpers import unchanged
+from tests.helpers import valid_atom
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -33,21 +33,6 @@ VEVENT = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Lunch & <talk>\r\nEND:VEVEN
 
 
 # --- plumbing -----------------------------------------------------------------------------
-@pytest.fixture
-def http(fake):
-    sessions: dict[str, requests.Session] = {}
-
-    def of(user: str) -> requests.Session:
-        if user not in sessions:
-            s = requests.Session()
-            s.auth = OAuth1("demo-consumer-key", "demo-consumer-secret",
-                            f"{user}-access-token", f"{user}-access-secret")
-            sessions[user] = s
-        return sessions[user]
-    yield of
-    for s in sessions.values():
-        s.close()
-
 
 @pytest.fixture
 def alice(http):
@@ -55,11 +40,7 @@ def alice(http):
 
 
 def xml(reply: requests.Response, schema: str = "contents", status: int = 200, reason: str = "OK"):
-    assert (reply.status_code, reply.reason) == (status, reason), (reply.status_code, reply.reason, reply.text)
-    assert reply.headers["Content-Type"].startswith("application/atom+xml")
-    root = etree.fromstring(reply.content)
-    schemas("response").validate(schema, root)
-    return root
+    return valid_atom(reply, schema, status, reason)
 
 
 def refused(reply: requests.Response, status: int, reason: str, *needles: str) -> None:

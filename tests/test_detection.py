@@ -16,9 +16,9 @@ import requests
 from lxml import etree
 from requests_oauthlib import OAuth1
 
-from ocss_testkit.atom.schemas import schemas
 from ocss_testkit.model.detection import DEFAULT_CODE_LIFETIME
 from tests.helpers import assert_error, unchanged
+from tests.helpers import valid_atom as xml, find_text as text
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -68,17 +68,8 @@ def control(fake, method: str, path: str, **kw) -> requests.Response:
     return requests.request(method, fake.url + "/_fake/" + path, timeout=30, **kw)
 
 
-def xml(reply: requests.Response, schema: str, status: int = 200, reason: str = "OK") -> etree._Element:
-    assert (reply.status_code, reply.reason) == (status, reason), (reply.status_code, reply.reason, reply.text)
-    assert reply.headers["Content-Type"].split(";")[0] == "application/atom+xml"
-    root = etree.fromstring(reply.content)
-    schemas("response").validate(schema, root)
-    return root
 
 
-def text(element: etree._Element, path: str) -> str | None:
-    found = element.find(path, NS)
-    return None if found is None else (found.text or "")
 
 
 def links(entry: etree._Element, rel: str) -> list[etree._Element]:

@@ -17,8 +17,8 @@ from lxml import etree
 from requests_oauthlib import OAuth1
 
 import ocss_testkit.clock as clock_module
-from ocss_testkit.atom.schemas import schemas
 from tests.helpers import assert_error, unchanged
+from tests.helpers import valid_atom as xml, find_text as text
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -54,17 +54,8 @@ def ok_json(reply: requests.Response) -> dict:
     return reply.json()
 
 
-def xml(reply: requests.Response, schema: str, status: int = 200, reason: str = "OK") -> etree._Element:
-    assert (reply.status_code, reply.reason) == (status, reason), (reply.status_code, reply.reason, reply.text)
-    assert reply.headers["Content-Type"].split(";")[0] == "application/atom+xml"
-    root = etree.fromstring(reply.content)
-    schemas("response").validate(schema, root)
-    return root
 
 
-def text(element: etree._Element, path: str) -> str | None:
-    found = element.find(path, NS)
-    return None if found is None else (found.text or "")
 
 
 # --- the steps of a sync ------------------------------------------------------------------

@@ -8,13 +8,13 @@ leniency can hide a mistake.
 from __future__ import annotations
 
 import copy
-import io
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
 import xmlschema
 from lxml import etree
+
+from tests.schema_checks import assert_valid, lxml_errors, xmlschema_errors
 
 try:
     import doc_examples
@@ -34,33 +34,6 @@ RESPONSE_SCHEMAS = ("gdata", "syncml", "syncml-setup")
 
 def _rel(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
-
-
-@lru_cache(maxsize=None)
-def lxml_schema(kind: str, name: str) -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(XSD_DIR / kind / f"{name}.xsd")))
-
-
-@lru_cache(maxsize=None)
-def xmlschema_schema(kind: str, name: str) -> xmlschema.XMLSchema10:
-    return xmlschema.XMLSchema10(str(XSD_DIR / kind / f"{name}.xsd"))
-
-
-def lxml_errors(kind: str, name: str, body: bytes) -> list[str]:
-    """lxml's error messages for ``body`` ([] when valid)."""
-    schema = lxml_schema(kind, name)
-    if schema.validate(etree.fromstring(body)):
-        return []
-    return [entry.message for entry in schema.error_log]
-
-
-def xmlschema_errors(kind: str, name: str, body: bytes) -> list[str]:
-    return [str(err) for err in xmlschema_schema(kind, name).iter_errors(io.BytesIO(body))]
-
-
-def assert_valid(kind: str, name: str, body: bytes) -> None:
-    assert lxml_errors(kind, name, body) == []
-    assert xmlschema_errors(kind, name, body) == []
 
 
 def assert_invalid(kind: str, name: str, body: bytes, *must_name: str) -> str:

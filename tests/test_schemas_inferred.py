@@ -10,13 +10,13 @@ server uses) and xmlschema, so neither validator's leniency can hide a mistake.
 
 from __future__ import annotations
 
-import io
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
 import xmlschema
 from lxml import etree
+
+from tests.schema_checks import assert_valid, lxml_errors, lxml_schema, xmlschema_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 XSD_DIR = ROOT / "xsd"
@@ -36,32 +36,6 @@ NEW_FILES = sorted(
 
 def _rel(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
-
-
-@lru_cache(maxsize=None)
-def lxml_schema(kind: str, name: str) -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(XSD_DIR / kind / f"{name}.xsd")))
-
-
-@lru_cache(maxsize=None)
-def xmlschema_schema(kind: str, name: str) -> xmlschema.XMLSchema10:
-    return xmlschema.XMLSchema10(str(XSD_DIR / kind / f"{name}.xsd"))
-
-
-def lxml_errors(kind: str, name: str, body: str) -> list[str]:
-    schema = lxml_schema(kind, name)
-    if schema.validate(etree.fromstring(body.encode())):
-        return []
-    return [entry.message for entry in schema.error_log]
-
-
-def xmlschema_errors(kind: str, name: str, body: str) -> list[str]:
-    return [str(e) for e in xmlschema_schema(kind, name).iter_errors(io.BytesIO(body.encode()))]
-
-
-def assert_valid(kind: str, name: str, body: str) -> None:
-    assert lxml_errors(kind, name, body) == []
-    assert xmlschema_errors(kind, name, body) == []
 
 
 def assert_invalid(kind: str, name: str, body: str, *must_name: str) -> None:

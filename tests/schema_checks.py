@@ -1,0 +1,43 @@
+"""Validating a document with both validators, for the schema tests: lxml (what the
+server uses) and xmlschema (an independent implementation)."""
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+import xmlschema
+from lxml import etree
+
+XSD_DIR = Path(__file__).resolve().parent.parent / "xsd"
+
+
+def _bytes(body: bytes | str) -> bytes:
+    return body.encode() if isinstance(body, str) else body
+
+
+@lru_cache(maxsize=None)
+def lxml_schema(kind: str, name: str) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(XSD_DIR / kind / f"{name}.xsd")))
+
+
+@lru_cache(maxsize=None)
+def xmlschema_schema(kind: str, name: str) -> xmlschema.XMLSchema10:
+    return xmlschema.XMLSchema10(str(XSD_DIR / kind / f"{name}.xsd"))
+
+
+def lxml_errors(kind: str, name: str, body: bytes | str) -> list[str]:
+    """lxml's error messages for ``body`` ([] when valid)."""
+    schema = lxml_schema(kind, name)
+    if schema.validate(etree.fromstring(_bytes(body))):
+        return []
+    return [entry.message for entry in schema.error_log]
+
+
+def xmlschema_errors(kind: str, name: str, body: bytes | str) -> list[str]:
+    return [str(err) for err in xmlschema_schema(kind, name).iter_errors(io.BytesIO(_bytes(body)))]
+
+
+def assert_valid(kind: str, name: str, body: bytes | str) -> None:
+    assert lxml_errors(kind, name, body) == []
+    assert xmlschema_errors(kind, name, body) == []
