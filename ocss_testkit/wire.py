@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 
-from lxml import etree
-
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
+
+from .atom.render import serialize
 
 ATOM_TYPE = "application/atom+xml"
 
@@ -47,7 +47,7 @@ class AtomResponse(Response):
 
     def finish(self) -> None:
         if self.element is not None:
-            self.set_data(etree.tostring(self.element, encoding="utf-8", pretty_print=True))
+            self.set_data(serialize(self.element))
             self.element = None
 
 

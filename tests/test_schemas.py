@@ -469,3 +469,13 @@ def test_setup_response_needs_iso_utc_sent():
 def test_unknown_element_in_response():
     body = _response_body("syncml-get").replace(b"</client>", b"<pincode>1234</pincode></client>")
     assert_invalid("response", "syncml", body, f"{{{OC}}}pincode")
+
+
+def test_explain_lists_every_reason_with_readable_prefixes():
+    from ocss_testkit.atom.schemas import explain
+
+    body = (b'<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="http://schemas.obexcode.com/syncserver/2009">'
+            b"<oc:client><oc:model_uuid>abc</oc:model_uuid><oc:colour>red</oc:colour></oc:client></entry>")
+    reasons = explain("request", "syncml-client", body)
+    assert reasons and all("{http" not in r for r in reasons)
+    assert any("oc:" in r for r in reasons)

@@ -60,9 +60,6 @@ class SchemaSet:
         safe.postcheck(root, max_depth)
         return root
 
-    def is_valid(self, name: str, root: etree._Element) -> bool:
-        with self._locks[name]:
-            return bool(self._schemas[name].validate(root))
 
 
 _sets: dict[str, SchemaSet] = {}
