@@ -59,7 +59,7 @@ ADMIN = ("admin-access-token", "admin-access-secret")
 FEED_PATH = "/v2/services/syncml/"
 SERVER_THREADS = 6  # FakeServer's default; the same for every server compared
 
-# The 003 "Create a new client" request body, verbatim (also in tests/doc_examples/).
+# The 003 "Create a new client" request body, verbatim (also in contracts/doc_examples/).
 SYNCML_CREATE_BODY = b"""<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="http://schemas.obexcode.com/syncserver/2009">
   <oc:client>
     <oc:phone_number>+4798765432</oc:phone_number>

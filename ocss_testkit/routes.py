@@ -66,6 +66,7 @@ class Route:
     reasons: dict = field(default_factory=dict)  # DomainError subclass -> (status, phrase)
     refuses: bool = False  # the route exists to say no (405 by design): never listed in Allow
     changes: bool | None = None  # changes state; None: every method but GET and HEAD does
+    sends: str = ""  # "sms" / "push": reaches a real phone on the live service (contract safety)
 
     @property
     def writes(self) -> bool:
@@ -145,10 +146,11 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", S + "{uuid}", syncml.not_editable, documented(SYNCML_DOC, "SyncML Client API"), "D15",
           refuses=True),
     Route("POST", S + "{uuid}/setup/", syncml.send_setup,
-          documented(SYNCML_DOC, "Setup and Phone Configuration"), "D10", body="syncml-setup"),
+          documented(SYNCML_DOC, "Setup and Phone Configuration"), "D10", body="syncml-setup",
+          sends="sms"),
     Route("POST", S + "{uuid}/sync/", syncml.request_sync,
           documented(SYNCML_DOC, "Server Initiated Synchronization"), "D11",
-          reasons={Unsupported: (400, "Server initiated sync not supported")}),
+          reasons={Unsupported: (400, "Server initiated sync not supported")}, sends="push"),
     Route("GET", S + "sessions/{session}/", syncml.get_session, inferred(SYNCML_DOC, "Session API")),
     # --- phones database (000 "Phones"): anonymous and read-only ------------------------
     *_read_only(P + "vendors/", phones.list_vendors, "I1", "Vendors"),
@@ -160,7 +162,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", P + "detect/auto/", phones.detect_auto, inferred(LIBRARY_DOC, "Models: detect_auto"), "I5",
           body="detect"),
     Route("POST", P + "detect/manual/", phones.detect_manual, inferred(LIBRARY_DOC, "Models: detect_manual"),
-          "I6", body="detect"),
+          "I6", body="detect", sends="sms"),
     Route("GET", P + "detect/manual/{code}/", phones.detect_poll, inferred(LIBRARY_DOC, "Models: detect_poll"),
           "I7"),
     Route("GET", "/d/{code}", phones.detection_page, inferred(LIBRARY_DOC, "Models: detect_manual"), "I8",
@@ -253,6 +255,18 @@ def build_map(routes: tuple[Route, ...] = ROUTES + CONTROL_ROUTES) -> Map:
     rules = [Rule(r.rule, methods=[r.method], endpoint=r, strict_slashes=False) for r in routes]
     return Map(rules, strict_slashes=False, merge_slashes=False, redirect_defaults=False,
                converters={"client": ClientIdConverter})
+
+
+def safety(method: str, path: str, _adapter=build_map(ROUTES).bind("localhost")) -> str:
+    """What a request risks on a live service: "read-only", "mutating" or "side-effecting"
+    (reaches a phone). Unknown routes are judged by their method alone."""
+    try:
+        route, _ = _adapter.match(path.split("?")[0].rstrip("/") or "/", method=method)
+    except Exception:  # not a route of ours (404/405): only the method tells
+        return "read-only" if method in ("GET", "HEAD", "OPTIONS") else "mutating"
+    if route.sends:
+        return "side-effecting"
+    return "mutating" if route.writes else "read-only"
 
 
 def table(routes: tuple[Route, ...] = ROUTES + CONTROL_ROUTES) -> list[dict]:

@@ -21,7 +21,7 @@ from requests_oauthlib import OAuth1
 
 from ocss_testkit.atom.schemas import schemas
 from ocss_testkit.model.fixtures import client_from_spec
-from tests.doc_examples import load_index, load_message
+from contracts.doc_examples import load_index, load_message
 
 EXCHANGES = {e["id"]: e for e in load_index()}
 DOC_HOST = "http://api.obexcode.com"

@@ -1,4 +1,4 @@
-"""The hand-written XSD 1.0 schemas under xsd/ against the doc examples (tests/doc_examples/).
+"""The hand-written XSD 1.0 schemas under xsd/ against the doc examples (contracts/doc_examples/).
 
 Seeds: 001_a06d36d09cafb11e.txt (Google Data client API), 003_45e3725206d2c929.txt (SyncML API).
 Every schema is checked with both lxml (libxml2) and xmlschema, so neither validator's
@@ -16,10 +16,7 @@ from lxml import etree
 
 from tests.schema_checks import assert_valid, lxml_errors, xmlschema_errors
 
-try:
-    import doc_examples
-except ImportError:  # tests/ became a package, or pytest runs with --import-mode=importlib
-    from tests import doc_examples
+from contracts import doc_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 XSD_DIR = ROOT / "xsd"

@@ -1,0 +1,440 @@
+"""The contract suite's pytest plugin: targets, safety, the ledger, snapshots and reports.
+
+`contracts/conftest.py` imports this module whole. Every contract carries exactly one
+provenance marker (`documented` or `inferred`), checked when the suite is collected, and a
+safety class (`read_only`, `mutating` — the default, as in pytest-selenium everything is
+destructive unless marked otherwise — or `side_effecting`, which reaches a phone).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets as _secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from ocss_testkit.app import FakeApp
+from ocss_testkit.handle import FakeHandle
+from ocss_testkit.routes import ROUTES
+
+from . import report as reports
+from .ledger import Ledger, new_run_id
+from .snapshots import Normalizer, Recording, SnapshotStore, View, compare, record
+from .target import CredentialsError, Target, credentials_for
+
+HERE = Path(__file__).resolve().parent.parent  # contracts/
+SPEC_IDS = {r.spec_id: r for r in ROUTES if r.spec_id}
+SAFETY = {"read_only": "read-only", "mutating": "mutating", "side_effecting": "side-effecting"}
+DEFAULT_TEST_PHONE = "+447700900123"  # Ofcom's range reserved for drama: never a real phone
+FICTIONAL_PREFIX = "+447700900"
+STASH = pytest.StashKey[dict]()
+
+
+# --- options and markers -------------------------------------------------------------------
+def pytest_addoption(parser) -> None:
+    group = parser.getgroup("ocss-contracts", "ocss-testkit contract suite")
+    group.addoption("--ocss-base-url", default=None, metavar="URL",
+                    help="run the contracts over HTTP against this server instead of the in-process fake")
+    group.addoption("--ocss-netrc", default=None, metavar="PATH",
+                    help="read the URL target's credentials from this netrc file (see contracts/README.md)")
+    group.addoption("--ocss-allow-mutating", action="store_true",
+                    help="against a URL target, also run contracts that create, change or delete data")
+    group.addoption("--ocss-allow-sms", action="store_true",
+                    help="against a URL target, also run contracts that send an SMS or push (needs "
+                         "--ocss-allow-mutating and --ocss-test-phone)")
+    group.addoption("--ocss-test-phone", default=None, metavar="NUMBER",
+                    help="the phone that side-effecting contracts may reach (E.164, e.g. +4790000000)")
+    group.addoption("--ocss-snapshot-update", action="store_true",
+                    help="re-record contracts/snapshots/ from the URL target, only if the run passes")
+    group.addoption("--ocss-report-dir", default=None, metavar="DIR",
+                    help="write drift-report.md/.html/.json, junit.xml and the ledger here")
+    group.addoption("--ocss-run-id", default=None, metavar="ID",
+                    help="name of this run; everything it creates carries it (default: ocss-<time>-<hex>)")
+    group.addoption("--ocss-snapshot-dir", default=None, metavar="DIR", help=argparse_hidden())
+
+
+def argparse_hidden():
+    import argparse
+    return argparse.SUPPRESS  # tests point snapshots at a copy; not for users
+
+
+MARKERS = (
+    "documented(seed, section, spec): a contract for a documented exchange (SPEC §2 D1–D15)",
+    "inferred(spec, basis): a contract for an operation inferred from the client library (SPEC §2 I1–I16)",
+    "read_only: the contract only reads; runs against any URL target",
+    "mutating: the contract creates, changes or deletes (the default); needs --ocss-allow-mutating on a URL",
+    "side_effecting: the contract sends an SMS or push to a phone; needs --ocss-allow-sms and --ocss-test-phone",
+    "fake_only(reason): the contract drives the fake's control plane; never runs against a URL target",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config) -> None:
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
+    opt = config.option
+    if opt.ocss_snapshot_update and not opt.ocss_base_url:
+        raise pytest.UsageError("--ocss-snapshot-update needs --ocss-base-url: snapshots record the real "
+                                "service, never the fake")
+    if opt.ocss_allow_sms and not opt.ocss_test_phone:
+        raise pytest.UsageError("--ocss-allow-sms needs --ocss-test-phone NUMBER: the only phone the run may reach")
+    if opt.ocss_allow_sms and not opt.ocss_allow_mutating:
+        raise pytest.UsageError("--ocss-allow-sms needs --ocss-allow-mutating too: sending a setup SMS changes data")
+    if opt.ocss_test_phone and not re.fullmatch(r"\+\d{6,15}", opt.ocss_test_phone):
+        raise pytest.UsageError(f"--ocss-test-phone must be a number like +4790000000, not {opt.ocss_test_phone!r}")
+    if opt.ocss_base_url:
+        try:
+            credentials = credentials_for(opt.ocss_base_url, os.environ, opt.ocss_netrc)
+        except CredentialsError as e:
+            raise pytest.UsageError(str(e)) from None
+    else:
+        credentials = None
+    worker = getattr(config, "workerinput", None)
+    run_id = (worker or {}).get("ocss_run_id") or opt.ocss_run_id or new_run_id()
+    report_dir = Path(opt.ocss_report_dir).resolve() if opt.ocss_report_dir else None
+    if report_dir is not None:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        if worker is None and not opt.xmlpath:
+            opt.xmlpath = str(report_dir / "junit.xml")
+    config.stash[STASH] = {"run_id": run_id, "credentials": credentials, "report_dir": report_dir,
+                           "worker": (worker or {}).get("workerid", "gw0" if worker else "main"),
+                           "results": {}, "collected": [], "store": SnapshotStore(
+                               Path(opt.ocss_snapshot_dir) if opt.ocss_snapshot_dir else HERE / "snapshots")}
+    config.pluginmanager.register(Reporter(config), "ocss-contract-reporter")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """xdist: every worker names what it creates with the controller's run id."""
+    node.workerinput["ocss_run_id"] = node.config.stash[STASH]["run_id"]
+
+
+# --- collection: provenance check and what may run against this target ---------------------
+@dataclass(frozen=True)
+class ContractInfo:
+    spec: str
+    provenance: str  # documented | inferred
+    source: str  # seed and section, or the basis of the inference
+    safety: str  # read-only | mutating | side-effecting
+    fake_only: str | None
+
+
+def contract_info(item) -> ContractInfo:
+    """The contract's markers, or a reason why they are not acceptable (ValueError)."""
+    marks = {name: list(item.iter_markers(name)) for name in
+             ("documented", "inferred", "read_only", "mutating", "side_effecting", "fake_only")}
+    provenance = marks["documented"] + marks["inferred"]
+    if len(provenance) != 1:
+        raise ValueError("needs exactly one provenance marker, @pytest.mark.documented(seed, section, spec) "
+                         f"or @pytest.mark.inferred(spec, basis); it has {len(provenance)}")
+    mark = provenance[0]
+    params = dict(zip(("seed", "section", "spec") if mark.name == "documented" else ("spec", "basis"), mark.args))
+    params.update(mark.kwargs)
+    spec = params.get("spec", "")
+    route = SPEC_IDS.get(spec)
+    if route is None:
+        raise ValueError(f"names {spec!r}, not an id of SPEC §2 (D1–D15, I1–I16)")
+    if route.provenance.kind != mark.name:
+        raise ValueError(f"is marked {mark.name} but {spec} is {route.provenance.kind} in the route table")
+    if mark.name == "documented":
+        if params.get("seed") != route.provenance.seed or not params.get("section"):
+            raise ValueError(f"documented contracts of {spec} cite {route.provenance.seed} and a section")
+        source = f"{params['seed']}, {params['section']}"
+    else:
+        if not params.get("basis"):
+            raise ValueError("inferred contracts say what they are inferred from (basis=...)")
+        source = params["basis"]
+    classes = [name for name in ("read_only", "mutating", "side_effecting") if marks[name]]
+    if len(classes) > 1:
+        raise ValueError(f"has more than one safety class: {', '.join(classes)}")
+    safety = SAFETY[classes[0]] if classes else "mutating"
+    fake_only = marks["fake_only"][0].args[0] if marks["fake_only"] and marks["fake_only"][0].args else (
+        "drives the fake's control plane" if marks["fake_only"] else None)
+    return ContractInfo(spec, mark.name, source, safety, fake_only)
+
+
+def _is_contract(item) -> bool:
+    return HERE in Path(str(item.path)).resolve().parents
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    opt, state = config.option, config.stash[STASH]
+    rejected = []
+    for item in items:
+        if not _is_contract(item):
+            continue
+        try:
+            info = contract_info(item)
+        except ValueError as e:
+            rejected.append(f"{item.nodeid} {e}")
+            continue
+        item.stash[STASH] = {"info": info, "matches": [], "recordings": []}
+        if not opt.ocss_base_url:
+            continue
+        if info.fake_only:
+            item.add_marker(pytest.mark.skip(reason=f"fake only: {info.fake_only}"))
+        elif info.safety != "read-only" and not opt.ocss_allow_mutating:
+            item.add_marker(pytest.mark.skip(reason=f"{info.safety}: give --ocss-allow-mutating to run it "
+                                                    "against a URL target"))
+        elif info.safety == "side-effecting" and not opt.ocss_allow_sms:
+            item.add_marker(pytest.mark.skip(reason="side-effecting (sends an SMS or push): give --ocss-allow-sms "
+                                                    "and --ocss-test-phone to run it against a URL target"))
+    if rejected:
+        raise pytest.UsageError("contracts without an acceptable provenance marker:\n  " + "\n  ".join(rejected))
+
+
+# --- the run: target, ledger, secrets --------------------------------------------------------
+class Run:
+    """What one pytest process (one xdist worker) shares across contracts."""
+
+    def __init__(self, config) -> None:
+        state = config.stash[STASH]
+        self.config = config
+        self.run_id = state["run_id"]
+        self.test_phone = config.option.ocss_test_phone
+        if config.option.ocss_base_url:
+            self.target = Target(config.option.ocss_base_url, state["credentials"])
+        else:
+            self.target = Target.in_process()
+        ledger_file = state["report_dir"] / "ledger.jsonl" if state["report_dir"] else None
+        self.ledger = Ledger(self.run_id, state["worker"], ledger_file)
+        self.secrets: dict[str, str] = dict(self.target.secrets())
+        state["secrets"] = self.secrets
+
+    def cleanup(self) -> list[str]:
+        apis = {}
+
+        def delete(entry) -> int:
+            if entry.role not in apis:
+                apis[entry.role] = self.target.api(entry.role, allowed="mutating")
+            return apis[entry.role].delete(entry.path).status
+        try:
+            return self.ledger.cleanup(delete)
+        finally:
+            for api in apis.values():
+                api.close()
+
+
+@pytest.fixture(scope="session")
+def ocss_run(pytestconfig):
+    run = Run(pytestconfig)
+    yield run
+    left = run.cleanup()
+    if left:
+        pytest.fail("the run could not delete what it created:\n  " + "\n  ".join(left), pytrace=False)
+
+
+class Contract:
+    """The one fixture a contract uses: signed APIs for the target's users, names, the
+    ledger, secrets, snapshots, and (fake-only contracts) the fake's control plane."""
+
+    def __init__(self, run: Run, item, info: ContractInfo) -> None:
+        self.run, self.item, self.info = run, item, info
+        self._apis: dict = {}
+        self.fake: FakeHandle | None = None
+        self.target = run.target
+        self.ledger = run.ledger
+        if info.fake_only:  # its own world: it may do anything to it
+            app = FakeApp()
+            self.target = Target.in_process(app)
+            self.fake = FakeHandle(app)
+            self.ledger = Ledger(run.run_id, "private")
+
+    # users
+    def api_of(self, role: str | None):
+        if role not in self._apis:
+            if role is not None and role not in self.target.credentials:
+                pytest.skip("needs a second user: set OCSS_OTHER_ACCESS_TOKEN and OCSS_OTHER_ACCESS_SECRET")
+            self._apis[role] = self.target.api(role, allowed=self.info.safety)
+        return self._apis[role]
+
+    @property
+    def api(self):
+        return self.api_of("user")
+
+    @property
+    def other(self):
+        return self.api_of("other")
+
+    @property
+    def anonymous(self):
+        return self.api_of(None)
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    @property
+    def base_url(self) -> str:
+        return self.target.base_url
+
+    @property
+    def on_fake(self) -> bool:
+        return self.target.app is not None
+
+    # names, the ledger, secrets
+    def name(self, kind: str) -> str:
+        return self.ledger.name(kind)
+
+    def phone_number(self) -> str:
+        """A number for a client that sends nothing: fictional unless a test phone was given."""
+        return self.run.test_phone or FICTIONAL_PREFIX + self.ledger.digits()[-3:]
+
+    @property
+    def test_phone(self) -> str:
+        """The phone side-effecting contracts may reach."""
+        if self.info.safety != "side-effecting":
+            raise AssertionError("only side_effecting contracts may reach the test phone")
+        return self.run.test_phone or DEFAULT_TEST_PHONE
+
+    def created(self, kind: str, name: str, path: str, role: str = "user") -> None:
+        self.ledger.add(kind, name, path, role)
+
+    def deleted(self, path: str) -> None:
+        self.ledger.forget(path)
+
+    def secret(self, name: str) -> str:
+        """A fresh secret value that reports and snapshots show only as `<secret:NAME>`."""
+        value = f"{name}-{_secrets.token_hex(8)}"
+        self.run.secrets[f"{name}-{value[-4:]}"] = value
+        return value
+
+    # snapshots
+    def match(self, key: str, reply, *, replace: dict | None = None, fields=(), regex: dict | None = None,
+              keep=None, indices=None) -> list[str]:
+        """Compare `reply` with `snapshots/<key>.json`; differences become API drift (the
+        contract fails after its own assertions). Returns the differences."""
+        view = View(tuple(fields), tuple((regex or {}).items()),
+                    tuple(keep) if keep is not None else None, tuple(indices) if indices is not None else None)
+        normalizer = Normalizer(base_urls=(self.target.base_url,), secrets=self.run.secrets,
+                                replace=dict(replace or {}))
+        actual = record(reply.status, reply.reason, reply.headers, reply.body, normalizer,
+                        {"method": reply.method, "path": reply.path}, view)
+        state = self.item.config.stash[STASH]
+        loaded = state["store"].load(key)
+        stash = self.item.stash[STASH]
+        if self.item.config.option.ocss_snapshot_update:
+            stash["recordings"].append({"key": key, "recording": actual.to_dict()})
+        if loaded is None:
+            stash["matches"].append({"key": key, "verdict": "unrecorded", "diffs": []})
+            return []
+        expected, meta = loaded
+        diffs = compare(view.expected(expected), actual)
+        stash["matches"].append({"key": key, "verdict": "drift" if diffs else "match", "diffs": diffs,
+                                 "recorded": meta.get("recorded", "")})
+        return diffs
+
+
+@pytest.fixture
+def contract(ocss_run, request):
+    info = request.node.stash.get(STASH, {}).get("info")
+    if info is None:
+        raise pytest.UsageError("the contract fixture is for contracts/ only")
+    c = Contract(ocss_run, request.node, info)
+    yield c
+    for api in c._apis.values():
+        api.close()
+
+
+@pytest.fixture
+def fake(contract):
+    """The fake behind a fake_only contract: clock, phone, outbox, faults, state."""
+    if contract.fake is None:
+        raise pytest.UsageError("the fake fixture needs @pytest.mark.fake_only(reason)")
+    return contract.fake
+
+
+# --- reports: two verdicts per contract, secrets scrubbed everywhere ------------------------
+def scrub(text: str, secrets: dict[str, str]) -> str:
+    for name, value in sorted(secrets.items(), key=lambda kv: -len(kv[1] or "")):
+        if value:
+            text = text.replace(value, f"<secret:{name}>")
+    return text
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    data = item.stash.get(STASH, None) if _is_contract(item) else None
+    if data is None:
+        return
+    state = item.config.stash[STASH]
+    secrets = state.get("secrets", {})
+    behaviour = report.outcome if report.when == "call" or report.outcome != "passed" else None
+    drift = [m for m in data["matches"] if m["verdict"] == "drift"]
+    if report.when == "call" and report.passed and drift and not item.config.option.ocss_snapshot_update:
+        report.outcome = "failed"
+        report.longrepr = "API drift (the answer differs from the recorded snapshot):\n" + "\n".join(
+            f"  {m['key']}: {d}" for m in drift for d in m["diffs"])
+    if isinstance(report.longrepr, tuple) and secrets:  # a skip: (path, line, reason)
+        report.longrepr = (*report.longrepr[:2], scrub(str(report.longrepr[2]), secrets))
+    elif report.longrepr is not None and secrets:
+        report.longrepr = scrub(str(report.longrepr), secrets)
+    if secrets:
+        report.sections = [(title, scrub(content, secrets)) for title, content in report.sections]
+    if behaviour is not None and report.when in ("setup", "call"):
+        info = data["info"]
+        entry = {"nodeid": item.nodeid, "spec": info.spec, "provenance": info.provenance, "source": info.source,
+                 "safety": info.safety, "fake_only": info.fake_only, "behaviour": behaviour,
+                 "matches": data["matches"], "recordings": data["recordings"],
+                 "skip": scrub(str(report.longrepr[2]) if report.skipped and isinstance(report.longrepr, tuple)
+                               else "", secrets)}
+        report.user_properties.append(("ocss.contract", scrub(json.dumps(entry), secrets)))
+
+
+class Reporter:
+    """Gathers every contract's verdicts (from xdist workers too: they travel in the
+    reports' user_properties) and writes the reports once, in the controlling process."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self.state = config.stash[STASH]
+
+    def pytest_runtest_logreport(self, report) -> None:
+        results = self.state["results"]
+        for name, value in report.user_properties:
+            if name == "ocss.contract":
+                entry = json.loads(value)
+                results[entry["nodeid"]] = {**results.get(entry["nodeid"], {}), **entry}
+        if report.when == "teardown" and report.failed and report.nodeid in results:
+            results[report.nodeid]["behaviour"] = "failed"
+            results[report.nodeid]["teardown_error"] = True
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not self.state["results"]:
+            return
+        summary = reports.summarize(self.state["results"].values())
+        terminalreporter.write_sep("-", "ocss contract suite")
+        for line in reports.terminal_lines(summary, self.state["run_id"]):
+            terminalreporter.write_line(line)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session, exitstatus) -> None:
+        results = list(self.state["results"].values())
+        if not results or hasattr(self.config, "workerinput"):
+            return
+        summary = reports.summarize(results)
+        target = self.config.option.ocss_base_url or "the in-process fake"
+        if self.config.option.ocss_snapshot_update:
+            if exitstatus == 0 and not summary["behaviour"]["failed"]:
+                self._save_recordings(results)
+                summary["snapshots_updated"] = True
+            else:
+                summary["snapshots_updated"] = False
+        if self.state["report_dir"] is not None:
+            reports.write(self.state["report_dir"], summary, target=target, run_id=self.state["run_id"])
+        if summary["drift"]["drift"] and session.exitstatus == 0 and not self.config.option.ocss_snapshot_update:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _save_recordings(self, results) -> None:
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        for entry in results:
+            for rec in entry.get("recordings", []):
+                meta = {"provenance": {"kind": entry["provenance"], "source": entry["source"]},
+                        "recorded": f"from <base-url> on {when}, run {self.state['run_id']}, by {entry['nodeid']}"}
+                self.state["store"].save(rec["key"], Recording.from_dict(rec["recording"]), meta)
