@@ -281,3 +281,26 @@ def test_snapshot_update_records_only_when_the_run_passes(tmp_path):
     assert again.returncode == 0, again.stdout[-3000:]
     data = report(tmp_path / "r3")
     assert data["drift"]["unrecorded"] == 0 and data["drift"]["drift"] == 0
+
+
+# --- the nightly workflow and the command for other CI systems ----------------------------------
+def test_nightly_workflow_passes_every_credential_and_uploads_the_reports():
+    from contracts.harness.target import ENV
+    workflow = (ROOT / ".github" / "workflows" / "nightly-conformance.yml").read_text()
+    names = ["OCSS_BASE_URL", "OCSS_CONSUMER_KEY", "OCSS_CONSUMER_SECRET", *(v for pair in ENV.values() for v in pair)]
+    for name in names:
+        assert f"{name}: ${{{{ secrets.{name} }}}}" in workflow, name
+    assert "run: .ci/conformance" in workflow
+    assert "schedule:" in workflow and "upload-artifact" in workflow and "path: conformance-report/" in workflow
+    script = (ROOT / ".ci" / "conformance").read_text()
+    assert "pytest contracts" in script and "--ocss-report-dir" in script
+    assert "OCSS_BASE_URL=https://api.obexcode.com OCSS_REPORT_DIR=report .ci/conformance" in \
+        (ROOT / "README.md").read_text()
+
+
+def test_conformance_command_refuses_to_run_without_a_target(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCSS_")}
+    result = subprocess.run(["bash", str(ROOT / ".ci" / "conformance")], env=env, capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode != 0
+    assert "set OCSS_BASE_URL to the server under test" in result.stderr
