@@ -17,7 +17,7 @@ def test_first_sync_driven_from_python(app):
     assert phone.accept_setup() == client.uuid
     session = phone.accept_sync()
     assert session.outcome == "ok"
-    assert [d.name for d in client.datastores] == ["Contacts", "Calendar", "cal.vcs"]
+    assert [d.name for d in client.datastores] == ["Calendar", "Contacts", "cal.vcs"]  # as 003's GET shows
 
 
 def test_detection_and_autopilot_on_a_frozen_clock(app):

@@ -28,7 +28,7 @@ NUMBER = "+4798765432"
 NOKIA_6233_UA = "Nokia6233/2.0 (05.60) Profile/MIDP-2.0 Configuration/CLDC-1.1"
 NOKIA_6233_UUID = "02978288-537f-102b-beff-000ea60275d1"
 # Model 242's phone-side stores (fixtures/phones.json), as 003's client 3fe85584… lists them.
-NOKIA_6233_STORES = [("Contacts", "Contacts"), ("Calendar", "Calendar"), ("Calendar", "cal.vcs")]
+NOKIA_6233_STORES = [("Calendar", "Calendar"), ("Contacts", "Contacts"), ("Calendar", "cal.vcs")]  # as 003 shows
 T0 = "2009-11-01T12:30:00Z"
 
 

@@ -35,13 +35,13 @@ VENDORS = {  # id -> (name, uuid): fixed since the first release
 
 # Models of the first release that other tests (and the demo world) rely on:
 # id -> (uuid, name, server_alert, datastores).
-ORIGINAL = {
+ORIGINAL = {  # the doc models' datastores in the order 003's listing and GET show them
     112: ("8f8b541e-7f92-5196-918a-c86f4ba03af8", "Nokia 5310 XpressMusic", True,
-          [("Contacts", "Contacts"), ("Calendar", "Calendar")]),
+          [("Calendar", "Calendar"), ("Contacts", "Contacts")]),
     56: ("2d7fa47b-5522-50d1-b5f9-8257ec6ae832", "Nokia 5800 XpressMusic", True,
-         [("Contacts", "C:Contacts.cdb"), ("Calendar", "C:Calendar"), ("Notes", "c:Notepad.dat")]),
+         [("Contacts", "C:Contacts.cdb"), ("Notes", "c:Notepad.dat"), ("Calendar", "C:Calendar")]),
     242: ("02978288-537f-102b-beff-000ea60275d1", "Nokia 6233", True,
-          [("Contacts", "Contacts"), ("Calendar", "Calendar"), ("Calendar", "cal.vcs")]),
+          [("Calendar", "Calendar"), ("Contacts", "Contacts"), ("Calendar", "cal.vcs")]),
     243: ("9c1428d3-1a6e-58fd-b40e-ddaa658eec57", "Nokia N95", True,
           [("Contacts", "C:Contacts.cdb"), ("Calendar", "C:Calendar"), ("Notes", "c:Notepad.dat")]),
     244: ("ba97bf0e-35c7-5edd-9be4-53cb4763b3c5", "Nokia E71", True,
@@ -183,8 +183,8 @@ def test_doc_models_resolve_by_id_and_uuid():
     assert db().model("242").name == "Nokia 6233"
     assert db().model("02978288-537f-102b-beff-000ea60275d1").name == "Nokia 6233"
     assert db().model("02978288-537F-102B-BEFF-000EA60275D1") is db().model("242")
-    assert db().model("56").datastores == (
-        ("Contacts", "C:Contacts.cdb"), ("Calendar", "C:Calendar"), ("Notes", "c:Notepad.dat"))
+    assert db().model("56").datastores == (  # 003's listing: C:Contacts.cdb, c:Notepad.dat, C:Calendar
+        ("Contacts", "C:Contacts.cdb"), ("Notes", "c:Notepad.dat"), ("Calendar", "C:Calendar"))
     assert ("Calendar", "cal.vcs") in db().model("242").datastores
 
 

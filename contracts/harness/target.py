@@ -22,7 +22,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from ocss_testkit.app import FakeApp
 from ocss_testkit.routes import safety
 
-IN_PROCESS_URL = "http://ocss-fake.invalid"
+IN_PROCESS_URL = "http://localhost"  # as ocss_testkit.client.SignedClient in-process
 SAFETY_ORDER = ("read-only", "mutating", "side-effecting")
 ENV = {  # role -> (token variable, secret variable)
     "user": ("OCSS_ACCESS_TOKEN", "OCSS_ACCESS_SECRET"),
