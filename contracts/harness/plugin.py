@@ -303,6 +303,11 @@ class Contract:
         self.run.secrets[f"{name}-{value[-4:]}"] = value
         return value
 
+    def hide(self, name: str, value: str) -> str:
+        """A secret the target issued (a request token, say): shown only as `<secret:NAME>`."""
+        self.run.secrets[name] = value
+        return value
+
     # snapshots
     def match(self, key: str, reply, *, replace: dict | None = None, fields=(), regex: dict | None = None,
               keep=None, indices=None) -> list[str]:

@@ -123,6 +123,8 @@ class WSGIAdapter(BaseAdapter):
             environ = builder.get_environ()
         finally:
             builder.close()
+        # what a real server reports: the path *with* its query (signatures cover both)
+        environ["REQUEST_URI"] = environ["RAW_URI"] = parts.path + (f"?{parts.query}" if parts.query else "")
         app_iter, status, headers = run_wsgi_app(self.app, environ)
         try:
             content = b"".join(app_iter)
