@@ -3,8 +3,19 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.common import (ATOM_TYPE, G, GDATA_DOC, GData, create_gdata, doc_request, entry_ids,
-                              foreign_entries, text, uuid_of, xpath)
+from contracts.common import (
+    ATOM_TYPE,
+    GDATA_DOC,
+    G,
+    GData,
+    create_gdata,
+    doc_request,
+    entry_ids,
+    foreign_entries,
+    text,
+    uuid_of,
+    xpath,
+)
 
 AUTHOR = ("entry/author/name", "entry/author/email")  # the account's: the docs' is admin's
 

@@ -38,7 +38,17 @@ import requests
 from oauthlib.oauth1 import Client
 from requests_oauthlib import OAuth1
 
-from contracts.common import ATOM_TYPE, GDATA_DOC, G, GData, create_gdata, doc_request, text, uuid_of, xpath
+from contracts.common import (
+    ATOM_TYPE,
+    GDATA_DOC,
+    G,
+    GData,
+    create_gdata,
+    doc_request,
+    text,
+    uuid_of,
+    xpath,
+)
 from contracts.harness.target import SAFETY_ORDER, Reply, UnsafeRequest
 from ocss_testkit.routes import safety
 

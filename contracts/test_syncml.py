@@ -13,8 +13,20 @@ import re
 
 import pytest
 
-from contracts.common import (ATOM, ATOM_TYPE, OC, S, SYNCML_DOC, create_syncml, doc_request, entry_ids, parse,
-                              syncml_body, text, xpath)
+from contracts.common import (
+    ATOM,
+    ATOM_TYPE,
+    OC,
+    SYNCML_DOC,
+    S,
+    create_syncml,
+    doc_request,
+    entry_ids,
+    parse,
+    syncml_body,
+    text,
+    xpath,
+)
 
 AUTHOR = ("entry/author/name", "entry/author/email")  # the account's: the docs' is admin's
 ACCOUNT = (*AUTHOR, "user_id")  # the docs' account id is 1

@@ -7,12 +7,13 @@ destructive unless marked otherwise — or `side_effecting`, which reaches a pho
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
 import secrets as _secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -54,12 +55,8 @@ def pytest_addoption(parser) -> None:
                     help="write drift-report.md/.html/.json, junit.xml and the ledger here")
     group.addoption("--ocss-run-id", default=None, metavar="ID",
                     help="name of this run; everything it creates carries it (default: ocss-<time>-<hex>)")
-    group.addoption("--ocss-snapshot-dir", default=None, metavar="DIR", help=argparse_hidden())
-
-
-def argparse_hidden():
-    import argparse
-    return argparse.SUPPRESS  # tests point snapshots at a copy; not for users
+    # tests point the suite at a copy of the snapshots; not for users
+    group.addoption("--ocss-snapshot-dir", default=None, metavar="DIR", help=argparse.SUPPRESS)
 
 
 MARKERS = (
@@ -162,7 +159,7 @@ def _is_contract(item) -> bool:
 
 
 def pytest_collection_modifyitems(session, config, items) -> None:
-    opt, state = config.option, config.stash[STASH]
+    opt = config.option
     rejected = []
     for item in items:
         if not _is_contract(item):

@@ -66,7 +66,7 @@ def terminal_lines(summary: dict, run_id: str) -> list[str]:
 
 
 def markdown(summary: dict, target: str, run_id: str, generated: str) -> str:
-    out = [f"# Contract suite: drift report", "",
+    out = ["# Contract suite: drift report", "",
            f"- target: `{target}`", f"- run: `{run_id}`", f"- generated: {generated}",
            f"- {verdict_line(summary)}", ""]
     if "snapshots_updated" in summary:

@@ -235,7 +235,7 @@ class Recording:
                                                       "headers": self.headers, "body": self.body}}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Recording":
+    def from_dict(cls, data: dict) -> Recording:
         r = data["response"]
         return cls(r["status"], r["reason"], dict(r.get("headers") or {}), r.get("body"),
                    dict(data.get("request") or {}))

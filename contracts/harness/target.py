@@ -183,7 +183,7 @@ class Api:
     that would go beyond it is refused here, on every target, so a mislabelled contract
     fails against the fake long before it could touch production."""
 
-    def __init__(self, target: "Target", role: str | None, allowed: str = "read-only") -> None:
+    def __init__(self, target: Target, role: str | None, allowed: str = "read-only") -> None:
         self.target, self.role, self.allowed = target, role, allowed
         self.session = target.new_session()
         if role is not None:
@@ -231,7 +231,7 @@ class Target:
         self.timeout = timeout
 
     @classmethod
-    def in_process(cls, app: FakeApp | None = None) -> "Target":
+    def in_process(cls, app: FakeApp | None = None) -> Target:
         return cls(IN_PROCESS_URL, demo_credentials(), app or FakeApp())
 
     @property
