@@ -80,7 +80,7 @@ def markdown(summary: dict, target: str, run_id: str, generated: str) -> str:
     out += ["", "## 2. API drift (target vs snapshots)", ""]
     diffs = differences(summary)
     if diffs:
-        out += [f"- **{key}** (`{nodeid}`): `{_md(diff)}`" for nodeid, key, diff in diffs]
+        out += [f"- **{key}** (`{nodeid}`): {_code(diff)}" for nodeid, key, diff in diffs]
     else:
         out.append("No drift: every compared answer matches its snapshot.")
     out += ["", "| contract | snapshot | verdict |", "|---|---|---|"]
@@ -93,6 +93,15 @@ def markdown(summary: dict, target: str, run_id: str, generated: str) -> str:
         sources = sorted({r["source"] for r in summary["rows"] if r["spec"] == spec})
         out.append(f"| {spec} | {c['provenance']} | {c['contracts']} | {c['passed']} | {_md('; '.join(sources))} |")
     return "\n".join(out) + "\n"
+
+
+def _code(text: str) -> str:
+    """Inline code holding `text` exactly, whatever backticks it contains."""
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _md(text: str) -> str:

@@ -137,17 +137,22 @@ def select_entries(body: list | None, indices: list[int] | None = None):
     return [body[0], *head, *(entries[i] for i in indices if i < len(entries))]
 
 
+def _last_segment(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
 def keep_entries(root: etree._Element, keep: tuple[str, ...]) -> etree._Element:
-    """An answered feed reduced to the entries whose atom:id holds one of `keep` (a run's
-    own, raw values), in that order: other users' and other runs' entries never count."""
+    """An answered feed reduced to the entries whose atom:id ends in one of `keep` (a run's
+    own uuids or ids, or whole ids), in that order: other users' and other runs' entries
+    never count."""
     if etree.QName(root).localname != "feed":
         return root
-    entries = root.findall("{%s}entry" % NAMESPACES["atom"])
+    entries = root.findall(f"{{{NAMESPACES['atom']}}}entry")
     for entry in entries:
         root.remove(entry)
     for wanted in keep:
         for entry in entries:
-            if wanted in (entry.findtext("{%s}id" % NAMESPACES["atom"]) or ""):
+            if _last_segment(entry.findtext(f"{{{NAMESPACES['atom']}}}id") or "") == _last_segment(str(wanted)):
                 root.append(entry)
     return root
 
@@ -201,20 +206,31 @@ def diff_nodes(expected: list, actual: list, path: str = "") -> list[str]:
         many = names.count(names[i]) > 1
         return f"{here}/{_label(names[i], names[:i].count(names[i]) if many else None)}"
 
-    matcher = difflib.SequenceMatcher(None, names_e, names_a, autojunk=False)
-    for op, e1, e2, a1, a2 in matcher.get_opcodes():
+    # Whole identical children align first (so a third <link> added after two reads as one
+    # added link); what differs is then paired up by element name.
+    whole = difflib.SequenceMatcher(None, [_key(c) for c in ek], [_key(c) for c in ak], autojunk=False)
+    for op, e1, e2, a1, a2 in whole.get_opcodes():
         if op == "equal":
-            for i, j in zip(range(e1, e2), range(a1, a2)):
-                out += diff_nodes(ek[i], ak[j], child_path(ek, names_e, i))
-        elif op == "replace" and e2 - e1 == a2 - a1:
-            for i, j in zip(range(e1, e2), range(a1, a2)):
-                out.append(f"{child_path(ek, names_e, i)}: element {names_e[i]} → {names_a[j]}")
-        else:
-            for i in range(e1, e2):
-                out.append(f"{child_path(ek, names_e, i)}: present → missing")
-            for j in range(a1, a2):
-                out.append(f"{child_path(ak, names_a, j)}: missing → present")
+            continue
+        by_name = difflib.SequenceMatcher(None, names_e[e1:e2], names_a[a1:a2], autojunk=False)
+        for sub, f1, f2, b1, b2 in by_name.get_opcodes():
+            pairs = zip(range(e1 + f1, e1 + f2), range(a1 + b1, a1 + b2))
+            if sub == "equal":
+                for i, j in pairs:
+                    out += diff_nodes(ek[i], ak[j], child_path(ek, names_e, i))
+            elif sub == "replace" and f2 - f1 == b2 - b1:
+                for i, j in pairs:
+                    out.append(f"{child_path(ek, names_e, i)}: element {names_e[i]} → {names_a[j]}")
+            else:
+                for i in range(e1 + f1, e1 + f2):
+                    out.append(f"{child_path(ek, names_e, i)}: present → missing")
+                for j in range(a1 + b1, a1 + b2):
+                    out.append(f"{child_path(ak, names_a, j)}: missing → present")
     return out
+
+
+def _key(node: list) -> str:
+    return json.dumps(node, sort_keys=True)
 
 
 def _show(value) -> str:
