@@ -313,13 +313,14 @@ class Contract:
         view = View(tuple(fields), tuple((regex or {}).items()),
                     tuple(keep) if keep is not None else None, tuple(indices) if indices is not None else None)
         normalizer = Normalizer(base_urls=(self.target.base_url,), secrets=self.run.secrets,
-                                replace=dict(replace or {}))
+                                replace=dict(replace or {}), run_id=self.run.run_id, test_phone=self.run.test_phone)
         actual = record(reply.status, reply.reason, reply.headers, reply.body, normalizer,
                         {"method": reply.method, "path": reply.path}, view)
         state = self.item.config.stash[STASH]
         loaded = state["store"].load(key)
         stash = self.item.stash[STASH]
-        if self.item.config.option.ocss_snapshot_update:
+        if self.item.config.option.ocss_snapshot_update and view.indices is None:
+            # (a contract that stands in for some recorded entries only cannot re-record the whole)
             stash["recordings"].append({"key": key, "recording": actual.to_dict()})
         if loaded is None:
             stash["matches"].append({"key": key, "verdict": "unrecorded", "diffs": []})
@@ -414,6 +415,8 @@ class Reporter:
         terminalreporter.write_sep("-", "ocss contract suite")
         for line in reports.terminal_lines(summary, self.state["run_id"]):
             terminalreporter.write_line(line)
+        for line in self.state.get("ambiguous", []):
+            terminalreporter.write_line(f"NOT RECORDED (answered differently by several contracts) {line}")
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus) -> None:
@@ -428,15 +431,26 @@ class Reporter:
                 summary["snapshots_updated"] = True
             else:
                 summary["snapshots_updated"] = False
+        summary["ambiguous_keys"] = self.state.get("ambiguous", [])
         if self.state["report_dir"] is not None:
             reports.write(self.state["report_dir"], summary, target=target, run_id=self.state["run_id"])
         if summary["drift"]["drift"] and session.exitstatus == 0 and not self.config.option.ocss_snapshot_update:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _save_recordings(self, results) -> None:
+        """One file per key; a key that contracts answered differently is not recorded (it
+        would flip between runs): the report names it, and each contract needs its own key."""
         when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        by_key: dict[str, list] = {}
         for entry in results:
             for rec in entry.get("recordings", []):
-                meta = {"provenance": {"kind": entry["provenance"], "source": entry["source"]},
-                        "recorded": f"from <base-url> on {when}, run {self.state['run_id']}, by {entry['nodeid']}"}
-                self.state["store"].save(rec["key"], Recording.from_dict(rec["recording"]), meta)
+                by_key.setdefault(rec["key"], []).append((entry, rec["recording"]))
+        ambiguous = self.state.setdefault("ambiguous", [])
+        for key, recordings in sorted(by_key.items()):
+            if len({json.dumps(r["response"], sort_keys=True) for _, r in recordings}) > 1:
+                ambiguous.append(f"{key}: {', '.join(sorted({e['nodeid'] for e, _ in recordings}))}")
+                continue
+            entry, recording = recordings[0]
+            meta = {"provenance": {"kind": entry["provenance"], "source": entry["source"]},
+                    "recorded": f"from <base-url> on {when}, run {self.state['run_id']}, by {entry['nodeid']}"}
+            self.state["store"].save(key, Recording.from_dict(recording), meta)

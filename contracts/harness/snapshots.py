@@ -25,6 +25,9 @@ UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 ISO = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
 PLAIN = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\b")
 REFERENCE = re.compile(r"<(\w[\w-]*):([^<>]+)>")
+# Ofcom's numbers reserved for drama (mobile 07700 900xxx, London 020 7946 0xxx): the run's
+# made-up phone numbers, different in every run.
+FICTIONAL_PHONE = re.compile(r"\+447700900\d{3}\b|\+4420794600\d{2}\b|\+442079460\d{3}\b")
 SECRET_ELEMENTS = {"key", "secret", "password", "old_pass"}  # their text is never kept
 # Headers whose value is part of the API; Content-Length is wrong in the docs (SPEC §3).
 RECORDED_HEADERS = ("Content-Type", "Allow", "WWW-Authenticate")
@@ -49,6 +52,8 @@ class Normalizer:
     base_urls: tuple[str, ...] = (DOC_HOST,)
     secrets: dict[str, str] = field(default_factory=dict)
     replace: dict[str, str] = field(default_factory=dict)
+    run_id: str | None = None  # a run's names read `<name:KIND>` whatever run, worker, counter
+    test_phone: str | None = None  # a real person's phone: never kept
 
     def __post_init__(self) -> None:
         self._refs: dict[tuple[str, str], str] = {}
@@ -66,6 +71,11 @@ class Normalizer:
                 text = text.replace(secret, f"<secret:{name}>")
         for run_value, recorded in sorted(self.replace.items(), key=lambda kv: -len(kv[0])):
             text = text.replace(run_value, recorded)
+        if self.run_id:
+            text = re.sub(re.escape(self.run_id) + r"-[A-Za-z0-9]+-([a-z][a-z-]*?)\d+", r"<name:\1>", text)
+        if self.test_phone:
+            text = text.replace(self.test_phone, "<test-phone>")
+        text = FICTIONAL_PHONE.sub("<fictional-phone>", text)
         for base in sorted(self.base_urls, key=len, reverse=True):
             text = text.replace(base.rstrip("/"), "<base-url>")
         text = UUID.sub(lambda m: self._ref("uuid", m.group(0).lower()), text)
@@ -99,7 +109,9 @@ def refine(node: list | None, fields: tuple[str, ...] = (), regex: dict[str, str
             out.append({k: _sub(v, regex) for k, v in part.items()})
         elif isinstance(part, str):
             hit = next((f for f in fields if here.endswith("/" + f)), None)
-            out.append(f"<{local(hit.rsplit('/', 1)[-1])}:{part}>" if hit else _sub(part, regex))
+            if hit and not REFERENCE.fullmatch(part):  # a recorded snapshot holds the reference already
+                part = f"<{local(hit.rsplit('/', 1)[-1])}:{part}>"
+            out.append(part if hit else _sub(part, regex))
         else:
             out.append(refine(part, fields, regex, here))
     return out
