@@ -277,6 +277,15 @@ def safety(method: str, path: str, _adapter=build_map(ROUTES).bind("localhost"))
     return "mutating" if route.writes else "read-only"
 
 
+def deletable(path: str, _adapter=build_map(ROUTES).bind("localhost")) -> bool:
+    """Whether the API has a DELETE for this path (what a contract run must clean up)."""
+    try:
+        route, _ = _adapter.match(path.split("?")[0].rstrip("/") or "/", method="DELETE")
+    except Exception:  # no such route
+        return False
+    return not route.refuses
+
+
 def table(routes: tuple[Route, ...] = ROUTES + CONTROL_ROUTES) -> list[dict]:
     """The route table as data, for the generated API reference and reports."""
     return [{"method": r.method, "path": r.path, "spec": r.spec_id, "provenance": r.provenance.kind,

@@ -873,3 +873,22 @@ def test_a_secret_in_a_failure_is_scrubbed_from_terminal_and_junit(behaviour_run
     assert "the token secret is <secret:user-token-secret>" in failure.get("message")
     for path in report_dir.iterdir():
         assert "alice-access-secret" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_ledger_records_a_path_once_and_the_contracts_words_win():
+    from contracts.harness.ledger import Ledger
+    ledger = Ledger("ocss-run", "gw0")
+    ledger.add("created", "seen by the harness", "/v2/services/google/abc")
+    ledger.add("gdata", "named by the contract", "/v2/services/google/abc/")
+    assert [(e.kind, e.name, e.path) for e in ledger.entries] == [("gdata", "named by the contract",
+                                                                  "/v2/services/google/abc/")]
+    ledger.forget("/v2/services/google/abc")
+    assert ledger.cleanup(lambda entry: pytest.fail("deleted twice")) == []
+
+
+def test_routes_know_what_a_run_must_clean_up():
+    from ocss_testkit.routes import deletable
+    assert deletable("/v2/services/google/0a42ada8-e836-11f1-854c-02fc00000001")
+    assert deletable("/v2/clients/bindings/3/")
+    assert not deletable("/v2/services/syncml/0a42ada8-e836-11f1-854c-02fc00000001/setup/143/")
+    assert not deletable("/v2/clients/0a42ada8-e836-11f1-854c-02fc00000001/")  # 405 by design

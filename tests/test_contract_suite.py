@@ -86,6 +86,9 @@ def test_suite_passes_over_http_against_the_standalone_fake_read_only_and_fully(
     assert ran == {"read-only", "mutating", "side-effecting"}
     assert all(c["fake_only"] for c in everything["contracts"] if c["behaviour"] == "skipped")
     assert everything["drift"]["drift"] == 0 and everything["drift"]["match"] >= 11
+    uncovered = [spec for spec, c in everything["coverage"].items() if not c["contracts"]]
+    assert not uncovered and len(everything["coverage"]) == 31  # D1-D15 and I1-I16, each has contracts
+    assert {c["provenance"] for c in everything["coverage"].values()} == {"documented", "inferred"}
     # the ledger cleaned up: only the demo world's clients are left
     assert sorted(c["uuid"] for c in clients_after) == sorted(c["uuid"] for c in dump(FakeApp().world)["clients"])
     ledger = [json.loads(line) for line in (tmp_path / "full" / "ledger.jsonl").read_text().splitlines()]
@@ -182,12 +185,15 @@ EXPECTED = {
 
 @pytest.mark.parametrize("drift", sorted(DRIFTS))
 def test_each_drift_is_caught_and_named(drift, tmp_path):
-    server = FakeServer(DriftedApp(drift), host="127.0.0.1", port=0).start()
+    app = DriftedApp(drift)
+    demo_clients = sorted(app.world.clients)
+    server = FakeServer(app, host="127.0.0.1", port=0).start()
     try:
         result = run_suite(server.url, tmp_path, "--ocss-allow-mutating")
     finally:
         server.stop()
     assert result.returncode == 1, result.stdout[-3000:]
+    assert sorted(app.world.clients) == demo_clients, "failing contracts left what they created behind"
     data = report(tmp_path)
     named = [d["difference"] for d in data["differences"] if d["snapshot"] == DRIFTS[drift]]
     assert EXPECTED[drift] in named, named or data["differences"]

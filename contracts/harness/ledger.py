@@ -24,6 +24,10 @@ class Entry:
     deleted: bool = False
 
 
+def _same(a: str, b: str) -> bool:
+    return a.rstrip("/") == b.rstrip("/")
+
+
 class Ledger:
     def __init__(self, run_id: str, worker: str = "main", file: Path | None = None) -> None:
         self.run_id, self.worker = run_id, worker
@@ -47,8 +51,14 @@ class Ledger:
             return f"{stamp}{int(worker) % 10}{self._count % 1000:03d}"
 
     def add(self, kind: str, name: str, path: str, role: str = "user") -> Entry:
-        entry = Entry(kind, name, path, role)
+        """Record one object; the same path again (the contract naming what the harness
+        already saw created) only updates its description."""
         with self._lock:
+            for entry in self.entries:
+                if _same(entry.path, path) and not entry.deleted:
+                    entry.kind, entry.name, entry.path = kind, name, path  # the contract's own words win
+                    return entry
+            entry = Entry(kind, name, path, role)
             self.entries.append(entry)
         self._write("created", entry)
         return entry
@@ -56,7 +66,7 @@ class Ledger:
     def forget(self, path: str) -> None:
         """The contract deleted it itself."""
         for entry in self.entries:
-            if entry.path == path and not entry.deleted:
+            if _same(entry.path, path) and not entry.deleted:
                 entry.deleted = True
                 self._write("deleted by its contract", entry)
 

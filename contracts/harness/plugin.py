@@ -20,7 +20,7 @@ import pytest
 
 from ocss_testkit.app import FakeApp
 from ocss_testkit.handle import FakeHandle
-from ocss_testkit.routes import ROUTES
+from ocss_testkit.routes import ROUTES, deletable
 
 from . import report as reports
 from .ledger import Ledger, new_run_id
@@ -246,8 +246,25 @@ class Contract:
         if role not in self._apis:
             if role is not None and role not in self.target.credentials:
                 pytest.skip("needs a second user: set OCSS_OTHER_ACCESS_TOKEN and OCSS_OTHER_ACCESS_SECRET")
-            self._apis[role] = self.target.api(role, allowed=self.info.safety)
+            api = self._apis[role] = self.target.api(role, allowed=self.info.safety)
+            api.on_reply = self._watch
         return self._apis[role]
+
+    def _watch(self, api, reply) -> None:
+        """Whatever a POST created goes in the ledger at once, before any assertion: a
+        target that answers creation differently (200 for 201, say) must not strand it."""
+        if reply.method != "POST" or not 200 <= reply.status < 300 or not reply.body.lstrip().startswith(b"<"):
+            return
+        try:
+            root = reply.xml()
+        except Exception:  # not XML: nothing to find
+            return
+        found = root.findtext("{http://www.w3.org/2005/Atom}id") or ""
+        base = self.target.base_url
+        path = found[len(base):] if found.startswith(base) else ""
+        if path.startswith("/") and deletable(path):
+            title = root.findtext("{http://www.w3.org/2005/Atom}title") or path
+            self.ledger.add("created", title, path, api.role or "user")
 
     @property
     def api(self):

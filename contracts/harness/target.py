@@ -185,6 +185,7 @@ class Api:
 
     def __init__(self, target: Target, role: str | None, allowed: str = "read-only") -> None:
         self.target, self.role, self.allowed = target, role, allowed
+        self.on_reply = None  # the contract's ledger watches every answer
         self.session = target.new_session()
         if role is not None:
             self.session.auth = target.credentials[role].auth()
@@ -201,7 +202,10 @@ class Api:
             headers["Content-Type"] = "application/atom+xml"
         r = self.session.request(method, self.target.base_url + path, data=body or None, headers=headers,
                                  params=params, allow_redirects=False, timeout=self.target.timeout)
-        return Reply(r.status_code, r.reason, r.headers, r.content, method, path)
+        reply = Reply(r.status_code, r.reason, r.headers, r.content, method, path)
+        if self.on_reply is not None:
+            self.on_reply(self, reply)
+        return reply
 
     def get(self, path: str, **kw) -> Reply:
         return self.request("GET", path, **kw)
