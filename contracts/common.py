@@ -2,6 +2,8 @@
 public API (every object created is named with the run id and put in the ledger)."""
 from __future__ import annotations
 
+from xml.sax.saxutils import escape, quoteattr
+
 from lxml import etree
 
 from contracts.doc_examples import load_message
@@ -118,3 +120,18 @@ def create_syncml(contract, model: str = "02978288-537f-102b-beff-000ea60275d1",
 
 def parse(body: bytes) -> etree._Element:
     return etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+# --- datastore contents (000, SPEC §2 "Bodies of the inferred routes") -------------------------
+def item_body(data: str | None = None, ctype: str | None = None, title: str | None = None,
+              dataclass: str | None = None) -> bytes:
+    """SPEC §2: `<title>`, `<content type="{mime}">{data}</content>`, optional `oc:dataclass`."""
+    parts = []
+    if title is not None:
+        parts.append(f"<title>{escape(title)}</title>")
+    if data is not None:
+        type_attr = f" type={quoteattr(ctype)}" if ctype is not None else ""
+        parts.append(f"<content{type_attr}>{escape(data)}</content>")
+    if dataclass is not None:
+        parts.append(f"<oc:dataclass>{escape(dataclass)}</oc:dataclass>")
+    return f'<entry xmlns="{ATOM}" xmlns:oc="{OC}">{"".join(parts)}</entry>'.encode()

@@ -11,12 +11,11 @@ records it.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
-from xml.sax.saxutils import escape, quoteattr
+from datetime import datetime, timezone
 
 import pytest
 
-from contracts.common import ATOM, ATOM_TYPE, OC, text, xpath
+from contracts.common import ATOM, ATOM_TYPE, item_body, text, xpath
 from contracts.test_clients import DS, UNKNOWN, create_datastore, same_url
 
 VCARD = "BEGIN:VCARD\nVERSION:3.0\nFN:Ann Smith\nTEL:+4798765432\nEND:VCARD\n"
@@ -27,20 +26,6 @@ OPERATIONS = ("insert", "update", "delete")
 
 def contents(store: str) -> str:
     return f"{DS}{store}/contents/"
-
-
-def item_body(data: str | None = None, ctype: str | None = None, title: str | None = None,
-              dataclass: str | None = None) -> bytes:
-    """SPEC §2: `<title>`, `<content type="{mime}">{data}</content>`, optional `oc:dataclass`."""
-    parts = []
-    if title is not None:
-        parts.append(f"<title>{escape(title)}</title>")
-    if data is not None:
-        type_attr = f" type={quoteattr(ctype)}" if ctype is not None else ""
-        parts.append(f"<content{type_attr}>{escape(data)}</content>")
-    if dataclass is not None:
-        parts.append(f"<oc:dataclass>{escape(dataclass)}</oc:dataclass>")
-    return f'<entry xmlns="{ATOM}" xmlns:oc="{OC}">{"".join(parts)}</entry>'.encode()
 
 
 def item_id(reply_or_entry) -> str:

@@ -11,15 +11,17 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 import pytest
 import requests
 from lxml import etree
 from requests_oauthlib import OAuth1
 
-from tests.helpers import unchanged
-from tests.helpers import valid_atom
+from contracts.common import (
+    item_body,  # the wire format, as the contract suite writes it
+)
+from tests.helpers import unchanged, valid_atom
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -49,19 +51,6 @@ def refused(reply: requests.Response, status: int, reason: str, *needles: str) -
     assert len(reply.text.split(": ", 1)[1].strip()) > 10, reply.text
     for needle in needles:
         assert needle.lower() in reply.text.lower(), (needle, reply.text)
-
-
-def item_body(data: str | None = None, ctype: str | None = None, title: str | None = None,
-              dataclass: str | None = None) -> bytes:
-    parts = []
-    if title is not None:
-        parts.append(f"<title>{escape(title)}</title>")
-    if data is not None:
-        type_attr = f" type={quoteattr(ctype)}" if ctype is not None else ""
-        parts.append(f"<content{type_attr}>{escape(data)}</content>")
-    if dataclass is not None:
-        parts.append(f"<oc:dataclass>{escape(dataclass)}</oc:dataclass>")
-    return f'<entry xmlns="{ATOM}" xmlns:oc="{OC}">{"".join(parts)}</entry>'.encode()
 
 
 def send(fake, session, method: str, path: str, body: bytes | None = None, **params) -> requests.Response:

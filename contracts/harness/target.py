@@ -19,6 +19,7 @@ from requests.structures import CaseInsensitiveDict
 from requests_oauthlib import OAuth1
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from ocss_testkit import client
 from ocss_testkit.app import FakeApp
 from ocss_testkit.routes import safety
 
@@ -40,11 +41,8 @@ class CredentialsError(Exception):
 
 
 @dataclass(frozen=True)
-class Credentials:
-    consumer_key: str
-    consumer_secret: str
-    token: str
-    token_secret: str
+class Credentials(client.Credentials):
+    """The toolkit's OAuth credentials, signing through requests-oauthlib here."""
 
     def auth(self) -> OAuth1:
         return OAuth1(self.consumer_key, self.consumer_secret, self.token, self.token_secret)
