@@ -264,7 +264,7 @@ class Contract:
         path = found[len(base):] if found.startswith(base) else ""
         if path.startswith("/") and deletable(path):
             title = root.findtext("{http://www.w3.org/2005/Atom}title") or path
-            self.ledger.add("created", title, path, api.role or "user")
+            self.ledger.add(_kind_of(path), title, path, api.role or "user")
 
     @property
     def api(self):
@@ -347,6 +347,17 @@ class Contract:
         stash["matches"].append({"key": key, "verdict": "drift" if diffs else "match", "diffs": diffs,
                                  "recorded": meta.get("recorded", "")})
         return diffs
+
+
+def _kind_of(path: str) -> str:
+    """What an object is, from its URL: `gdata`, `syncml`, `activesync`, `datastore`,
+    `binding` or `content`."""
+    parts = [p for p in path.split("/") if p]
+    if "contents" in parts:
+        return "content"
+    if "bindings" in parts:
+        return "binding"
+    return {"google": "gdata"}.get(parts[2], parts[2]) if len(parts) > 2 else "object"
 
 
 @pytest.fixture
