@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map, Rule
 
-from .handlers import clients, control, gdata, oauth, phones, syncml
-from .handlers import dashboard
-from .model.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unsupported
+from .handlers import clients, control, dashboard, gdata, oauth, phones, syncml
+from .model.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unsupported,
+)
 
 GDATA_DOC = "001_a06d36d09cafb11e.txt"
 SYNCML_DOC = "003_45e3725206d2c929.txt"
@@ -250,7 +257,7 @@ class ClientIdConverter(BaseConverter):
     regex = r"(?!(?:sessions|datastores|setup|sync|all\.xml|bindings)(?:/|$))[^/]+"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def build_map(routes: tuple[Route, ...] = ROUTES + CONTROL_ROUTES) -> Map:
     """Built once per route set and shared by every app: a werkzeug Map is read-only once
     made, and compiling its 106 rules costs ~70 ms, too much for an app per test."""
@@ -265,25 +272,31 @@ def _build_map(routes: tuple[Route, ...]) -> Map:
                converters={"client": ClientIdConverter})
 
 
-def safety(method: str, path: str, _adapter=build_map(ROUTES).bind("localhost")) -> str:
+def api_route(method: str, path: str) -> Route | None:
+    """The API route (control plane excluded) a request would reach, or None. The map is
+    built on first use (and cached), not when the module is imported."""
+    try:
+        route, _ = build_map(ROUTES).bind("localhost").match(path.split("?")[0].rstrip("/") or "/", method=method)
+    except HTTPException:  # 404 or 405: not a route of ours
+        return None
+    return route
+
+
+def safety(method: str, path: str) -> str:
     """What a request risks on a live service: "read-only", "mutating" or "side-effecting"
     (reaches a phone). Unknown routes are judged by their method alone."""
-    try:
-        route, _ = _adapter.match(path.split("?")[0].rstrip("/") or "/", method=method)
-    except Exception:  # not a route of ours (404/405): only the method tells
+    route = api_route(method, path)
+    if route is None:
         return "read-only" if method in ("GET", "HEAD", "OPTIONS") else "mutating"
     if route.sends:
         return "side-effecting"
     return "mutating" if route.writes else "read-only"
 
 
-def deletable(path: str, _adapter=build_map(ROUTES).bind("localhost")) -> bool:
+def deletable(path: str) -> bool:
     """Whether the API has a DELETE for this path (what a contract run must clean up)."""
-    try:
-        route, _ = _adapter.match(path.split("?")[0].rstrip("/") or "/", method="DELETE")
-    except Exception:  # no such route
-        return False
-    return not route.refuses
+    route = api_route("DELETE", path)
+    return route is not None and not route.refuses
 
 
 def table(routes: tuple[Route, ...] = ROUTES + CONTROL_ROUTES) -> list[dict]:
