@@ -25,7 +25,13 @@ from ocss_testkit.routes import ROUTES, deletable
 from . import report as reports
 from .ledger import Ledger, new_run_id
 from .snapshots import Normalizer, Recording, SnapshotStore, View, compare, record
-from .target import CredentialsError, Target, credentials_for, demo_credentials
+from .target import (
+    CredentialsError,
+    Target,
+    credentials_for,
+    demo_credentials,
+    secrets_of,
+)
 
 HERE = Path(__file__).resolve().parent.parent  # contracts/
 SPEC_IDS = {r.spec_id: r for r in ROUTES if r.spec_id}
@@ -97,13 +103,11 @@ def pytest_configure(config) -> None:
         report_dir.mkdir(parents=True, exist_ok=True)
         if worker is None and not opt.xmlpath:
             opt.xmlpath = str(report_dir / "junit.xml")
-    known = {}  # the target's secrets, scrubbed from every report from the start
-    for role, creds in (credentials or demo_credentials()).items():
-        known.update(creds.secrets(role))
     config.stash[STASH] = {"run_id": run_id, "credentials": credentials, "report_dir": report_dir,
-                           "secrets": known,
+                           # the target's secrets, scrubbed from every report from the start
+                           "secrets": secrets_of(credentials or demo_credentials()),
                            "worker": (worker or {}).get("workerid", "gw0" if worker else "main"),
-                           "results": {}, "collected": [], "store": SnapshotStore(
+                           "results": {}, "store": SnapshotStore(
                                Path(opt.ocss_snapshot_dir) if opt.ocss_snapshot_dir else HERE / "snapshots")}
     config.pluginmanager.register(Reporter(config), "ocss-contract-reporter")
 
@@ -194,7 +198,6 @@ class Run:
 
     def __init__(self, config) -> None:
         state = config.stash[STASH]
-        self.config = config
         self.run_id = state["run_id"]
         self.test_phone = config.option.ocss_test_phone
         if config.option.ocss_base_url:
@@ -203,8 +206,7 @@ class Run:
             self.target = Target.in_process()
         ledger_file = state["report_dir"] / "ledger.jsonl" if state["report_dir"] else None
         self.ledger = Ledger(self.run_id, state["worker"], ledger_file)
-        self.secrets: dict[str, str] = state["secrets"]  # contracts add the secrets they make
-        self.secrets.update(self.target.secrets())
+        self.secrets: dict[str, str] = state["secrets"]  # the target's; contracts add the ones they make
 
     def cleanup(self) -> list[str]:
         apis = {}

@@ -53,6 +53,14 @@ class Credentials(client.Credentials):
                 f"{role}-token": self.token, f"{role}-token-secret": self.token_secret}
 
 
+def secrets_of(credentials: dict[str, Credentials]) -> dict[str, str]:
+    """Every secret of these users' credentials, by the name reports show it as."""
+    out = {}
+    for role, creds in credentials.items():
+        out.update(creds.secrets(role))
+    return out
+
+
 def demo_credentials() -> dict[str, Credentials]:
     key, secret = DEMO["consumer"]
     return {role: Credentials(key, secret, *DEMO[role]) for role in ("user", "other")}
@@ -252,7 +260,4 @@ class Target:
         return Api(self, role, allowed)
 
     def secrets(self) -> dict[str, str]:
-        out = {}
-        for role, creds in self.credentials.items():
-            out.update(creds.secrets(role))
-        return out
+        return secrets_of(self.credentials)
