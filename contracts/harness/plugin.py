@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from ocss_testkit.app import FakeApp
 from ocss_testkit.handle import FakeHandle
@@ -24,7 +25,15 @@ from ocss_testkit.routes import ROUTES, deletable
 
 from . import report as reports
 from .ledger import Ledger, new_run_id
-from .snapshots import Normalizer, Recording, SnapshotStore, View, compare, record
+from .snapshots import (
+    NAMESPACES,
+    Normalizer,
+    Recording,
+    SnapshotStore,
+    View,
+    compare,
+    record,
+)
 from .target import (
     CredentialsError,
     Target,
@@ -263,13 +272,13 @@ class Contract:
             return
         try:
             root = reply.xml()
-        except Exception:  # not XML: nothing to find
+        except etree.XMLSyntaxError:  # not XML: nothing to find
             return
-        found = root.findtext("{http://www.w3.org/2005/Atom}id") or ""
+        found = root.findtext(f"{{{NAMESPACES['atom']}}}id") or ""
         base = self.target.base_url
         path = found[len(base):] if found.startswith(base) else ""
         if path.startswith("/") and deletable(path):
-            title = root.findtext("{http://www.w3.org/2005/Atom}title") or path
+            title = root.findtext(f"{{{NAMESPACES['atom']}}}title") or path
             self.ledger.add(_kind_of(path), title, path, api.role or "user")
 
     @property
