@@ -112,3 +112,34 @@ def ocss_fake(ocss_fake_server, request):
 def ocss_fake_wsgi(ocss_fake_app, request):
     """The same, in-process: `client()` talks WSGI directly, no sockets."""
     yield from _prepared(FakeHandle(ocss_fake_app), request)
+
+
+# --- the OCSS library bound to the fake (SyncServer API Python interface) ----------------------
+@pytest.fixture
+def ocss_api_for(ocss_fake):
+    """`ocss_api_for(user)`: an `ocss.SyncServerAPI` of this test's fake (`ocss_fake`, over
+    real HTTP), signed as that user of the fake's world; `None` gives an anonymous one.
+    Keyword arguments go to `SyncServerAPI` (e.g. `timeout=` in seconds). Each API
+    object's connection is closed after the test."""
+    import ocss  # here, not at import: the plugin loads in every pytest run of the venv
+
+    made = []
+
+    def api_for(user: str | None = "alice", **options):
+        auth = None
+        if user is not None:
+            c = ocss_fake.credentials(user)
+            auth = ocss.SyncServerAuth(c.consumer_key, c.consumer_secret, c.token, c.token_secret)
+        api = ocss.SyncServerAPI(auth, base_url=ocss_fake.url, **options)
+        made.append(api)
+        return api
+
+    yield api_for
+    for api in made:
+        api.close()
+
+
+@pytest.fixture
+def ocss_api(ocss_api_for):
+    """An `ocss.SyncServerAPI` of this test's fake, signed as alice (`ocss_api_for("alice")`)."""
+    return ocss_api_for("alice")

@@ -15,8 +15,6 @@ EXAMPLE = ROOT / "examples" / "downstream"
 FILES = ("phonesetup.py", "test_phonesetup.py")
 INSTALLED = any(ep.value == "ocss_testkit.plugin" for ep in entry_points(group="pytest11"))
 
-pytest.importorskip("requests_oauthlib")  # the example's own dependency (extra "test")
-
 
 def count_tests() -> int:
     source = (EXAMPLE / "test_phonesetup.py").read_text("utf-8")
