@@ -167,17 +167,22 @@ def test_listing_and_the_dataclass_filter(contract):
                                    "since as 2009-11-01T12:30:00Z or 2009-11-01T123000Z")
 @pytest.mark.mutating
 def test_since_lists_changes_with_their_operation(contract):
-    """Works against any server: times come from the server's own `published` values; with
-    `since` at the last insert's second (a change at exactly `since` is not listed), the
-    contract waits just over a second so that every change falls after it."""
+    """Works against any server: times come from the server's own `published` values.
+    `since` is the last insert's second, and `since` is inclusive: a change at exactly
+    `since` is listed again, and clients de-duplicate by id. (Until issue 10 this contract
+    assumed the opposite, and so lost a change made in the same second as the last one seen.)
+    So the last insert, and any other made in its second, are listed as inserts; the
+    contract waits just over a second so that the changes after it fall in later seconds."""
     _, store, name = create_datastore(contract)
-    made = {}
+    made, at = {}, {}
     for key, data, ctype in (("ann", VCARD, "text/x-vcard"), ("bea", VCARD, "text/x-vcard"),
                              ("lunch", VEVENT, "text/calendar"), ("memo", "memo", "text/plain")):
         reply, made[key], _ = add_item(contract, store, data, ctype, title=contract.name(key))
-        last = published(reply)
+        at[key] = published(reply)
     time.sleep(1.1)  # every change below is in a later server second than the last insert
-    since = last
+    since = at["memo"]
+    at_since = {made[k]: "insert" for k in ("ann", "lunch", "memo") if at[k] == since}
+    assert made["memo"] in at_since
     ann_title = contract.name("ann")
     assert contract.api.put(f"{contents(store)}{made['ann']}/", item_body(title=ann_title)).status_line == \
         (200, "Updated")
@@ -194,8 +199,11 @@ def test_since_lists_changes_with_their_operation(contract):
         **ITEM_ID, f"{contract.run_id}[^<]*": "<run-name>"})
     assert answers[0] == answers[1], "the two spellings of since give different answers"
     got = answers[0]
-    assert {k: v["operation"] for k, v in got.items()} == {
-        made["ann"]: "update", made["bea"]: "delete", made["cid"]: "insert"}
+    # ann: inserted in since's second and changed after it is still an insert
+    expected = {**at_since, made["ann"]: "insert" if at["ann"] == since else "update",
+                made["bea"]: "delete", made["cid"]: "insert"}
+    assert {k: v["operation"] for k, v in got.items()} == expected
+    assert got[made["memo"]]["data"] == "memo"  # the change at exactly since, listed again
     assert got[made["ann"]]["title"] == ann_title and got[made["ann"]]["data"] == VCARD
     assert got[made["cid"]]["dataclass"] == "contacts"
     # the deleted item is a tombstone: no data, still its dataclass
@@ -204,9 +212,10 @@ def test_since_lists_changes_with_their_operation(contract):
     both = listed(contract.api.get(contents(store), params={"dataclass": "contacts",
                                                             "since": since.strftime("%Y-%m-%dT%H%M%SZ")}))
     assert {k: v["operation"] for k, v in both.items()} == {
-        made["ann"]: "update", made["bea"]: "delete", made["cid"]: "insert"}
-    assert listed(contract.api.get(contents(store), params={"dataclass": "events", "since": since.strftime(
-        "%Y-%m-%dT%H:%M:%SZ")})) == {}
+        k: v for k, v in expected.items() if k in (made["ann"], made["bea"], made["cid"])}
+    events = listed(contract.api.get(contents(store), params={"dataclass": "events", "since": since.strftime(
+        "%Y-%m-%dT%H:%M:%SZ")}))
+    assert {k: v["operation"] for k, v in events.items()} == {k: v for k, v in at_since.items() if k == made["lunch"]}
     # from before the store existed, every live item is an insert
     early = listed(contract.api.get(contents(store), params={"since": "2009-11-01T12:30:00Z"}))
     assert {made["ann"], made["lunch"], made["memo"], made["cid"]} <= set(early)
@@ -229,7 +238,8 @@ def test_since_at_the_docs_own_timestamps(contract, fake):
                                                                                    "notes")):
         _, ids[key], _ = add_item(contract, store, data, ctype, dataclass=dataclass)
     fake.clock.set(datetime(2009, 11, 1, 12, 30, tzinfo=timezone.utc))
-    # a change at exactly `since` is not after it
+    # a change at exactly `since` is listed (since is inclusive; until issue 10 this contract
+    # said the opposite)
     assert contract.api.put(f"{contents(store)}{ids['memo']}/", item_body(title="memo")).status_line == \
         (200, "Updated")
     fake.clock.advance(60)  # 12:31
@@ -242,7 +252,7 @@ def test_since_at_the_docs_own_timestamps(contract, fake):
     fake.clock.advance(60)
     assert contract.api.put(f"{contents(store)}{ids['cid']}/", item_body(title="Cid C.")).status_line == \
         (200, "Updated")
-    expected = {ids["ann"]: "update", ids["bea"]: "delete", ids["cid"]: "insert"}
+    expected = {ids["memo"]: "update", ids["ann"]: "update", ids["bea"]: "delete", ids["cid"]: "insert"}
     for since in ("2009-11-01T12:30:00Z", "2009-11-01T123000Z"):
         reply = contract.api.get(contents(store), params={"since": since})
         got = listed(reply)
@@ -251,8 +261,11 @@ def test_since_at_the_docs_own_timestamps(contract, fake):
         # SPEC §3: the feed's updated is its newest entry's
         assert text(reply, "/a:feed/a:updated") == "2009-11-01T12:34:00Z"
     got = listed(contract.api.get(contents(store), params={"dataclass": "contacts", "since": "2009-11-01T123000Z"}))
-    assert {k: v["operation"] for k, v in got.items()} == expected
-    assert listed(contract.api.get(contents(store), params={"since": "2009-11-01T12:34:00Z"})) == {}
+    assert {k: v["operation"] for k, v in got.items()} == {k: v for k, v in expected.items() if k != ids["memo"]}
+    # the last change, at 12:34, is listed from 12:34 on, and nothing from the next second
+    last = listed(contract.api.get(contents(store), params={"since": "2009-11-01T12:34:00Z"}))
+    assert {k: v["operation"] for k, v in last.items()} == {ids["cid"]: "update"}
+    assert listed(contract.api.get(contents(store), params={"since": "2009-11-01T12:34:01Z"})) == {}
 
 
 @pytest.mark.inferred("I14", basis="000 Datastore contents: since is a UTC timestamp, 2009-11-01T12:30:00Z or "

@@ -325,6 +325,37 @@ def test_since_with_dataclass(fake, alice, store, history):
     assert {k: v["operation"] for k, v in got.items()} == {ids["memo"]: "insert"}
 
 
+def test_since_the_first_items_updated_reports_the_second_of_the_same_second(fake, alice, store):
+    """Issue 10: timestamps have whole seconds; a strict `since` lost the second item."""
+    clock(fake, freeze=True, set="2009-11-01T12:00:00Z")
+    first, root = add(fake, alice, store, "one", "text/plain", "First")
+    second, _ = add(fake, alice, store, "two", "text/plain", "Second")
+    since = described(root)["updated"]
+    assert since == "2009-11-01T12:00:00Z"
+    got = changes(fake, alice, store, since=since)
+    assert {k: v["operation"] for k, v in got.items()} == {first: "insert", second: "insert"}
+    assert changes(fake, alice, store, since="2009-11-01T12:00:01Z") == {}
+
+
+@pytest.mark.parametrize("since, expected", [
+    ("2009-11-01T12:31:00Z", {"ann": "update", "bea": "delete", "cid": "insert", "lunch": "update"}),
+    ("2009-11-01T12:32:00Z", {"bea": "delete", "cid": "insert", "lunch": "update"}),
+    ("2009-11-01T12:33:00Z", {"cid": "insert", "lunch": "update"}),
+    # tmp: created at 12:34 (the client may have seen it), deleted at 12:35
+    ("2009-11-01T12:34:00Z", {"tmp": "delete", "cid": "update", "lunch": "update"}),
+    ("2009-11-01T12:35:00Z", {"tmp": "delete", "cid": "update", "lunch": "update"}),
+    ("2009-11-01T12:36:00Z", {"cid": "update", "lunch": "update"}),
+    ("2009-11-01T12:37:00Z", {"lunch": "update"}),
+    ("2009-11-01T12:37:01Z", {}),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_since_is_inclusive_for_inserts_updates_and_deletes(fake, alice, store, history, since, expected):
+    """A change made at exactly `since` is listed (again): clients de-duplicate by id."""
+    got = changes(fake, alice, store, since=since)
+    assert {k: v["operation"] for k, v in got.items()} == {history[name]: op for name, op in expected.items()}
+    compact = since[:11] + since[11:].replace(":", "")
+    assert changes(fake, alice, store, since=compact) == got
+
+
 def test_without_since_deleted_items_are_gone(fake, alice, store, history):
     ids = history
     got = changes(fake, alice, store)

@@ -57,3 +57,50 @@ def test_clock_set_backwards_still_answers_in_time_order():
     b = store.add("b", "text/plain", None, "b", at(5))  # virtual clock moved back
     assert [i.id for i, _ in store.changes_since(at(7))] == [a.id]
     assert [i.id for i, _ in store.changes_since(at(0))] == [b.id, a.id]
+
+
+# --- `since` is inclusive (issue 10): timestamps have whole seconds -------------------------
+def test_two_items_of_one_second_are_both_reported_from_the_first_ones_time():
+    store = ContentStore()
+    first = store.add("a", "text/plain", None, "First", at(0))
+    second = store.add("b", "text/plain", None, "Second", at(0))
+    assert [(i.id, op) for i, op in store.changes_since(first.updated)] == [(first.id, "insert"),
+                                                                             (second.id, "insert")]
+    assert store.changes_since(at(0) + timedelta(seconds=1)) == []
+
+
+def test_an_update_at_exactly_since_is_reported():
+    store = ContentStore()
+    old = store.add("a", "text/plain", None, "Old", at(-10))
+    store.update(old.id, at(0), title="Renamed")
+    assert [(i.title, op) for i, op in store.changes_since(at(0))] == [("Renamed", "update")]
+    assert store.changes_since(at(0) + timedelta(seconds=1)) == []
+
+
+def test_an_item_created_at_exactly_since_and_changed_later_is_an_insert():
+    store = ContentStore()
+    item = store.add("a", "text/plain", None, "New", at(0))
+    store.update(item.id, at(1), data="b")
+    assert [(i.data, op) for i, op in store.changes_since(at(0))] == [("b", "insert")]
+    assert [(i.data, op) for i, op in store.changes_since(at(0) + timedelta(seconds=1))] == [("b", "update")]
+
+
+def test_a_deletion_at_exactly_since_is_reported():
+    store = ContentStore()
+    gone = store.add("a", "text/plain", None, "Gone", at(-10))
+    store.delete(gone.id, at(0))
+    assert [(i.title, op) for i, op in store.changes_since(at(0))] == [("Gone", "delete")]
+    assert store.changes_since(at(0) + timedelta(seconds=1)) == []
+
+
+def test_an_item_created_at_exactly_since_then_deleted_is_a_delete():
+    """The client may have seen it in that second; one created after `since` and gone
+    since is nothing to tell."""
+    store = ContentStore()
+    seen = store.add("a", "text/plain", None, "Maybe seen", at(0))
+    unseen = store.add("b", "text/plain", None, "Never seen", at(1))
+    store.delete(seen.id, at(2))
+    store.delete(unseen.id, at(3))
+    assert [(i.title, op) for i, op in store.changes_since(at(0))] == [("Maybe seen", "delete")]
+    assert [(i.title, op) for i, op in store.changes_since(at(1))] == [("Maybe seen", "delete"),
+                                                                        ("Never seen", "delete")]

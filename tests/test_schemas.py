@@ -24,7 +24,11 @@ ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
 XS = "http://www.w3.org/2001/XMLSchema"
 
-XSD_FILES = sorted(XSD_DIR.rglob("*.xsd"))
+ALL_XSD_FILES = sorted(XSD_DIR.rglob("*.xsd"))
+# Shared by every request schema, not a pair: xml:base and xml:lang on every element
+# (RFC 4287 section 2), and the W3C's schema of the xml namespace they come from.
+SHARED_FILES = (XSD_DIR / "request" / "common.xsd", XSD_DIR / "request" / "xml.xsd")
+XSD_FILES = [p for p in ALL_XSD_FILES if p not in SHARED_FILES]
 REQUEST_SCHEMAS = ("gdata-client", "syncml-client", "syncml-setup")
 RESPONSE_SCHEMAS = ("gdata", "syncml", "syncml-setup")
 
@@ -74,9 +78,26 @@ def test_schema_compiles_with_xmlschema(path):
     assert schema.target_namespace == expected_ns
 
 
-@pytest.mark.parametrize("path", XSD_FILES, ids=_rel)
+@pytest.mark.parametrize("path", ALL_XSD_FILES, ids=_rel)
 def test_schema_compiles_with_lxml(path):
     etree.XMLSchema(etree.parse(str(path)))
+
+
+def test_every_file_is_half_of_a_pair_the_server_loads_or_one_of_the_shared_files():
+    from ocss_testkit.atom import schemas as server
+    halves = {f"xsd/{kind}/{name}{suffix}"
+              for kind, names in (("request", server.REQUEST_SCHEMAS), ("response", server.RESPONSE_SCHEMAS))
+              for name in names for suffix in (".xsd", ".oc.xsd")}
+    assert {_rel(p) for p in ALL_XSD_FILES} - halves == {_rel(p) for p in SHARED_FILES}
+
+
+def test_the_shared_files_are_a_chameleon_group_and_the_xml_namespace():
+    common, xml = (xmlschema.XMLSchema10(str(p)) for p in SHARED_FILES)
+    assert common.target_namespace == ""  # takes the namespace of each schema including it
+    assert xml.target_namespace == "http://www.w3.org/XML/1998/namespace"
+    group = etree.parse(str(SHARED_FILES[0])).getroot().find(f"{{{XS}}}attributeGroup")
+    assert group.get("name") == "CommonAttributes"
+    assert [a.get("ref") for a in group] == ["xml:base", "xml:lang"]
 
 
 @pytest.mark.parametrize("path", [p for p in XSD_FILES if not p.name.endswith(".oc.xsd")], ids=_rel)

@@ -6,6 +6,7 @@ express under free order are checked here, with messages that name the element.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 from lxml import etree
 
@@ -92,12 +93,26 @@ def gdata_client(entry: etree._Element) -> GDataClientRequest:
     )
 
 
+def _resolved(element: etree._Element, uri: str | None) -> str | None:
+    """A URI of the body against the xml:base in scope, if any (RFC 4287 §2, XML Base §4:
+    every element may carry xml:base, and relative references resolve against it)."""
+    base = element.base  # lxml combines the xml:base of the element and its ancestors
+    if not base or uri is None:
+        return uri
+    try:
+        return urljoin(base, uri)
+    except ValueError as exc:  # e.g. "http://[::1": an unclosed IPv6 host
+        raise XMLRejected(f"{uri[:100]!r} in {readable(element.tag)}, resolved against xml:base {base[:100]!r}, "
+                          f"is not a usable URI: {exc}") from None
+
+
 def _gdata_datastore(element: etree._Element) -> GDataDatastore:
     dataclass = element.get("dataclass")
     token_element = _one(element, "token")
     token = _token(token_element) if token_element is not None else None
     # "the name attribute can be omitted, in which case the dataclass will be used" (001)
-    return GDataDatastore(dataclass, element.get("href"), element.get("name") or dataclass, token)
+    return GDataDatastore(dataclass, _resolved(element, element.get("href")), element.get("name") or dataclass,
+                          token)
 
 
 def _token(element: etree._Element) -> Token:
@@ -106,7 +121,7 @@ def _token(element: etree._Element) -> Token:
         raise XMLRejected("oc:token takes one oc:type or oc:token_type, not several")
     key = _one(element, "key", required=True)
     secret = _one(element, "secret", required=True)
-    scopes = [_text(s) for s in element.findall(O + "scope")]
+    scopes = [_resolved(s, _text(s)) for s in element.findall(O + "scope")]
     if not scopes:
         raise XMLRejected("oc:token needs at least one oc:scope")
     # token_type defaults to 2, an access token (000: add_datastore).

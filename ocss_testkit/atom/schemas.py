@@ -17,6 +17,7 @@ from .safe import XMLRejected
 
 REQUEST_SCHEMAS = ("gdata-client", "syncml-client", "syncml-setup", "activesync-client", "datastore-client",
                    "content-item", "binding", "detect")
+_XML = "{http://www.w3.org/XML/1998/namespace}"  # xml:lang, xml:base (common.xsd)
 RESPONSE_SCHEMAS = ("gdata", "syncml", "syncml-setup", "phones", "detection", "clients", "activesync",
                     "datastore", "contents", "sessions")
 
@@ -30,36 +31,30 @@ class SchemaSet:
                          for name in names}
         # An XMLSchema keeps one error log; validating under a lock keeps messages whole.
         self._locks = {name: threading.Lock() for name in names}
-        self._local = threading.local()
 
     def validate(self, name: str, root: etree._Element) -> None:
+        """Raises XMLRejected with the first reason the tree fails schema `name`."""
         schema = self._schemas[name]
         with self._locks[name]:
             if schema.validate(root):
                 return
             error = schema.error_log[0]
-            raise XMLRejected(f"line {error.line}: {readable(error.message)}")
+            raise XMLRejected(f"line {error.line}: {readable(error.message).replace(_XML, 'xml:')}")
 
-    def parse_valid(self, name: str, body: bytes, max_depth: int) -> etree._Element | None:
-        """Parse and validate in one pass (the hot path); None when the body fails either.
+    def parse_valid(self, name: str, body: bytes, max_depth: int, charset: str | None = None) -> etree._Element | None:
+        """The root of a body that parses (`safe.parse`, which raises XMLRejected with the
+        parser's reason) and is valid against schema `name`; None when only the schema
+        refuses it, so that the caller can first say what is missing (incoming.require_payload)
+        and then get the schema's message from `validate`.
 
-        A failing body is then parsed and validated again in two passes by the caller,
-        which gives the precise message; success costs one pass only.
+        Two passes, not one parser with the schema attached: such a parser lets namespace
+        errors through (an undeclared prefix, `xmlns:xml="http://x"`, …: Namespaces in XML
+        1.0 §3), and the two passes cost the same (benchmarks/bench_core.py, e1).
         """
-        safe.precheck(body)
-        parsers = getattr(self._local, "parsers", None)
-        if parsers is None:
-            parsers = self._local.parsers = {}
-        parser = parsers.get(name)
-        if parser is None:  # one per thread: lxml parsers are not shared between threads
-            parser = parsers[name] = safe.hardened_parser(self._schemas[name])
-        try:
-            root = etree.fromstring(body, parser)
-        except (etree.XMLSyntaxError, ValueError):
-            return None
-        safe.postcheck(root, max_depth)
-        return root
-
+        root = safe.parse(body, max_depth, charset)
+        schema = self._schemas[name]
+        with self._locks[name]:  # the schema's error log is shared
+            return root if schema.validate(root) else None
 
 
 _sets: dict[str, SchemaSet] = {}

@@ -6,6 +6,15 @@ item would make a big store slow; instead every change is appended to a log kept
 by (time, sequence), so a `since` query is a bisect plus a walk over the newer changes
 only. Superseded log entries are skipped (and compacted away when they outnumber the
 live ones), so the log stays proportional to the items and tombstones it describes.
+
+`since` is inclusive: a query for T lists every change made at T or later, so a change
+made in the same second as the last one a client saw is never lost (timestamps have whole
+seconds, and several changes can share one). A client that passes the `updated` of the
+newest entry it holds gets that entry, and every other change of that second, again, and
+de-duplicates by id: an `insert` of an id it already holds is an update, a `delete` of an
+id it never held is nothing. Deletions follow the same rule: a tombstone made at T is
+listed, and so is an item created at T and deleted later (a `delete`: the client may have
+seen it); an item created after T and deleted since is not.
 """
 from __future__ import annotations
 
@@ -45,10 +54,13 @@ class Item:
     seq: int = 0  # sequence number of the latest change
 
     def operation_since(self, since: datetime) -> str | None:
-        """What a client that last synced at `since` must do; None: nothing to tell."""
+        """What a client that last synced at `since` must do; None: nothing to tell.
+
+        Inclusive (see the module): created at `since` is an insert, since the client may
+        not have seen it, and a delete once gone, since it may have."""
         if self.deleted is not None:
             return None if self.created > since else "delete"
-        return "insert" if self.created > since else "update"
+        return "insert" if self.created >= since else "update"
 
 
 class ContentStore:
@@ -120,8 +132,9 @@ class ContentStore:
         return sorted(items, key=lambda i: (i.created, i.seq))
 
     def changes_since(self, since: datetime, dataclass: str | None = None) -> list[tuple[Item, str]]:
-        """(item, operation) for each item changed after `since`, oldest change first."""
-        start = bisect.bisect_right(self._log, (since.timestamp(), float("inf"), ""))
+        """(item, operation) for each item changed at or after `since` (inclusive: see the
+        module), oldest change first."""
+        start = bisect.bisect_left(self._log, (since.timestamp(),))  # (T,) sorts before every (T, seq, id)
         out = []
         for _, seq, item_id in self._log[start:]:
             item = self.items.get(item_id) or self.tombstones.get(item_id)
