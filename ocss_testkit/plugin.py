@@ -143,3 +143,98 @@ def ocss_api_for(ocss_fake):
 def ocss_api(ocss_api_for):
     """An `ocss.SyncServerAPI` of this test's fake, signed as alice (`ocss_api_for("alice")`)."""
     return ocss_api_for("alice")
+
+
+# --- requests and httpx on the in-process fake (ocss_testkit.inprocess) ------------------------
+def _credentials_of(handle: FakeHandle, user: str | None):
+    """The OAuth credentials of `user` in the handle's world; None for None (unsigned)."""
+    if user is None:
+        return None
+    users = handle.world.users
+    if user not in users:
+        raise LookupError(f"no user {user!r} in the fake's world; its users: {', '.join(sorted(users))}")
+    return handle.credentials(user)
+
+
+def _aclose(client) -> None:
+    """Close an httpx.AsyncClient from a sync teardown: on a loop of its own, in a thread of
+    its own when this thread runs a loop already (pytest-asyncio and the like)."""
+    import asyncio
+    import threading
+
+    if client.is_closed:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(client.aclose())
+        return
+    closer = threading.Thread(target=asyncio.run, args=(client.aclose(),), name="ocss-aclose")
+    closer.start()
+    closer.join()
+
+
+@pytest.fixture
+def ocss_requests(ocss_fake_wsgi):
+    """`ocss_requests(user="alice")`: a `requests.Session` on this test's in-process fake
+    (`ocss_fake_wsgi`: the same fresh world; URLs on http://localhost, as its `url`), signed
+    as that user of the world with requests-oauthlib's OAuth1; `None` gives an unsigned one.
+    No socket is opened: a URL on another origin raises `requests.ConnectionError`. An
+    unknown user raises LookupError naming the world's users. Sessions are closed after
+    the test. Needs requests and requests-oauthlib (ImportError naming them otherwise)."""
+    from . import inprocess  # here, not at import: requests is optional
+
+    made = []
+
+    def session_for(user: str | None = "alice"):
+        session = inprocess.requests_session(ocss_fake_wsgi.app, _credentials_of(ocss_fake_wsgi, user),
+                                             ocss_fake_wsgi.url)
+        made.append(session)
+        return session
+
+    yield session_for
+    for session in made:
+        session.close()
+
+
+@pytest.fixture
+def ocss_httpx(ocss_fake_wsgi):
+    """`ocss_httpx(user="alice", **options)`: an `httpx.Client` on this test's in-process fake
+    (`ocss_fake_wsgi`), `base_url` http://localhost, signed as that user
+    (`ocss_testkit.inprocess.HttpxOAuth1`, OAuth 1.0a HMAC-SHA1); `None` gives an unsigned
+    one. `options` go to `httpx.Client` (`headers=`, `event_hooks=`, …). No socket is opened:
+    another origin raises `httpx.ConnectError`. Closed after the test. Needs httpx."""
+    from . import inprocess  # here, not at import: httpx is optional
+
+    made = []
+
+    def client_for(user: str | None = "alice", **options):
+        client = inprocess.httpx_client(ocss_fake_wsgi.app, _credentials_of(ocss_fake_wsgi, user),
+                                        ocss_fake_wsgi.url, **options)
+        made.append(client)
+        return client
+
+    yield client_for
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def ocss_httpx_async(ocss_fake_wsgi):
+    """`ocss_httpx_async(user="alice", **options)`: the same as `ocss_httpx`, as an
+    `httpx.AsyncClient`; the fake runs in a worker thread, so the event loop never waits
+    on it. Usable from any loop (asyncio or trio); a client the test did not close is
+    closed after it. Needs httpx."""
+    from . import inprocess  # here, not at import: httpx is optional
+
+    made = []
+
+    def client_for(user: str | None = "alice", **options):
+        client = inprocess.httpx_async_client(ocss_fake_wsgi.app, _credentials_of(ocss_fake_wsgi, user),
+                                              ocss_fake_wsgi.url, **options)
+        made.append(client)
+        return client
+
+    yield client_for
+    for client in made:
+        _aclose(client)
