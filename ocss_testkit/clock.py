@@ -83,8 +83,12 @@ class Clock:
             return {"frozen": False, "offset": round(self._offset, 3)}
 
     def restore_offset(self, offset: float) -> None:
+        """Raises ValueError for an offset that leaves the clock's range (or is not finite)."""
+        offset = float(offset)
+        if not (math.isfinite(offset) and abs(offset) <= LATEST - EARLIEST):
+            raise ValueError(f"a clock offset is finite seconds within ±{LATEST - EARLIEST:.0f}")
         with self._lock:
-            self._frozen, self._offset = None, float(offset)
+            self._frozen, self._offset = None, offset
 
 
 def iso_z(dt: datetime) -> str:

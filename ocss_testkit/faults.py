@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 ACTIONS = ("status", "delay", "drop", "truncate", "garbage")
 MAX_DELAY = 30.0
+MAX_TIMES = 2 ** 53 - 1  # the exact integers of JSON (RFC 7493 §2.2), as wire.MAX_INT
 
 
 class FaultError(ValueError):
@@ -75,8 +76,10 @@ class Faults:
         if action == "delay" and not delay:
             raise FaultError("a delay fault needs delay > 0")
         times = spec.get("times")
-        if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
-            raise FaultError("times must be a positive integer, or absent for always")
+        # Bounded like every integer the fake takes (wire.MAX_INT): rules added from Python
+        # skip the JSON checks, and a 5,000-digit count could not even be listed as JSON.
+        if times is not None and (not isinstance(times, int) or isinstance(times, bool) or not 1 <= times <= MAX_TIMES):
+            raise FaultError(f"times must be an integer from 1 to {MAX_TIMES}, or absent for always")
         for name in ("reason", "body"):
             if not isinstance(spec.get(name, ""), str):
                 raise FaultError(f"{name} must be a string")

@@ -413,12 +413,24 @@ def test_query_string_oauth_with_a_bad_signature_is_refused(fake):
 
 
 def test_oauth_parameters_in_header_and_query_at_once_are_refused(fake):
+    # The same protocol parameters in both places: duplicated, a 400 (RFC 5849 §3.2).
     url = fake.url + SYNCML
     query_client = Client(CONSUMER_KEY, client_secret=CONSUMER_SECRET, resource_owner_key="alice-access-token",
                           resource_owner_secret="alice-access-secret", signature_type=SIGNATURE_TYPE_QUERY)
     signed_url, _, _ = query_client.sign(url)
     reply = requests.get(signed_url, headers=sign(url), timeout=10)
-    assert_401(fake, reply, "malformed")
+    assert (reply.status_code, reply.reason) == (400, "Bad Request"), reply.text
+    assert "given 2 times in the Authorization header and in the query" in reply.text
+
+
+def test_oauth_parameters_split_between_header_and_query_are_refused(fake):
+    # Each parameter once, but in two places: RFC 5849 §3.5 allows one.
+    url = fake.url + SYNCML
+    headers = sign(url)
+    nonce = re.search(r'oauth_nonce="([^"]+)"', headers["Authorization"]).group(1)
+    headers["Authorization"] = re.sub(r'oauth_nonce="[^"]+",?\s*', "", headers["Authorization"])
+    reply = requests.get(f"{url}?oauth_nonce={nonce}", headers=headers, timeout=10)
+    assert_401(fake, reply, "the Authorization header and the query", "one place")
 
 
 def test_every_user_token_maps_to_its_own_user(fake):

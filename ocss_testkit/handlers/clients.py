@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from ..atom import incoming
 from ..atom import render_inferred as ri
-from ..wire import ApiError, atom, empty
+from ..wire import MAX_INT, ApiError, atom, empty, parse_id, shown
 from . import Call
 
 
@@ -35,9 +35,10 @@ def read_only(call: Call, **_):
 
 # --- bindings -------------------------------------------------------------------------------
 def _binding_id(value: str) -> int:
-    if not (value.isascii() and value.isdigit()):
-        raise ApiError(404, "Not Found", f"binding ids are integers, not {value!r}")
-    return int(value)
+    binding_id = parse_id(value)
+    if binding_id is None:  # not an integer, or beyond any id the fake holds (wire.MAX_INT)
+        raise ApiError(404, "Not Found", f"no binding {shown(value)}: binding ids are integers up to {MAX_INT}")
+    return binding_id
 
 
 def list_bindings(call: Call):

@@ -1,11 +1,9 @@
 """The control plane under /_fake/ (SPEC §6): JSON for tests and tools, never under /v2/."""
 from __future__ import annotations
 
-import json
-
 from ..clock import EARLIEST, LATEST, parse_iso_z
 from ..faults import FaultError
-from ..wire import ApiError, json_response
+from ..wire import MAX_INT, ApiError, json_response, load_json, parse_id, shown
 from . import Call
 
 
@@ -28,19 +26,12 @@ def outbox(call: Call):
     return json_response({"messages": [m.as_dict() for m in messages]})
 
 
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 def _json_body(call: Call, allow_empty: bool = True) -> dict:
     if not call.request.get_data():
         if not allow_empty:
             raise ApiError(400, "Bad Request", "the body is empty")
         return {}
-    try:
-        data = json.loads(call.request.get_data(), parse_constant=_no_constant)
-    except ValueError as exc:
-        raise ApiError(400, "Bad Request", f"the body is not JSON: {exc}") from None
+    data = load_json(call.request.get_data())  # numbers bounded, members given once (wire.py)
     if not isinstance(data, dict):
         raise ApiError(400, "Bad Request", "the body must be a JSON object")
     return data
@@ -157,10 +148,7 @@ def patch_state(call: Call):
     """RFC 6902 over the state document (jsonpatch): all operations apply, or none."""
     if call.request.mimetype != "application/json-patch+json":
         raise ApiError(415, "Unsupported Media Type", "PATCH the state with application/json-patch+json")
-    try:
-        operations = json.loads(call.request.get_data(), parse_constant=_no_constant)
-    except ValueError as exc:
-        raise ApiError(400, "Bad Request", f"the body is not JSON: {exc}") from None
+    operations = load_json(call.request.get_data())
     call.app.patch_state(operations)
     return json_response({"status": "patched", "operations": len(operations)})
 
@@ -171,10 +159,11 @@ def journal(call: Call):
     unknown = set(args) - {"after", "problems"}
     if unknown:
         raise ApiError(400, "Bad Request", f"unknown journal filter(s): {', '.join(sorted(unknown))}; use after, problems")
-    after = args.get("after", "0")
-    if not (after.isascii() and after.isdigit()):
-        raise ApiError(400, "Bad Request", "after must be an entry id")
-    entries = call.app.journal.entries(int(after), problems_only=args.get("problems") in ("1", "true"))
+    after = parse_id(args.get("after", "0"))
+    if after is None:
+        raise ApiError(400, "Bad Request", f"after={shown(args['after'])}: after must be an entry id, "
+                                           f"an integer from 0 to {MAX_INT}")
+    entries = call.app.journal.entries(after, problems_only=args.get("problems") in ("1", "true"))
     return json_response({"limit": call.app.journal.limit, "entries": [e.as_dict() for e in entries]})
 
 
@@ -201,6 +190,7 @@ def clear_faults(call: Call):
 
 
 def remove_fault(call: Call, fault_id: str):
-    if not (fault_id.isascii() and fault_id.isdigit()) or not call.app.faults.remove(int(fault_id)):
-        raise ApiError(404, "Not Found", f"no fault {fault_id}")
-    return json_response({"status": "removed", "id": int(fault_id)})
+    number = parse_id(fault_id)  # None past wire.MAX_INT: no fault has such an id
+    if number is None or not call.app.faults.remove(number):
+        raise ApiError(404, "Not Found", f"no fault {shown(fault_id)}")
+    return json_response({"status": "removed", "id": number})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..atom import incoming, render
 from ..atom import render_inferred as ri
-from ..wire import ATOM_TYPE, ApiError, atom, empty
+from ..wire import ATOM_TYPE, MAX_INT, ApiError, atom, empty, parse_id, shown
 from . import Call
 
 
@@ -62,9 +62,10 @@ def get_session(call: Call, session_id: str):
 
 
 def _session_id(value: str) -> int:
-    if not (value.isascii() and value.isdigit()):
-        raise ApiError(404, "Not Found", f"session ids are integers, not {value!r}")
-    return int(value)
+    session_id = parse_id(value)
+    if session_id is None:  # not an integer, or beyond any id the fake holds (wire.MAX_INT)
+        raise ApiError(404, "Not Found", f"no SyncML session {shown(value)}: session ids are integers up to {MAX_INT}")
+    return session_id
 
 
 def chatlog(call: Call, session_id: str | None = None):
