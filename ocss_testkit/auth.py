@@ -13,25 +13,37 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+from urllib.request import parse_http_list
 
 from oauthlib.oauth1 import AccessTokenEndpoint, RequestTokenEndpoint, RequestValidator, ResourceEndpoint
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
 from .model.errors import DomainError
 from .model.world import User, World
+from .wire import ApiError, shown
 
 TIMESTAMP_LIFETIME = 600
 _MAX_CREDENTIAL_LENGTH = 512
 
 
 class NonceStore:
-    """Nonces seen within the timestamp window; bounded, oldest dropped first."""
+    """Nonces seen within the timestamp window; bounded, oldest dropped first.
+
+    A key is `(consumer key, token or None, nonce, timestamp)`, all strings as signed.
+    With a state file (persistence.py) the store outlives the process: `listener` is
+    called with every new key (after the store's lock is released), `snapshot()` gives
+    the keys still inside the window and `restore()` takes them back at start, so a
+    request replayed after a restart is still refused (RFC 5849 §3.3: the nonce is unique
+    per timestamp, consumer and token).
+    """
 
     def __init__(self, limit: int = 100_000, lifetime: int = TIMESTAMP_LIFETIME) -> None:
         self._seen: OrderedDict[tuple, float] = OrderedDict()
         self._lock = threading.Lock()
         self.limit = limit
         self.lifetime = lifetime
+        self.listener = None  # called with each new key; must not call back into the store
 
     def __contains__(self, key: tuple) -> bool:
         with self._lock:
@@ -39,7 +51,14 @@ class NonceStore:
 
     def add(self, key: tuple) -> bool:
         """Remember a nonce; False if it was already there (a replay)."""
-        now = time.monotonic()
+        if not self._remember(key, time.monotonic()):
+            return False
+        listener = self.listener
+        if listener is not None:
+            listener(key)
+        return True
+
+    def _remember(self, key: tuple, now: float) -> bool:
         with self._lock:
             if key in self._seen:
                 return False
@@ -49,8 +68,37 @@ class NonceStore:
                 self._seen.popitem(last=False)
             return True
 
+    def _replayable(self, key: tuple, wall: float) -> bool:
+        """Could a request with this key still pass the timestamp check (±lifetime)?"""
+        try:
+            return abs(wall - int(key[3])) <= self.lifetime
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return True  # not a number: keep it, the store's bound still holds
+
+    def snapshot(self) -> list[tuple]:
+        """The keys whose timestamp is still inside the window, oldest first."""
+        wall = time.time()
+        with self._lock:
+            keys = list(self._seen)
+        return [k for k in keys if self._replayable(k, wall)]
+
+    def restore(self, keys) -> int:
+        """Take back keys from `snapshot()` (lists or tuples); those outside the window are
+        dropped. The listener is not called. Returns how many were kept."""
+        wall, now, kept = time.time(), time.monotonic(), 0
+        for key in keys:
+            key = tuple(key)
+            if len(key) == 4 and self._replayable(key, wall) and self._remember(key, now):
+                kept += 1
+        return kept
+
     def __len__(self) -> int:
         return len(self._seen)
+
+
+def _cut(message: str, limit: int = 200) -> str:
+    """oauthlib's messages quote the whole query string: the client already has it."""
+    return message if len(message) <= limit else message[:limit] + "…"
 
 
 def _plausible(value: str | None) -> bool:
@@ -182,9 +230,14 @@ class Authenticator:
         endpoint = (RequestTokenEndpoint if step == "request_token" else AccessTokenEndpoint)(validator)
         sent = {k: v for k, v in headers.items() if k in ("Authorization", "Content-Type")}
         text = body.decode("utf-8", "replace") if body else None
+        form = text if "application/x-www-form-urlencoded" in headers.get("Content-Type", "") else None
+        refuse_duplicates(protocol_parameters(uri, headers.get("Authorization", ""), form))
         create = (endpoint.create_request_token_response if step == "request_token"
                   else endpoint.create_access_token_response)
-        out_headers, out_body, status = create(uri, http_method=method, body=text, headers=sent)
+        try:
+            out_headers, out_body, status = create(uri, http_method=method, body=text, headers=sent)
+        except ValueError as exc:  # oauthlib's query and header parsing: "Invalid hex encoding…"
+            return {}, f"malformed OAuth parameters: {_cut(str(exc))}", 400
         if status != 200 and not out_body:
             out_body = self._token_why(world, step, headers.get("Authorization", ""))
         if status == 200:
@@ -194,6 +247,10 @@ class Authenticator:
         return out_headers, out_body or "", status
 
     def verify(self, world: World, method: str, uri: str, headers: dict, body: bytes) -> AuthResult:
+        """The user a signed API request acts for, or None and a sentence saying why.
+
+        Raises ApiError 400 for a protocol parameter given twice (RFC 5849 §3.2), before
+        any verification: oauthlib would keep the last copy of a header parameter."""
         authorization = headers.get("Authorization", "")
         content_type = headers.get("Content-Type", "")
         if not authorization.lower().startswith("oauth ") and "oauth_" not in uri and \
@@ -209,11 +266,17 @@ class Authenticator:
                 text_body = body.decode("utf-8")
             except UnicodeDecodeError:
                 return AuthResult(None, "form body is not UTF-8")
+        found = protocol_parameters(uri, authorization, text_body)
+        refuse_duplicates(found)
+        places = sorted({where for _, where in found})
+        if len(places) > 1:
+            return AuthResult(None, "OAuth parameters are sent in " + " and ".join(places) +
+                              ": RFC 5849 §3.5 allows one place only (header, form body or query)")
         try:
             valid, request = ResourceEndpoint(validator).validate_protected_resource_request(
                 uri, http_method=method, body=text_body, headers=sent)
         except ValueError as exc:  # malformed header or query parameters
-            return AuthResult(None, f"malformed OAuth parameters: {exc}")
+            return AuthResult(None, f"malformed OAuth parameters: {_cut(str(exc))}")
         if not valid:
             return AuthResult(None, self._why(validator, request, authorization))
         params = request.oauth_params
@@ -258,7 +321,7 @@ class Authenticator:
             if not any(k.startswith("oauth_") for k in params):
                 return ("missing OAuth parameters: oauth_consumer_key, oauth_token, oauth_signature_method, "
                         "oauth_signature, oauth_timestamp, oauth_nonce")
-            return "malformed OAuth parameters (duplicated or unparsable)"
+            return "malformed OAuth parameters: the Authorization header cannot be parsed"
         params = request.oauth_params or {}
         missing = [p for p in ("oauth_consumer_key", "oauth_token", "oauth_signature_method",
                                "oauth_signature", "oauth_timestamp", "oauth_nonce")
@@ -266,15 +329,25 @@ class Authenticator:
         if missing:
             return "missing OAuth parameters: " + ", ".join(missing)
         if params.get("oauth_signature_method") not in validator.allowed_signature_methods:
-            return f"unsupported signature method {params['oauth_signature_method']!r}: use HMAC-SHA1"
+            return f"unsupported signature method {shown(params['oauth_signature_method'])}: use HMAC-SHA1"
         if params.get("oauth_version", "1.0") != "1.0":
-            return "oauth_version must be 1.0"
-        try:
-            skew = abs(time.time() - int(params["oauth_timestamp"]))
-        except ValueError:
-            return "oauth_timestamp is not a number"
+            return f"oauth_version must be 1.0, not {shown(params['oauth_version'])}"
+        timestamp = params["oauth_timestamp"]
+        # ASCII digits only (int() would take "١٧٠٠", " 17", "1_7"), and at most 10 of them
+        # before any arithmetic: 400 nines overflow a float (RFC 5849 §3.3: a positive integer).
+        if not (timestamp.isascii() and timestamp.isdigit()):
+            return (f"oauth_timestamp {shown(timestamp)} is not a number: send whole seconds "
+                    "since 1970-01-01T00:00:00Z in ASCII digits")
+        if len(timestamp) > 10:
+            return (f"oauth_timestamp has {len(timestamp)} digits: send whole seconds since "
+                    "1970-01-01T00:00:00Z (10 digits)")
+        skew = abs(time.time() - int(timestamp))
         if skew > TIMESTAMP_LIFETIME:
             return f"oauth_timestamp is {int(skew)} s away from now (limit {TIMESTAMP_LIFETIME} s)"
+        for name in ("oauth_consumer_key", "oauth_token", "oauth_nonce"):
+            if not _plausible(params[name]):
+                return (f"{name} {shown(params[name])} is not a plausible value: 1 to "
+                        f"{_MAX_CREDENTIAL_LENGTH} printable characters")
         if validator.replayed:
             return "nonce already used (replayed request)"
         log = request.validator_log
@@ -285,6 +358,43 @@ class Authenticator:
         if log.get("signature") is False:
             return "invalid signature"
         return "request refused by OAuth verification"
+
+
+PLACES = {"header": "the Authorization header", "query": "the query", "body": "the form body"}
+
+
+def protocol_parameters(uri: str, authorization: str, form: str | None) -> list[tuple[str, str]]:
+    """Every oauth_* parameter the request carries, as (name, place), duplicates kept.
+
+    `form` is the body when it is application/x-www-form-urlencoded (RFC 5849 §3.5.2),
+    else None. oauthlib reads the Authorization header into a dict, where a second copy
+    silently replaces the first; this list keeps both, so that they can be refused."""
+    found: list[tuple[str, str]] = []
+    if authorization[:6].lower() == "oauth ":
+        for item in parse_http_list(authorization[6:]):
+            name = item.split("=", 1)[0].strip()
+            if name.startswith("oauth_"):
+                found.append((name, PLACES["header"]))
+    for place, text in (("query", urlsplit(uri).query), ("body", form or "")):
+        if "oauth_" in text:
+            found.extend((name, PLACES[place]) for name, _ in parse_qsl(text, keep_blank_values=True)
+                         if name.startswith("oauth_"))
+    return found
+
+
+def refuse_duplicates(found: list[tuple[str, str]]) -> None:
+    """Raises ApiError 400 naming the first protocol parameter given twice: in one place
+    or across header, query and body (RFC 5849 §3.2: "duplicated protocol parameter")."""
+    places: dict[str, list[str]] = {}
+    for name, place in found:
+        places.setdefault(name, []).append(place)
+    for name, where in places.items():
+        if len(where) > 1:
+            within = (f"in {where[0]}" if len(set(where)) == 1
+                      else "in " + " and in ".join(dict.fromkeys(where)))
+            raise ApiError(400, "Bad Request",
+                           f"the OAuth parameter {shown(name)} is given {len(where)} times {within}: "
+                           "RFC 5849 §3.2 refuses a duplicated protocol parameter; send each once")
 
 
 def authorization_params(header: str) -> dict:

@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=6, help="worker threads (default 6)")
     serve.add_argument("--state-file", metavar="PATH",
                        help="load the state from PATH (created from the fixture set if missing) and "
-                            "write it there atomically after every change")
+                            "append every change to it, durably, before answering; one server per file")
     routes = sub.add_parser("routes", help="print the route table (the generated API reference)")
     routes.add_argument("--format", choices=("markdown", "json"), default="markdown")
     return parser
@@ -86,6 +86,8 @@ def serve(args: argparse.Namespace) -> int:
         stop.wait()
     finally:
         server.stop()
+        if state_file is not None:
+            state_file.close()  # after the last request: flushes accepted nonces, frees the file
     print("ocss-fake stopped", flush=True)
     return 0
 

@@ -2,11 +2,19 @@
 
 Manual detection sends the phone an SMS with a link; the phone's browser opens it and
 its User-Agent names the model. Auto detection answers from what the simulated operator
-already knows about a number: handsets seeded by fixtures, or detected before.
+already knows about a number: handsets seeded by fixtures, or detected before (the
+newest DEFAULT_HANDSET_LIMIT numbers learned so).
+
+A code lives `detection_code_lifetime` seconds of virtual time. Expired detections are
+purged whenever a new one is created (the oldest first, from an expiry queue: amortised
+O(1) per creation, never a scan), and at most `detection_limit` live ones are kept (the
+oldest dropped first). A code that is unknown, expired, or purged for either reason gets
+the same answer, so when a purge happens is never visible through the API.
 """
 from __future__ import annotations
 
 import secrets
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,6 +22,9 @@ from .errors import Forbidden, Invalid, NotFound
 from .phones import Model
 
 DEFAULT_CODE_LIFETIME = 3600  # seconds of virtual time a detection link stays valid
+DEFAULT_DETECTION_LIMIT = 10_000  # live detections kept at most (oldest dropped first)
+DEFAULT_HANDSET_LIMIT = 10_000  # numbers learned by detection kept at most (oldest forgotten first)
+USER_AGENT_LIMIT = 1024  # characters of a visiting browser's User-Agent kept in the state
 
 
 @dataclass(slots=True)
@@ -46,21 +57,39 @@ class DetectionService:
     def detect_manual(self, user, phone_number: str, link_template: str) -> Detection:
         """`link_template` holds `{code}`: the absolute URL the SMS carries."""
         now = self.clock.now()
+        self._purge_detections(now)
         code = secrets.token_urlsafe(9)
         detection = Detection(code, user.name, phone_number, now,
                               now + timedelta(seconds=self.settings["detection_code_lifetime"]), updated=now)
         self.detections[code] = detection
+        self._detection_expiry.append((detection.expires, code))
         self._send(phone_number, "detection-link",
                    f"Open {link_template.format(code=code)} on your phone to identify it.", code=code)
         return detection
 
+    def _purge_detections(self, now: datetime) -> None:
+        """Drop expired detections, and the oldest beyond the limit, to make room for one more.
+
+        The queue is in creation order; with a virtual clock set back, a later code may
+        expire first and then waits for the ones ahead of it (the limit still holds).
+        """
+        queue, detections = self._detection_expiry, self.detections
+        while queue and (queue[0][0] <= now or len(detections) >= self.detection_limit):
+            _, code = queue.popleft()
+            detections.pop(code, None)
+
+    def _index_detections(self) -> None:
+        self._detection_expiry = deque(sorted((d.expires, code) for code, d in dict.items(self.detections)))
+
     def detection(self, code: str, user=None) -> Detection:
-        """A live detection; unknown or expired codes are Invalid (the library's ClientError)."""
+        """A live detection; an unknown or expired code is Invalid (the library's ClientError:
+        "raise a ClientError if an invalid code was used", OCSS Python interface, 'Phones').
+
+        One message for both: an expired code may already have been purged, and must
+        answer the same either way."""
         detection = self.detections.get(code)
-        if detection is None:
-            raise Invalid(f"unknown detection code {code!r}")
-        if self.clock.now() >= detection.expires:
-            raise Invalid(f"detection code {code!r} expired at {detection.expires:%Y-%m-%dT%H:%M:%SZ}")
+        if detection is None or self.clock.now() >= detection.expires:
+            raise Invalid(f"detection code {code!r} is unknown or has expired")
         if user is not None and detection.owner != user.name:
             raise Forbidden(f"detection code {code!r} belongs to another user")
         return detection
@@ -72,11 +101,20 @@ class DetectionService:
         except Invalid as exc:
             raise NotFound(str(exc)) from None
         model = self.phones.identify(user_agent or "")
-        detection.user_agent = user_agent
+        detection.user_agent = user_agent[:USER_AGENT_LIMIT] if user_agent is not None else None
         detection.updated = self.clock.now()
         if model is None:
             detection.status, detection.model = "failed", None
         else:
             detection.status, detection.model = "detected", model
-            self.handsets[detection.phone_number] = model  # auto detection knows it from now on
+            self._learn_handset(detection.phone_number, model)
         return detection
+
+    def _learn_handset(self, number: str, model: Model) -> None:
+        """Auto detection knows the number from now on: the newest `handset_limit` numbers
+        learned this way are kept (those of the fixture set or a loaded state always)."""
+        if number not in self.handsets:
+            self._learned_handsets.append(number)
+        self.handsets[number] = model
+        while len(self._learned_handsets) > self.handset_limit:
+            self.handsets.pop(self._learned_handsets.popleft(), None)

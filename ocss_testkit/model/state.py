@@ -8,10 +8,12 @@ never half-applies.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import itertools
+import math
 from datetime import datetime
 
-from ..clock import Clock, iso_z, parse_iso_z
+from ..clock import EARLIEST, LATEST, Clock, iso_z, parse_iso_z
 from .clients import ActiveSyncClient, Binding, DatastoreClient
 from .contents import ContentStore, Item
 from .detection import Detection
@@ -24,39 +26,95 @@ from .tokens import RequestToken
 
 VERSION = 1
 KINDS = ("syncml", "gdata", "activesync", "datastore")
+# Every integer of the document (ids, counts) is an exact JSON integer (RFC 7493 §2.2):
+# ids beyond it could not be looked up from a URL, and counters past them would grow
+# numbers Python cannot even print (its 4,300-digit limit).
+MAX_INT = 2 ** 53 - 1
+MAX_LIFETIME = 100 * 365 * 86400  # seconds: a century, as far as the clock may advance at once
 
 
 def dump(world) -> dict:
-    users = sorted(world.users.values(), key=lambda u: u.account_id)
+    head = dump_head(world)
     return {
-        "version": VERSION,
-        "clock": world.clock.state(),
-        "settings": dict(world.settings),
-        "consumers": [{"key": k, "secret": s} for k, s in sorted(world.consumers.items())],
-        "users": [_user(u) for u in users],
-        "clients": [{"kind": c.kind, "uuid": c.uuid, "owner": c.owner, "published": iso_z(c.published),
-                     "updated": iso_z(c.updated), **c.state()}
-                    for c in sorted(world.clients.values(), key=lambda c: c.uuid)],
-        "setups": [{"number": r.number, "client": r.client_uuid, "pincode": r.pincode,
-                    "sent": iso_z(r.sent), "profile": r.profile} for r in world.setups],
+        "version": head["version"],
+        "clock": head["clock"],
+        "settings": head["settings"],
+        "consumers": head["consumers"],
+        "users": head["users"],
+        "clients": [client_entry(c) for c in sorted(world.clients.values(), key=lambda c: c.uuid)],
+        "setups": [setup_entry(r) for r in world.setups],
         "outbox": [m.as_dict() for m in world.outbox],
         "bindings": [b.state() for b in sorted(world.bindings.values(), key=lambda b: b.id)],
         "detections": [d.state() for d in sorted(world.detections.values(), key=lambda d: (d.created, d.code))],
         "handsets": {number: model.id for number, model in sorted(world.handsets.items())},
         "phone_states": {number: p.state() for number, p in sorted(world.phone_states.items())},
         "autopilots": {n: dict(c) for n, c in sorted(world.autopilots.items())},
-        "schedule": [list(s) for s in sorted(world.schedule)],
+        "schedule": head["schedule"],
         "sessions": [_session(s) for s in world.sessions],
-        "chatlog": [{"session": m.session_id, "number": m.number, "direction": m.direction,
-                     "time": iso_z(m.time), "xml": m.xml} for m in world.chatlog],
-        "request_tokens": [{"token": t.token, "secret": t.secret, "consumer_key": t.consumer_key,
-                            "callback": t.callback, "created": iso_z(t.created), "user": t.user,
-                            "verifier": t.verifier} for t in world.request_tokens.values()],
-        "issued_tokens": [{"user": world.users_by_token[t].name, "token": t,
-                           "secret": world.users_by_token[t].token_secret,
-                           "consumer_key": world.users_by_token[t].consumer_key}
-                          for t in world.issued_tokens if t in world.users_by_token],
+        "chatlog": [chat_entry(m) for m in world.chatlog],
+        "request_tokens": [request_token_entry(t) for t in world.request_tokens.values()],
+        "issued_tokens": [e for e in (issued_token_entry(world, t) for t in world.issued_tokens) if e is not None],
     }
+
+
+# --- one entry of each part (persistence.py writes changed entries one by one) ---------------
+HEAD_FIELDS = ("version", "clock", "settings", "consumers", "users", "schedule")
+
+
+def dump_head(world) -> dict:
+    """The small parts of the document, written whole: version, clock, settings,
+    consumers, users and the schedule of phone actions."""
+    users = sorted(world.users.values(), key=lambda u: u.account_id)
+    return {"version": VERSION, "clock": world.clock.state(), "settings": dict(world.settings),
+            "consumers": [{"key": k, "secret": s} for k, s in sorted(world.consumers.items())],
+            "users": [_user(u) for u in users], "schedule": [list(s) for s in sorted(world.schedule)]}
+
+
+def client_entry(c) -> dict:
+    return {"kind": c.kind, "uuid": c.uuid, "owner": c.owner, "published": iso_z(c.published),
+            "updated": iso_z(c.updated), **c.state()}
+
+
+def setup_entry(r: SetupRecord) -> dict:
+    return {"number": r.number, "client": r.client_uuid, "pincode": r.pincode, "sent": iso_z(r.sent),
+            "profile": r.profile}
+
+
+def chat_entry(m: ChatMessage) -> dict:
+    return {"session": m.session_id, "number": m.number, "direction": m.direction, "time": iso_z(m.time),
+            "xml": m.xml}
+
+
+def request_token_entry(t: RequestToken) -> dict:
+    return {"token": t.token, "secret": t.secret, "consumer_key": t.consumer_key, "callback": t.callback,
+            "created": iso_z(t.created), "user": t.user, "verifier": t.verifier}
+
+
+def issued_token_entry(world, token: str) -> dict | None:
+    user = world.users_by_token.get(token)
+    if user is None:
+        return None
+    return {"user": user.name, "token": token, "secret": user.token_secret, "consumer_key": user.consumer_key}
+
+
+# name -> entry of one object of a keyed part (`entry(key, object)`), in document form
+KEYED_ENTRIES = {
+    "clients": lambda key, c: client_entry(c),
+    "bindings": lambda key, b: b.state(),
+    "detections": lambda key, d: d.state(),
+    "request_tokens": lambda key, t: request_token_entry(t),
+    "handsets": lambda key, model: model.id,
+    "phone_states": lambda key, p: p.state(),
+    "autopilots": lambda key, config: dict(config),
+}
+# name -> entry of one element of an append-only part (`entry(world, element)`)
+SEQUENCE_ENTRIES = {
+    "setups": lambda world, r: setup_entry(r),
+    "outbox": lambda world, m: m.as_dict(),
+    "sessions": lambda world, s: _session(s),
+    "chatlog": lambda world, m: chat_entry(m),
+    "issued_tokens": issued_token_entry,
+}
 
 
 def _user(u) -> dict:
@@ -125,7 +183,17 @@ class _Reader:
     def int(self) -> int:
         if not isinstance(self.value, int) or isinstance(self.value, bool):
             self.fail("expected an integer")
+        if not -MAX_INT <= self.value <= MAX_INT:
+            self.fail(f"expected an integer from -{MAX_INT} to {MAX_INT}")
         return self.value
+
+    def seconds(self, low: float, high: float) -> float:
+        """A finite number from `low` to `high` (1e999 reads as infinity in Python's json)."""
+        value = self.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                math.isfinite(value) and low <= value <= high):
+            self.fail(f"expected seconds from {low:g} to {high:g}")
+        return value
 
     def bool(self) -> bool:
         if not isinstance(self.value, bool):
@@ -173,6 +241,8 @@ def load(data, phones: PhonesDB, world_factory, **world_options):
     _unique(doc.at("users", []), [u.token for u in users], "access token")
 
     settings = doc.at("settings", {}).known("detection_code_lifetime").value
+    if "detection_code_lifetime" in settings:
+        doc.at("settings").at("detection_code_lifetime").seconds(1, MAX_LIFETIME)
     clock = Clock()
     clock_doc = doc.at("clock", None)
     if clock_doc.value is not None:
@@ -180,9 +250,7 @@ def load(data, phones: PhonesDB, world_factory, **world_options):
         if clock_doc.at("frozen", False).bool():
             clock.freeze(clock_doc.at("now").time())
         else:
-            offset = clock_doc.at("offset", 0).value
-            if isinstance(offset, bool) or not isinstance(offset, (int, float)):
-                clock_doc.at("offset").fail("expected seconds")
+            offset = clock_doc.at("offset", 0).seconds(-(LATEST - EARLIEST), LATEST - EARLIEST)
             clock.restore_offset(offset)
     world = world_factory(phones, users, consumers, clock=clock, settings=settings, **world_options)
     names = set(world.users)
@@ -237,11 +305,26 @@ def load(data, phones: PhonesDB, world_factory, **world_options):
             world.set_autopilot(number, config.obj().value)
         except Invalid as exc:
             config.fail(str(exc))
+    scheduled = set()
     for s in doc.at("schedule", []).items():
         entry = s.value
         if not (isinstance(entry, list) and len(entry) == 6):
             s.fail("expected [due, message id, kind, number, action, user agent]")
+        # Checked field by field: the schedule is a heap of tuples, compared whole, and run
+        # on every later request, so one bad entry would break every request after it.
+        s.at(0).seconds(-MAX_INT, MAX_INT)
+        message_id = s.at(1).int()
+        if message_id in scheduled:
+            s.at(1).fail(f"message {message_id} is scheduled twice")
+        scheduled.add(message_id)
+        if s.at(2).str() not in ("detection-link", "setup-sms", "server-alert"):
+            s.at(2).fail("expected detection-link, setup-sms or server-alert")
+        s.at(3).str(False)
+        if s.at(4).opt_str() not in (None, "visit", "accept", "reject"):
+            s.at(4).fail("expected visit, accept, reject or null")
+        s.at(5).opt_str()
         world.schedule.append(tuple(entry))
+    heapq.heapify(world.schedule)  # a document written by hand need not be in heap order
     for s in doc.at("sessions", []).items():
         world.sessions.append(_load_session(s, names))
     for m in doc.at("chatlog", []).items():
@@ -268,12 +351,15 @@ def load(data, phones: PhonesDB, world_factory, **world_options):
     world._message_ids = itertools.count(max((m.id for m in world.outbox), default=0) + 1)
     world._session_ids = itertools.count(max((s.id for s in world.sessions), default=0) + 1)
     world._binding_ids = itertools.count(max(world.bindings, default=0) + 1)
+    world.index_expiry()
     return world
 
 
 def _is_int(key: str, reader: _Reader) -> bool:
-    if not key.isdigit():
-        reader.fail("answers are keyed by message id")
+    # ASCII digits and bounded before int(): "²" is a digit int() refuses, and 5,000 digits
+    # are past its limit; either would escape as a ValueError instead of naming the key.
+    if not (key.isascii() and key.isdigit() and len(key) <= len(str(MAX_INT)) and int(key) <= MAX_INT):
+        reader.fail(f"answers are keyed by message id (an integer up to {MAX_INT}), not {key[:40]!r}")
     return True
 
 

@@ -2,17 +2,30 @@
 
 Kept in the World so a reset forgets every token the flow issued; the verification
 maths stays in auth.py (oauthlib).
+
+Request tokens live REQUEST_TOKEN_LIFETIME seconds of virtual time and are spent by the
+exchange. Expired ones are purged whenever a new one is issued (oldest first, from an
+expiry queue: amortised O(1), never a scan); at most `request_token_limit` live ones and
+REQUEST_TOKEN_BYTES of them are kept, the oldest dropped first. A dropped token answers
+as an expired one does ("unknown or expired request token"). Access tokens issued by the
+flow are credentials and stay valid, but only the newest `issued_token_limit` of them:
+an older one is revoked (401, unknown access token), so that traffic cannot grow them
+without bound.
 """
 from __future__ import annotations
 
 import dataclasses
 import secrets
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .errors import Invalid, NotFound
 
 REQUEST_TOKEN_LIFETIME = 600
+DEFAULT_REQUEST_TOKEN_LIMIT = 10_000
+REQUEST_TOKEN_BYTES = 8 * 1024 * 1024  # the callback URL comes from the client: bound the sum
+DEFAULT_ISSUED_TOKEN_LIMIT = 10_000
 
 
 @dataclass(slots=True)
@@ -25,6 +38,15 @@ class RequestToken:
     user: str | None = None  # set when a user approves it
     verifier: str | None = None
 
+    @property
+    def expires(self) -> datetime:
+        return self.created + timedelta(seconds=REQUEST_TOKEN_LIFETIME)
+
+    @property
+    def weight(self) -> int:
+        """Roughly the bytes it holds: what REQUEST_TOKEN_BYTES counts."""
+        return 128 + len(self.token) + len(self.secret) + len(self.consumer_key) + len(self.callback)
+
 
 class TokensService:
     """Mixed into World; every method runs under the World's lock."""
@@ -33,12 +55,39 @@ class TokensService:
                             secret: str | None = None) -> RequestToken:
         rt = RequestToken(token or secrets.token_urlsafe(16), secret or secrets.token_urlsafe(24),
                           consumer_key, callback, self.clock.now())
+        self._purge_request_tokens(rt)
         self.request_tokens[rt.token] = rt
+        self._request_token_expiry.append((rt.expires, rt.token))
         return rt
+
+    def _purge_request_tokens(self, incoming: RequestToken) -> None:
+        """Drop spent and expired tokens, then the oldest while one more would not fit.
+
+        The byte total is a running sum that deletions elsewhere (the exchange) do not
+        lower; only when it passes the limit is it recomputed, and the oldest are then
+        dropped down to three quarters of it, so the usual issue costs O(1)."""
+        queue, tokens, now = self._request_token_expiry, self.request_tokens, incoming.created
+        while queue and (queue[0][0] < now or dict.get(tokens, queue[0][1]) is None):
+            tokens.pop(queue.popleft()[1], None)
+        while queue and len(tokens) >= self.request_token_limit:
+            tokens.pop(queue.popleft()[1], None)
+        self._request_token_bytes += incoming.weight
+        if self._request_token_bytes > REQUEST_TOKEN_BYTES:
+            total = sum(rt.weight for rt in dict.values(tokens)) + incoming.weight
+            while queue and total > REQUEST_TOKEN_BYTES * 3 // 4:
+                dropped = tokens.pop(queue.popleft()[1], None)
+                if dropped is not None:
+                    total -= dropped.weight
+            self._request_token_bytes = total
+
+    def _index_request_tokens(self) -> None:
+        self._request_token_expiry = deque(sorted((rt.expires, token)
+                                                  for token, rt in dict.items(self.request_tokens)))
+        self._request_token_bytes = sum(rt.weight for rt in dict.values(self.request_tokens))
 
     def request_token(self, token: str) -> RequestToken:
         rt = self.request_tokens.get(token)
-        if rt is None or self.clock.now() > rt.created + timedelta(seconds=REQUEST_TOKEN_LIFETIME):
+        if rt is None or self.clock.now() > rt.expires:
             raise NotFound("unknown or expired request token")
         return rt
 
@@ -60,4 +109,8 @@ class TokensService:
                                    consumer_key=rt.consumer_key)
         self.users_by_token[user.token] = user
         self.issued_tokens.append(user.token)
+        while len(self.issued_tokens) > self.issued_token_limit:
+            revoked = self.issued_tokens.popleft()
+            if all(u.token != revoked for u in self.users.values()):  # never a fixture user's token
+                self.users_by_token.pop(revoked, None)
         return user

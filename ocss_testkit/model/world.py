@@ -18,20 +18,97 @@ from datetime import datetime
 
 from ..clock import Clock, iso_z
 from .clients import ActiveSyncClient, Binding, ClientsService, DatastoreClient
-from .detection import DEFAULT_CODE_LIFETIME, Detection, DetectionService
+from .detection import (DEFAULT_CODE_LIFETIME, DEFAULT_DETECTION_LIMIT, DEFAULT_HANDSET_LIMIT, Detection,
+                        DetectionService)
 from .errors import Forbidden, Invalid, NotFound
 from .gdata import GDataClient, GDataDatastore, GDataService, Token
 from .phone import PhoneService, PhoneState
 from .phones import Model, PhonesDB
 from .syncml import (DEFAULT_CHATLOG_LIMIT, SetupRecord, SyncMLClient, SyncMLDatastore, SyncMLService,
                      known_timezones, valid_timezone)
-from .tokens import TokensService
+from .tokens import DEFAULT_ISSUED_TOKEN_LIMIT, DEFAULT_REQUEST_TOKEN_LIMIT, TokensService
 
 DEFAULT_OUTBOX_LIMIT = 1000
+_MISSING = object()
 
 __all__ = ["World", "User", "Message", "Token", "GDataDatastore", "GDataClient", "SyncMLClient",
            "SyncMLDatastore", "SetupRecord", "ActiveSyncClient", "DatastoreClient", "Binding", "Detection",
-           "PhoneState", "known_timezones", "valid_timezone"]
+           "PhoneState", "known_timezones", "valid_timezone", "TrackedDict"]
+
+
+class TrackedDict(dict):
+    """A dict that, once `touched` is a set, records every key written, deleted or read.
+
+    Persistence (persistence.py) writes only what changed since its last save. A key read
+    through `d[key]` or `d.get(key)` counts as touched because that is how the services
+    reach an object they then change in place (a client's `updated`, a detection's
+    status); writing one unchanged object again costs little, missing one would lose it.
+    Iterating, `in` and `len` touch nothing. Only present keys are recorded, so a stream
+    of lookups of unknown keys cannot grow the set; it is emptied by every save.
+    """
+    __slots__ = ("touched",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.touched: set | None = None
+
+    def __getitem__(self, key):
+        value = dict.__getitem__(self, key)
+        if self.touched is not None:
+            self.touched.add(key)
+        return value
+
+    def get(self, key, default=None):
+        value = dict.get(self, key, _MISSING)
+        if value is _MISSING:
+            return default
+        if self.touched is not None:
+            self.touched.add(key)
+        return value
+
+    def __setitem__(self, key, value) -> None:
+        dict.__setitem__(self, key, value)
+        if self.touched is not None:
+            self.touched.add(key)
+
+    def __delitem__(self, key) -> None:
+        dict.__delitem__(self, key)
+        if self.touched is not None:
+            self.touched.add(key)
+
+    def pop(self, key, *default):
+        if self.touched is not None and dict.__contains__(self, key):
+            self.touched.add(key)
+        return dict.pop(self, key, *default)
+
+    def setdefault(self, key, default=None):
+        if self.touched is not None:
+            self.touched.add(key)
+        return dict.setdefault(self, key, default)
+
+    def popitem(self):
+        key, value = dict.popitem(self)
+        if self.touched is not None:
+            self.touched.add(key)
+        return key, value
+
+    def update(self, *args, **kwargs) -> None:
+        other = dict(*args, **kwargs)
+        dict.update(self, other)
+        if self.touched is not None:
+            self.touched.update(other)
+
+    def clear(self) -> None:
+        if self.touched is not None:
+            self.touched.update(self.keys())
+        dict.clear(self)
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def __reduce__(self):  # copy and pickle as a plain dict: tracking belongs to one World
+        return dict, (dict(self),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +141,28 @@ class Message:
 
 
 class World(GDataService, SyncMLService, ClientsService, DetectionService, PhoneService, TokensService):
+    """Everything that grows with traffic is bounded: the outbox and the setup records
+    (`outbox_limit`, oldest dropped first), sessions and chatlog (`chatlog_limit`),
+    detections and OAuth request tokens (purged once expired on the virtual clock, and at
+    most `detection_limit` / `request_token_limit` live ones, oldest dropped first), the
+    numbers auto detection learned (`handset_limit`), and access tokens issued by the
+    three-legged flow (`issued_token_limit`, oldest revoked).
+
+    Kept on purpose: clients, bindings and datastore contents are what users made, not
+    traffic, and a deleted item's tombstone is what tells a client syncing `since` an
+    older time to delete it (dropping it would make that client miss a change).
+    """
+
+    # The slices persistence tracks key by key (see TrackedDict); the rest are bounded
+    # deques it follows by identity, and a few small fields it compares whole.
+    TRACKED = ("clients", "bindings", "detections", "handsets", "phone_states", "autopilots", "request_tokens")
+
     def __init__(self, phones: PhonesDB, users: list[User], consumers: dict[str, str],
                  clock: Clock | None = None, outbox_limit: int = DEFAULT_OUTBOX_LIMIT,
-                 chatlog_limit: int = DEFAULT_CHATLOG_LIMIT, settings: dict | None = None) -> None:
+                 chatlog_limit: int = DEFAULT_CHATLOG_LIMIT, settings: dict | None = None,
+                 detection_limit: int = DEFAULT_DETECTION_LIMIT,
+                 request_token_limit: int = DEFAULT_REQUEST_TOKEN_LIMIT,
+                 issued_token_limit: int = DEFAULT_ISSUED_TOKEN_LIMIT) -> None:
         self.lock = threading.RLock()
         self.phones = phones
         self.clock = clock or Clock()
@@ -74,23 +170,52 @@ class World(GDataService, SyncMLService, ClientsService, DetectionService, Phone
         self.consumers = dict(consumers)
         self.users = {u.name: u for u in users}
         self.users_by_token = {u.token: u for u in users}
-        self.clients: dict[str, object] = {}
-        self.setups: list[SetupRecord] = []
+        self.clients: dict[str, object] = TrackedDict()
+        self.setups: deque[SetupRecord] = deque(maxlen=outbox_limit)  # bounded as the outbox is
         self.outbox: deque[Message] = deque(maxlen=outbox_limit)
         self.sessions: deque = deque(maxlen=chatlog_limit)
         self.chatlog: deque = deque(maxlen=chatlog_limit)
-        self.bindings: dict[int, Binding] = {}
-        self.detections: dict[str, Detection] = {}
-        self.handsets: dict[str, Model] = {}  # what the simulated operator knows: number -> model
-        self.phone_states: dict[str, PhoneState] = {}
-        self.autopilots: dict[str, dict] = {}
+        self.bindings: dict[int, Binding] = TrackedDict()
+        self.detections: dict[str, Detection] = TrackedDict()
+        self.handsets: dict[str, Model] = TrackedDict()  # what the simulated operator knows: number -> model
+        self.phone_states: dict[str, PhoneState] = TrackedDict()
+        self.autopilots: dict[str, dict] = TrackedDict()
         self.schedule: list[tuple] = []  # heap of delayed phone actions
-        self.request_tokens: dict = {}
-        self.issued_tokens: list[str] = []
+        self.request_tokens: dict = TrackedDict()
+        self.issued_tokens: deque[str] = deque()
+        self.detection_limit = detection_limit
+        self.request_token_limit = request_token_limit
+        self.issued_token_limit = issued_token_limit
+        self.handset_limit = DEFAULT_HANDSET_LIMIT
+        self._learned_handsets: deque[str] = deque()
+        # Expiry queues, oldest first: purging pops their heads (amortised O(1) per creation).
+        self._detection_expiry: deque[tuple[datetime, str]] = deque()
+        self._request_token_expiry: deque[tuple[datetime, str]] = deque()
+        self._request_token_bytes = 0
         self._setup_numbers = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._session_ids = itertools.count(1)
         self._binding_ids = itertools.count(1)
+
+    # --- change tracking (persistence.py) --------------------------------------------------
+    def track_changes(self) -> None:
+        """From now on, record the keys of the TRACKED slices that requests touch."""
+        for name in self.TRACKED:
+            getattr(self, name).touched = set()
+
+    def take_changes(self) -> dict[str, set]:
+        """The keys touched per TRACKED slice since the last call (or `track_changes`)."""
+        changes = {}
+        for name in self.TRACKED:
+            tracked = getattr(self, name)
+            if tracked.touched:
+                changes[name], tracked.touched = tracked.touched, set()
+        return changes
+
+    def index_expiry(self) -> None:
+        """Rebuild the expiry queues from the detections and request tokens (after a load)."""
+        self._index_detections()
+        self._index_request_tokens()
 
     # --- shared by the services ----------------------------------------------------------
     def _owned(self, user: User, client_uuid: str, kind: str):
