@@ -32,7 +32,8 @@ from .routes import CONTROL_ROUTES, ROUTES, Route, build_map
 from .faults import Fault, Faults
 from .journal import DEFAULT_LIMIT as DEFAULT_JOURNAL_LIMIT
 from .journal import Entry, Journal
-from .wire import ATOM_TYPE, ApiError, AtomResponse, status_line
+from .request_log import log_request
+from .wire import ATOM_TYPE, ApiError, AtomResponse, SingleValueParams, host_problem, status_line
 
 log = logging.getLogger("ocss_testkit")
 
@@ -117,8 +118,18 @@ class FakeApp:
         control = request.path.startswith("/_fake")
         trace = None if control else self.journal.start(request_id, request.method, request.path,
                                                          request.query_string.decode("latin-1"))
-        fault = None if control else self.faults.take(request.method, request.path)
+        # One place for two wire rules, API and control plane alike. A parameter given twice
+        # is refused when a handler reads it (wire.SingleValueParams). The Host header is
+        # checked first of all (RFC 7230 §5.4), as every absolute URL of an answer is built
+        # from it and werkzeug's IDNA step raises on a bad one; with --base-url too, where
+        # URLs do not come from Host: a request's answer does not depend on the fake's
+        # configuration, and the OAuth signature base string still holds Host.
+        request.parameter_storage_class = SingleValueParams
+        bad_host = host_problem(request.environ)
+        fault = None if control or bad_host else self.faults.take(request.method, request.path)
         try:
+            if bad_host:
+                raise ApiError(400, "Bad Request", bad_host)
             if fault is not None:
                 trace.fault = fault.id
                 response = self._faulty(fault, request, trace)
@@ -128,6 +139,7 @@ class FakeApp:
             response = error.response(request_id)
         except DropConnection:
             self.journal.record(trace, 0, "connection dropped", started)
+            log_request(request_id, request.method, request.path, "0 connection dropped", started, trace.user)
             raise
         except Exception:  # noqa: BLE001 - the client gets a request id, never a traceback
             log.exception("unexpected error handling %s %s [%s]", request.method, request.path, request_id)
@@ -137,6 +149,9 @@ class FakeApp:
         if trace is not None:
             status, _, reason = response.status.partition(" ")
             self.journal.record(trace, int(status), reason, started)
+        # One line per request for whoever listens: request_log.py (the CLI's --log-format).
+        log_request(request_id, request.method, request.path, response.status, started,
+                    trace.user if trace is not None else None)
         return response
 
     def _faulty(self, fault: Fault, request: Request, trace: Entry) -> Response:
@@ -168,7 +183,9 @@ class FakeApp:
             result = self.auth.verify(world, request.method, self._signed_uri(request), request.headers, body)
             if result.user is None:
                 trace.auth = result.reason
-                raise ApiError(401, "Unauthorized", result.reason,
+                # verbatim: auth.py bounds every reason itself, and a signature base string
+                # must come back whole up to its own bound, not cut in its middle.
+                raise ApiError(401, "Unauthorized", result.reason, verbatim=True,
                                headers={"WWW-Authenticate": f'OAuth realm="{self._base(request)}"'})
             user = result.user
             trace.auth, trace.user = "ok", user.name
@@ -186,11 +203,25 @@ class FakeApp:
         return response
 
     def _call(self, route: Route, call: Call, world, args: dict) -> Response:
+        head = call.request.method == "HEAD"
         with world.lock:
-            ran = world.run_due() if world.schedule else 0  # phone actions whose time has come
+            handler = route.handler
+            # HEAD is safe (RFC 9110 §9.2.1, §9.3.2): not one change. A GET that changes
+            # state answers HEAD through its side-effect-free peek; one without a peek (the
+            # token endpoints, whose answer IS the change) refuses HEAD rather than copy the
+            # World per request, which anyone could ask for unsigned. Due phone actions are
+            # left for the next other request to run: a HEAD shows the world as it stands.
+            if head and route.writes:
+                if route.peek is None:
+                    raise ApiError(405, "Method Not Allowed",
+                                   f"HEAD is not supported on {call.request.path}: its GET answer issues "
+                                   "credentials, and HEAD never changes state; allowed: GET, POST",
+                                   headers={"Allow": "GET, POST"})
+                handler = route.peek
+            ran = world.run_due() if world.schedule and not head else 0  # phone actions whose time has come
             try:
-                response = route.handler(call, **args)
-                changed = ran or (route.writes and response.status_code < 400)
+                response = handler(call, **args)
+                changed = not head and (ran or (route.writes and response.status_code < 400))
                 if self.on_change is not None and changed and world is self.world:
                     self.on_change(world)
                 return response
@@ -220,7 +251,13 @@ class FakeApp:
         return f"{request.scheme}://{request.host}{environ.get('SCRIPT_NAME', '')}{path}" + (f"?{query}" if query else "")
 
     def _base(self, request: Request) -> str:
-        return self.base_url or request.host_url
+        """The absolute base URL of answers, ending in "/": `--base-url`, else the Host as
+        sent. Not werkzeug's host_url: an IRI, which turns an xn-- name the client sent into
+        Unicode it never sent."""
+        if self.base_url:
+            return self.base_url
+        root = quote(request.root_path.rstrip("/"), safe="/!$&'()*+,;=:@%")
+        return f"{request.scheme}://{request.host}{root}/"
 
     def _match(self, request: Request) -> tuple[Route, dict]:
         path = request.path
@@ -257,33 +294,26 @@ class FakeApp:
     def _near_miss(self, path: str) -> str:
         """Name the closest routes, so a typo in a client's URL is obvious.
 
-        Only the first 200 characters are compared: difflib is quadratic, and a hostile
-        200 KB path must not cost seconds of CPU."""
+        Anyone may send an unknown path unsigned, so the hint's work is bounded whatever
+        the path (near_miss.py); the path is echoed cut to 200 characters."""
+        from . import near_miss
+
         shown = path if len(path) <= 200 else path[:200] + "…"
-        path = path[:200]
-        segments = [s for s in path.split("/") if s]
-        by_path: dict[str, list[str]] = {}
-        for route in ROUTES + CONTROL_ROUTES:
-            by_path.setdefault(route.path, []).append(route.method)
-
-        def concrete(template: str) -> str:
-            parts = [s for s in template.split("/") if s]
-            return "/" + "/".join(segments[i] if p.startswith("{") and i < len(segments) else p
-                                  for i, p in enumerate(parts)) + "/"
-
-        scored = sorted(by_path, key=lambda t: -difflib.SequenceMatcher(None, path.rstrip("/") + "/",
-                                                                        concrete(t)).ratio())
-        hints = "; ".join(f"{' '.join(sorted(set(by_path[t])))} {t}" for t in scored[:3])
+        hints = "; ".join(f"{methods} {template}" for methods, template in near_miss.closest(path))
         return f"no route for {shown}. Closest: {hints}"
 
     def _read_body(self, request: Request) -> bytes:
+        """The body, at most `max_body` bytes. Over real HTTP the server (server.py) has
+        refused a longer one already, from its headers, before reading it; this is the
+        same rule for in-process WSGI calls."""
         if request.content_length is not None and request.content_length > self.max_body:
             raise ApiError(413, "Request Entity Too Large",
-                           f"body of {request.content_length} bytes; the limit is {self.max_body}")
+                           f"body of {request.content_length} bytes; the limit is {self.max_body} bytes")
         try:
             return request.get_data(cache=True)
         except RequestEntityTooLarge:
-            raise ApiError(413, "Request Entity Too Large", f"the body limit is {self.max_body} bytes") from None
+            raise ApiError(413, "Request Entity Too Large",
+                           f"body of more than {self.max_body} bytes; the limit is {self.max_body} bytes") from None
 
     def _entry(self, route: Route, request: Request, body: bytes):
         if route.body is None:
@@ -297,11 +327,18 @@ class FakeApp:
             raise ApiError(415, "Unsupported Media Type",
                            f"{mimetype} is not accepted; send application/atom+xml")
         try:
-            root = self.request_schemas.parse_valid(route.body, body, self.max_depth)
+            # RFC 7303 §3.2: the charset parameter decides the encoding (after a byte order mark).
+            charset = safe.charset_of(request.headers.get("Content-Type"))
+        except safe.UnsupportedCharset as error:
+            raise ApiError(415, "Unsupported Media Type", str(error)) from None
+        except safe.XMLRejected as error:
+            raise ApiError(400, "Bad Request", str(error)) from None
+        try:
+            root = self.request_schemas.parse_valid(route.body, body, self.max_depth, charset)
             if root is not None:
                 return root
-            # Refused: again in two passes, for the message that says exactly why.
-            root = safe.parse(body, self.max_depth)
+            # Refused by the schema: parsed again, to say first what is missing, then why.
+            root = safe.parse(body, self.max_depth, charset)
             incoming.require_payload(route.body, root)
             self.request_schemas.validate(route.body, root)
         except MissingClient as error:

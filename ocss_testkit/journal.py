@@ -1,7 +1,9 @@
 """What the fake received: a bounded ring buffer of requests with their verdicts.
 
-Memory stays flat under any load (oldest entries drop out). The pytest plugin reads it
-to report, at the end of a test, requests the fake could not route or refused as
+Memory stays flat under any load: the oldest entries drop out, and every string an entry
+keeps is cut to MAX_TEXT characters, so that the journal weighs at most about `limit` ×
+(its text fields) × MAX_TEXT, whatever the requests held. The pytest plugin reads it to
+report, at the end of a test, requests the fake could not route or refused as
 invalid: usually a bug in the code under test.
 """
 from __future__ import annotations
@@ -10,10 +12,13 @@ import itertools
 import threading
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 DEFAULT_LIMIT = 1000
-MAX_TEXT = 1024  # characters of a path or query string an entry keeps
+MAX_TEXT = 1024  # characters of any string an entry keeps (path, query, user, verdicts, reason)
+
+
+_MARK = 16  # room for the "…(+N)" a cut string ends with: a cut string is never cut again
 
 
 def _cut(text: str) -> str:
@@ -42,6 +47,10 @@ class Entry:
         return asdict(self)
 
 
+# Every text field, found from the class so that a field added later is cut too.
+_TEXT_FIELDS = tuple(f.name for f in fields(Entry) if "str" in str(f.type))
+
+
 class Journal:
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self._entries: deque[Entry] = deque(maxlen=limit)
@@ -57,7 +66,14 @@ class Journal:
         return Entry(next(self._ids), request_id, time.time(), method[:16], _cut(path), _cut(query))
 
     def record(self, entry: Entry, status: int, reason: str, started: float) -> None:
+        """Store `entry` with its answer. Its strings were set while the request ran, from
+        whatever it held (an auth refusal quoting a 200 KB parameter, a schema error naming
+        a 40 KB element): they are cut here, as they go into the buffer."""
         entry.status, entry.reason = status, reason
+        for name in _TEXT_FIELDS:
+            value = getattr(entry, name)
+            if value is not None and len(value) > MAX_TEXT + _MARK:
+                setattr(entry, name, _cut(value))
         entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
         if entry.route is None and status in (404, 405):
             entry.problem = "unmatched"
