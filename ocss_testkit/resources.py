@@ -23,3 +23,14 @@ def fixtures_dir() -> Path:
 
 def xsd_dir() -> Path:
     return data_dir("xsd")
+
+
+def phones_path() -> Path:
+    """The shipped phones database: the one every fixture set uses unless it names another."""
+    return fixtures_dir() / "phones.json"
+
+
+def world_schema_path() -> Path:
+    """The JSON Schema (draft 2020-12) of a fixture set's world.json and of the state
+    document of `GET/PUT /_fake/state`; point an editor's `"$schema"` at it."""
+    return fixtures_dir() / "world.schema.json"

@@ -1,70 +1,296 @@
 """Fixture sets: the seed data a World is built from, parsed once and built many times.
 
-A set is a folder under `fixtures/` (or any folder) holding either `world.json`, a
-(partial) state document (see state.py), or `patch.json`: `{"base": "<set>", "patch":
-[RFC 6902 operations]}` applied over the whole state document of another set. The phones database a set points at
-is loaded once per process (phones.load_phones) and shared. Building a World from a
-parsed set is what a reset does, so it must stay cheap.
+A set is a folder holding either `world.json`, a (partial) state document (state.py), or
+`patch.json`, `{"base": "<set>", "patch": [RFC 6902 operations]}` applied over the whole
+state document of another set; docs/fixture-sets.md describes both. The shipped sets sit
+in the package's `fixtures/` folder and are named by their folder's name (`demo`); any
+other set is named by its folder.
+
+A set is checked when it is loaded, never on reset: its file against the JSON Schema
+`fixtures/world.schema.json` (which describes `GET/PUT /_fake/state` too), then by
+building a World, which checks what a schema cannot (owners, consumers, phone models,
+time zones). Every refusal is a FixtureError of one line naming the set, its file, the
+JSON Pointer (RFC 6901) of the problem and what was expected there.
+
+The phones database a set uses is the shipped one unless its world.json names another
+in `phones` (relative to the set's own folder); it is parsed once per process
+(phones.load_phones) and shared. Building a World from a parsed set is what a reset does,
+so it must stay cheap.
 """
 from __future__ import annotations
 
 import json
+import os
+import re
+from functools import lru_cache
 from pathlib import Path
 
 import jsonpatch
 
-from ..resources import fixtures_dir
+from ..resources import fixtures_dir, phones_path, world_schema_path
 from .errors import Invalid
 from .phones import PhonesDB, load_phones
 from .state import _client, _Reader
 from .world import World
 
+SET_FILES = ("world.json", "patch.json")
+
+
 class FixtureError(ValueError):
-    """A fixture set that cannot be loaded; the message names the file and the problem."""
+    """A fixture set that cannot be loaded; the message is one line naming the set, its
+    file, where in it the problem is and what was expected."""
+
+
+class UnknownFixtureSet(FixtureError):
+    """No fixture set by that name or in that folder. `available` holds the names of the
+    shipped sets, which the message lists too."""
+
+    def __init__(self, ref: str, available: list[str], detail: str = "") -> None:
+        self.ref = ref
+        self.available = available
+        super().__init__(f"no fixture set {ref!r}{detail}; available: {', '.join(available) or 'none'}; "
+                         "or a folder holding world.json or patch.json")
+
+
+class _Loop(FixtureError):
+    """Sets whose patch.json bases lead back to themselves (not wrapped again on the way out)."""
+
+
+def available_sets() -> list[str]:
+    """Names of the shipped fixture sets (folders of `fixtures/` holding world.json or
+    patch.json), sorted."""
+    return sorted(p.name for p in fixtures_dir().iterdir() if p.is_dir() and _holds_set(p))
+
+
+def _holds_set(folder: Path) -> bool:
+    return any((folder / f).is_file() for f in SET_FILES)
+
+
+def _is_path(ref) -> bool:
+    text = str(ref)
+    return isinstance(ref, os.PathLike) or "/" in text or os.sep in text or text.startswith(".")
+
+
+def _locate(ref, paths_from: Path, names_from: Path) -> Path:
+    """The folder `ref` names: a path (a Path, or text with a slash or a leading dot) is
+    taken relative to `paths_from`; a bare name is the shipped set of that name, else the
+    folder of that name in `names_from`."""
+    text = str(ref)
+    if not text.strip():
+        raise UnknownFixtureSet(text, available_sets())
+    if _is_path(ref):
+        path = paths_from / Path(ref)  # an absolute path stays as it is
+    else:
+        shipped = fixtures_dir() / text
+        path = shipped if _holds_set(shipped) else names_from / text
+    if not path.is_dir():
+        detail = "" if not _is_path(ref) else " (no such folder)" if str(path) == text else f" (no folder {path})"
+        raise UnknownFixtureSet(text, available_sets(), detail)
+    if not _holds_set(path):
+        raise UnknownFixtureSet(text, available_sets(),
+                                f" (the folder {path} holds neither world.json nor patch.json)")
+    return path.resolve()
 
 
 class FixtureSet:
-    def __init__(self, name: str, spec: dict, phones: PhonesDB) -> None:
+    """A parsed fixture set: `spec` is its state document (for a patch set, the patched
+    whole state of its base), `phones` the phones database its Worlds use."""
+
+    def __init__(self, name: str, spec: dict, phones: PhonesDB, *, folder: Path | None = None,
+                 source: Path | None = None, phones_path: Path | None = None) -> None:
         self.name = name
         self.spec = spec
         self.phones = phones
+        self.folder = folder  # where the set lives (None: built by hand)
+        self.source = source  # its world.json or patch.json
+        self.phones_path = phones_path  # the phones database file it uses
+
+    @staticmethod
+    def available() -> list[str]:
+        """Names of the shipped fixture sets, sorted (`["demo"]`)."""
+        return available_sets()
 
     @classmethod
-    def load(cls, name_or_dir: str | Path = "demo", _seen: tuple = ()) -> "FixtureSet":
-        path = Path(name_or_dir)
-        if not path.is_dir():
-            path = fixtures_dir() / str(name_or_dir)
-        world_file, patch_file = path / "world.json", path / "patch.json"
-        if not world_file.is_file() and not patch_file.is_file():
-            raise FileNotFoundError(f"no fixture set at {path} (expected world.json or patch.json)")
+    def load(cls, name_or_dir: str | os.PathLike = "demo") -> "FixtureSet":
+        """The set named `name_or_dir`: a shipped set's name (`"demo"`), or a folder (a
+        Path, or text with a slash or a leading dot, relative to the current directory; a
+        bare name that is no shipped set is a folder of the current directory too).
+
+        Raises UnknownFixtureSet when there is no such set, FixtureError (both
+        ValueErrors) when its files do not load; the message is one line.
+        """
+        here = Path.cwd()
+        return cls._load(name_or_dir, here, here, ())
+
+    @classmethod
+    def _load(cls, ref, paths_from: Path, names_from: Path, seen: tuple) -> "FixtureSet":
+        folder = _locate(ref, paths_from, names_from)
+        if folder in seen:
+            raise _Loop("fixture sets patch each other in a loop: "
+                         + " -> ".join(f.name for f in seen + (folder,)))
+        world_file, patch_file = folder / "world.json", folder / "patch.json"
+        label = f"fixture set {folder.name!r}"
+        if world_file.is_file() and patch_file.is_file():
+            raise FixtureError(f"{label} ({folder}): holds both world.json and patch.json; keep one")
         source = world_file if world_file.is_file() else patch_file
+        label += f" ({source})"
         try:
             data = json.loads(source.read_text("utf-8"))
-            if source is patch_file:
-                base_name = data.get("base", "demo")
-                if base_name in _seen:
-                    raise Invalid(f"fixture sets patch each other in a loop: {' -> '.join(_seen + (base_name,))}")
-                base = cls.load(base_name if Path(base_name).is_absolute() else
-                                (path.parent / base_name if (path.parent / base_name).is_dir() else base_name),
-                                _seen + (path.name,))
-                # Over the base's whole state document: the shape PATCH /_fake/state sees.
-                spec = jsonpatch.apply_patch(base.build().to_dict(), data.get("patch", []))
-                phones = base.phones
-            else:
-                spec = data
-                phones = load_phones((path / spec.get("phones", "../phones.json")).resolve())
-            fixture_set = cls(path.name, spec, phones)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FixtureError(f"{label}: cannot be read: {exc}") from None
+        except ValueError as exc:  # json.JSONDecodeError
+            raise FixtureError(f"{label}: not JSON: {exc}") from None
+
+        if source is patch_file:
+            _check(_validators()[1], data, label)
+            base_ref = data.get("base", "demo")
+            try:
+                # Paths are relative to this set's folder; a bare name that is no shipped
+                # set is a folder next to this one.
+                base = cls._load(base_ref, folder, folder.parent, seen + (folder,))
+            except _Loop:
+                raise
+            except FixtureError as exc:
+                raise FixtureError(f"{label} at /base: {exc}") from None
+            spec = _apply(base.build().to_dict(), data.get("patch", []), label)
+            _check(_validators()[0], spec, f"{label}: the patched state")
+            phones, phones_file = base.phones, base.phones_path
+        else:
+            _check(_validators()[0], data, label)
+            spec = data
+            phones_file, phones = _phones(data.get("phones"), folder, label)
+
+        fixture_set = cls(folder.name, spec, phones, folder=folder, source=source, phones_path=phones_file)
+        try:
             fixture_set.build()  # a set that cannot build a World is refused now, not on reset
-        except FixtureError:
-            raise
-        except (ValueError, TypeError, KeyError, AttributeError, OSError, Invalid,
-                jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
-            detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-            raise FixtureError(f"fixture set {source}: {detail}") from exc
+        except Invalid as exc:
+            message = str(exc)
+            where = "" if source is world_file else ": the patched state"
+            # state.load says "state /path: problem"; here the file is named instead.
+            raise FixtureError(f"{label}{where} at {message[len('state '):]}" if message.startswith("state /")
+                               else f"{label}{where}: {message}") from None
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise FixtureError(f"{label}: {exc}") from None
         return fixture_set
 
     def build(self, **world_options) -> World:
         return World.from_dict(self.spec, self.phones, **world_options)
+
+
+def _phones(ref, folder: Path, label: str) -> tuple[Path, PhonesDB]:
+    path = phones_path() if ref is None else folder / ref  # an absolute path stays as it is
+    if not path.is_file():
+        raise FixtureError(f"{label} at /phones: no phones file {str(ref)!r} (looked for {path.resolve()})")
+    try:
+        return path.resolve(), load_phones(path)
+    except KeyError as exc:
+        raise FixtureError(f"{label} at /phones: {path} is not a phones database: missing field {exc}") from None
+    except (OSError, ValueError, TypeError, AttributeError, re.error) as exc:
+        raise FixtureError(f"{label} at /phones: {path} is not a phones database: {exc}") from None
+
+
+def _apply(document: dict, operations: list, label: str) -> dict:
+    # One operation at a time, so a failure names the operation (jsonpatch's own
+    # messages do not); the document is this call's own dump, changed in place.
+    for i, operation in enumerate(operations):
+        try:
+            document = jsonpatch.JsonPatch([operation]).apply(document, in_place=True)
+        except jsonpatch.JsonPatchTestFailed as exc:
+            raise FixtureError(f"{label} at /patch/{i}: the test operation failed: {exc}") from None
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError,
+                ValueError) as exc:
+            raise FixtureError(f"{label} at /patch/{i}: {exc}") from None
+    return document
+
+
+# --- the JSON Schema ---------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _validators():
+    """(world validator, patch.json validator), compiled once per process."""
+    from jsonschema import Draft202012Validator, validators
+
+    schema = json.loads(world_schema_path().read_text("utf-8"))
+    # An integer is what state.load takes: not 2.0 (JSON Schema's integer), not true.
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
+    strict = validators.extend(Draft202012Validator, type_checker=checker)
+    return strict(schema), strict({"$defs": schema["$defs"], "$ref": "#/$defs/patch_set"})
+
+
+def world_schema() -> dict:
+    """The JSON Schema (draft 2020-12) of world.json and of the `/_fake/state` document."""
+    return _validators()[0].schema
+
+
+def schema_problem(document) -> tuple[str, str, int] | None:
+    """The most relevant way `document` breaks the world schema, as (JSON Pointer, what
+    was expected, how many problems in all); None for a document the schema accepts.
+    The schema checks shapes only: state.load also checks the references between parts."""
+    return _problem(_validators()[0], document)
+
+
+def validate_state(document) -> None:
+    """Raises Invalid("state /path: problem"), state.load's form, for a document the
+    world schema refuses."""
+    problem = schema_problem(document)
+    if problem:
+        path, message, count = problem
+        raise Invalid(f"state {path}: {message}{_more(count)}")
+
+
+def _check(validator, document, label: str) -> None:
+    problem = _problem(validator, document)
+    if problem:
+        path, message, count = problem
+        raise FixtureError(f"{label} at {path}: {message}{_more(count)}")
+
+
+def _more(count: int) -> str:
+    return f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
+
+
+def _problem(validator, document) -> tuple[str, str, int] | None:
+    from jsonschema.exceptions import best_match
+
+    errors = list(validator.iter_errors(document))
+    if not errors:
+        return None
+    error = best_match(errors)
+    steps = list(error.absolute_path)
+    if "propertyNames" in error.absolute_schema_path:  # the key itself is wrong: point at it
+        steps.append(error.instance)
+    path = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in steps) or "/"
+    return path, _explain(error), len(errors)
+
+
+_TYPE_NAMES = {"object": "an object", "array": "a list", "string": "a string", "integer": "an integer",
+               "number": "a number", "boolean": "true or false", "null": "null"}
+
+
+def _explain(error) -> str:
+    """What was expected, in state.load's words: the schema's `errorMessage` where it has
+    one (editors such as VS Code show the same text), else from the failed keyword."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if "errorMessage" in schema:
+        message = schema["errorMessage"]
+        if "propertyNames" in error.absolute_schema_path:  # the pointer names the object, not the key
+            message += f", not {str(error.instance)[:40]!r}"
+        return message
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(schema.get("properties", {})))
+        return f"unknown field(s) {', '.join(extra)}"
+    if error.validator == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        return f"missing field {missing[0]!r}"
+    if error.validator == "type":
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return "expected " + " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+    if error.validator == "enum":
+        choices = [json.dumps(c) if not isinstance(c, str) else c for c in error.validator_value]
+        return "expected " + (", ".join(choices[:-1]) + " or " + choices[-1] if len(choices) > 1 else choices[0])
+    if error.validator == "const":
+        return f"expected {json.dumps(error.validator_value)}"
+    return error.message
 
 
 def client_from_spec(c: dict, phones: PhonesDB, owners: set[str] | None = None):

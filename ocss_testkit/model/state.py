@@ -147,11 +147,16 @@ class _Reader:
             if key not in self.value:
                 if default is ...:
                     self.fail(f"missing field {key!r}")
-                return _Reader(default, f"{self.path.rstrip('/')}/{key}")
-            return _Reader(self.value[key], f"{self.path.rstrip('/')}/{key}")
-        if isinstance(self.value, list):
-            return _Reader(self.value[key], f"{self.path.rstrip('/')}/{key}")
-        self.fail("expected an object")
+                return _Reader(default, self._child(key))
+            return _Reader(self.value[key], self._child(key))
+        if isinstance(self.value, list) and isinstance(key, int):
+            return _Reader(self.value[key], self._child(key))
+        self.fail("expected an object")  # a field asked of a list or a scalar
+
+    def _child(self, key) -> str:
+        # An RFC 6901 JSON Pointer, usable as is in a JSON Patch (`/handsets/+47~1x`).
+        token = str(key).replace("~", "~0").replace("/", "~1")
+        return f"{'' if self.path == '/' else self.path}/{token}"
 
     def obj(self) -> "_Reader":
         if not isinstance(self.value, dict):
@@ -214,10 +219,14 @@ def load(data, phones: PhonesDB, world_factory, **world_options):
     """A new World from a state document (fixture sets may leave most fields out)."""
     from .world import Message, User
 
-    doc = _Reader(data).known("version", "description", "phones", "clock", "settings", "consumers", "users",
-                              "clients", "setups", "outbox", "bindings", "detections", "handsets", "phone_states",
-                              "autopilots", "schedule", "sessions", "chatlog", "request_tokens",
+    doc = _Reader(data).known("$schema", "version", "description", "phones", "clock", "settings", "consumers",
+                              "users", "clients", "setups", "outbox", "bindings", "detections", "handsets",
+                              "phone_states", "autopilots", "schedule", "sessions", "chatlog", "request_tokens",
                               "issued_tokens")
+    # Read by people, editors and the fixture loader (phones), not by the World.
+    doc.at("$schema", "").str()
+    doc.at("description", "").str()
+    doc.at("phones", "-").str(False)
     version = doc.at("version", VERSION).int()
     if version != VERSION:
         doc.at("version").fail(f"unsupported state version {version} (this toolkit writes {VERSION})")
@@ -247,6 +256,8 @@ def load(data, phones: PhonesDB, world_factory, **world_options):
     clock_doc = doc.at("clock", None)
     if clock_doc.value is not None:
         clock_doc.known("now", "frozen", "offset")
+        if "now" in clock_doc.value:  # read only when frozen, but never accepted malformed
+            clock_doc.at("now").time()
         if clock_doc.at("frozen", False).bool():
             clock.freeze(clock_doc.at("now").time())
         else:
@@ -299,7 +310,8 @@ def load(data, phones: PhonesDB, world_factory, **world_options):
         p.known("installed", "answers")
         world.phone_states[number] = PhoneState(
             number, {i.str() for i in p.at("installed", []).items()},
-            {int(k): v.str() for k, v in p.at("answers", {}).pairs() if _is_int(k, v)})
+            {int(k): _one_of(v, "visited", "accepted", "rejected") for k, v in p.at("answers", {}).pairs()
+             if _is_int(k, v)})
     for number, config in doc.at("autopilots", {}).pairs():
         try:
             world.set_autopilot(number, config.obj().value)
@@ -329,7 +341,8 @@ def load(data, phones: PhonesDB, world_factory, **world_options):
         world.sessions.append(_load_session(s, names))
     for m in doc.at("chatlog", []).items():
         m.known("session", "number", "direction", "time", "xml")
-        world.chatlog.append(ChatMessage(m.at("session").int(), m.at("number").int(), m.at("direction").str(),
+        world.chatlog.append(ChatMessage(m.at("session").int(), m.at("number").int(),
+                                         _one_of(m.at("direction"), "from-phone", "to-phone"),
                                          m.at("time").time(), m.at("xml").str()))
     for t in doc.at("request_tokens", []).items():
         t.known("token", "secret", "consumer_key", "callback", "created", "user", "verifier")
@@ -361,6 +374,15 @@ def _is_int(key: str, reader: _Reader) -> bool:
     if not (key.isascii() and key.isdigit() and len(key) <= len(str(MAX_INT)) and int(key) <= MAX_INT):
         reader.fail(f"answers are keyed by message id (an integer up to {MAX_INT}), not {key[:40]!r}")
     return True
+
+
+def _one_of(reader: _Reader, *choices: str) -> str:
+    # Closed sets: a token's type_tag becomes an XML element name, a sync_type a SyncML alert
+    # code; another value would fail when rendered, long after the document was accepted.
+    value = reader.str()
+    if value not in choices:
+        reader.fail(f"expected {', '.join(choices[:-1])} or {choices[-1]}")
+    return value
 
 
 def _unique(reader: _Reader, values: list, what: str) -> None:
@@ -403,7 +425,8 @@ def _client(c: _Reader, phones: PhonesDB, names: set):
             if t.value is not None:
                 t.known("type", "key", "secret", "scopes", "type_tag")
                 token = Token(t.at("type", 2).int(), t.at("key", None).opt_str(), t.at("secret", None).opt_str(),
-                              [s.str() for s in t.at("scopes", []).items()], t.at("type_tag", "type").str())
+                              [s.str() for s in t.at("scopes", []).items()],
+                              _one_of(t.at("type_tag", "type"), "type", "token_type"))
             dataclass = d.at("dataclass").str(False)
             stores.append(GDataDatastore(dataclass, d.at("href").str(False), d.at("name", dataclass).str(), token))
         return GDataClient(user_id=c.at("user_id").str(False), datastores=stores, **common)
@@ -447,7 +470,9 @@ def _item(i: _Reader, deleted: bool) -> Item:
 
 def _load_session(s: _Reader, names: set) -> Session:
     s.known("id", "client", "owner", "outcome", "started", "ended", "reason", "datastores")
-    stores = tuple(SessionStore(d.at("dataclass").str(), d.at("name").str(), d.at("sync_type", "slow").str(),
+    stores = tuple(SessionStore(d.known("dataclass", "name", "sync_type", "items_from_phone", "items_to_phone")
+                                .at("dataclass").str(), d.at("name").str(),
+                                _one_of(d.at("sync_type", "slow"), "slow", "two-way"),
                                 d.at("items_from_phone", 0).int(), d.at("items_to_phone", 0).int())
                    for d in s.at("datastores", []).items())
     outcome = s.at("outcome").str()
