@@ -11,9 +11,14 @@ from contracts.doc_examples import load_message
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
 NS = {"a": ATOM, "oc": OC}
-GDATA_DOC = "001_a06d36d09cafb11e.txt"
-SYNCML_DOC = "003_45e3725206d2c929.txt"
-LIBRARY_DOC = "000_27131614bb2f0398.txt"
+# The API documents by title, as `documented(doc, section, spec)` markers cite them.
+GDATA_DOC = "Google Data Client API"
+SYNCML_DOC = "SyncML API"
+LIBRARY_DOC = "SyncServer API Python interface"
+DECISIONS = "docs/decisions.md"  # the project's own decisions, where the documents are silent
+# The Google Data Client API's rule ('Authorization': operations only on objects of the
+# current user), which the fake applies to every endpoint.
+OTHER_USERS = f"{GDATA_DOC}, 'Authorization', applied everywhere: another user's object is 403"
 G = "/v2/services/google/"
 S = "/v2/services/syncml/"
 ATOM_TYPE = "application/atom+xml"
@@ -55,7 +60,7 @@ def uuid_of(reply) -> str:
     return text(reply, "/a:entry/oc:client/oc:uuid") or text(reply, "/a:entry/a:id").rstrip("/").rsplit("/", 1)[-1]
 
 
-# --- Google Data clients (001) ---------------------------------------------------------------
+# --- Google Data clients (Google Data Client API) ---------------------------------------------
 class GData:
     """Values of one run-owned GData client, mirroring the docs' `some_user@gmail.com`."""
 
@@ -74,8 +79,8 @@ class GData:
         return {self.user_id: "some_user@gmail.com", self.user_id.replace("@", "%40"): "some_user%40gmail.com"}
 
     def listed_body(self) -> bytes:
-        """A create request for the client that 001's listing and GET examples show: two
-        datastores named Test, tokens with two scopes each."""
+        """A create request for the client that the Google Data Client API's listing and GET
+        examples show: two datastores named Test, tokens with two scopes each."""
         quoted = self.user_id.replace("@", "%40")
 
         def store(dataclass, href, scope):
@@ -91,7 +96,8 @@ class GData:
 
 
 def create_gdata(contract, values: GData | None = None, body: bytes | None = None, role: str = "user"):
-    """POST the docs' create request (001 "Add a new client") with run-owned values."""
+    """POST the docs' create request (Google Data Client API, 'Add a new client') with
+    run-owned values."""
     values = values or GData(contract)
     api = contract.api_of(role)
     reply = api.post(G, body or doc_request("gdata-create", values.substitute))
@@ -101,7 +107,7 @@ def create_gdata(contract, values: GData | None = None, body: bytes | None = Non
     return reply, uuid, values
 
 
-# --- SyncML clients (003) ------------------------------------------------------------------
+# --- SyncML clients (SyncML API) -------------------------------------------------------------
 def syncml_body(phone: str, model: str, timezone: str = "Europe/Paris") -> bytes:
     return doc_request("syncml-create", {"+4798765432": phone, "02978288-537f-102b-beff-000ea60275d1": model,
                                          "Europe/Paris": timezone})
@@ -109,7 +115,7 @@ def syncml_body(phone: str, model: str, timezone: str = "Europe/Paris") -> bytes
 
 def create_syncml(contract, model: str = "02978288-537f-102b-beff-000ea60275d1", phone: str | None = None,
                   timezone: str = "Europe/Paris", role: str = "user"):
-    """POST the docs' create request (003 "Create a new client") for a run-owned client."""
+    """POST the docs' create request (SyncML API, 'Create a new client') for a run-owned client."""
     phone = phone or contract.phone_number()
     reply = contract.api_of(role).post(S, syncml_body(phone, model, timezone))
     assert reply.status_line == (201, "Created"), reply.text[:300]
@@ -122,10 +128,11 @@ def parse(body: bytes) -> etree._Element:
     return etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
 
 
-# --- datastore contents (000, SPEC §2 "Bodies of the inferred routes") -------------------------
+# --- datastore contents (docs/decisions.md, "Bodies of the inferred routes") ----------------------
 def item_body(data: str | None = None, ctype: str | None = None, title: str | None = None,
               dataclass: str | None = None) -> bytes:
-    """SPEC §2: `<title>`, `<content type="{mime}">{data}</content>`, optional `oc:dataclass`."""
+    """`<title>`, `<content type="{mime}">{data}</content>`, optional `oc:dataclass`
+    (docs/decisions.md, "Bodies of the inferred routes")."""
     parts = []
     if title is not None:
         parts.append(f"<title>{escape(title)}</title>")

@@ -1,8 +1,8 @@
-"""Clients of every kind, bindings, ActiveSync and datastore clients: SPEC §2 I9–I13.
+"""Clients of every kind, bindings, ActiveSync and datastore clients: routes I9–I13.
 
-Inferred from 000_27131614bb2f0398.txt ("Clients", "Bindings", "ActiveSync", "Datastore"),
-which documents the library's operations but not their URLs or bodies; the bodies follow
-SPEC §2 "Bodies of the inferred routes". No recording of the real service exists for these
+Inferred from the SyncServer API Python interface ("Clients", "Bindings", "ActiveSync",
+"Datastore"), which documents the library's operations but not their URLs or bodies; the
+bodies follow docs/decisions.md, "Bodies of the inferred routes". No recording of the real service exists for these
 routes: every `contract.match` key here reads "unrecorded" until a live run records it.
 """
 from __future__ import annotations
@@ -15,7 +15,10 @@ import pytest
 from contracts.common import (
     ATOM,
     ATOM_TYPE,
+    DECISIONS,
+    LIBRARY_DOC,
     OC,
+    OTHER_USERS,
     G,
     GData,
     S,
@@ -49,7 +52,8 @@ def client_body(**fields: str) -> bytes:
 
 
 def same_url(found: str | None, expected: str) -> bool:
-    """Inferred item URLs: with or without the trailing slash (SPEC §1.3)."""
+    """Inferred item URLs: with or without the trailing slash (docs/decisions.md, "Liberal
+    where the docs show variants")."""
     return found is not None and found.rstrip("/") == expected.rstrip("/")
 
 
@@ -135,7 +139,7 @@ def _kind_of(entry_element) -> str | None:
     return categories[0].get("term")
 
 
-@pytest.mark.inferred("I9", basis="000 Clients: listing all the registered clients, of every flavour")
+@pytest.mark.inferred("I9", basis=f"{LIBRARY_DOC}, 'Clients': listing all the registered clients, of every flavour")
 @pytest.mark.mutating
 def test_listing_shows_clients_of_every_kind_with_their_kind(contract):
     mine = _one_of_each_kind(contract)
@@ -154,7 +158,7 @@ def test_listing_shows_clients_of_every_kind_with_their_kind(contract):
         assert same_url(text(found[0], "a:id"), f"{contract.base_url}{KIND_PATH[kind]}{uuid}")
 
 
-@pytest.mark.inferred("I9", basis="000 Clients: fetching individual client instances of every flavour")
+@pytest.mark.inferred("I9", basis=f"{LIBRARY_DOC}, 'Clients': fetching individual client instances of every flavour")
 @pytest.mark.mutating
 @pytest.mark.parametrize("kind", ["syncml", "gdata", "activesync", "datastore"])
 def test_get_one_client_of_each_kind(contract, kind):
@@ -192,7 +196,7 @@ def test_get_one_client_of_each_kind(contract, kind):
             no_password(reply)
 
 
-@pytest.mark.inferred("I9", basis="000 Clients: listing all the registered clients")
+@pytest.mark.inferred("I9", basis=f"{LIBRARY_DOC}, 'Clients': listing all the registered clients")
 @pytest.mark.read_only
 def test_listing_feed_shape(contract):
     """Read-only: whatever the account holds, every entry says its kind and is the kind's own."""
@@ -212,8 +216,8 @@ def test_listing_feed_shape(contract):
 
 
 def _needs_oauth(spec: str, path: str):
-    return pytest.param(path, marks=pytest.mark.inferred(spec, basis="000 Authentication: protected parts of "
-                                                                      "the API need OAuth"), id=spec)
+    basis = f"{LIBRARY_DOC}, 'Authentication': protected parts of the API need OAuth"
+    return pytest.param(path, marks=pytest.mark.inferred(spec, basis=basis), id=spec)
 
 
 @pytest.mark.read_only
@@ -225,14 +229,14 @@ def test_listings_need_oauth(contract, path):
     assert reply.headers.get("WWW-Authenticate", "").startswith("OAuth realm=")
 
 
-@pytest.mark.inferred("I9", basis="000 Collections: a missing member is NotFoundError")
+@pytest.mark.inferred("I9", basis=f"{LIBRARY_DOC}, 'Collections': a missing member is NotFoundError")
 @pytest.mark.read_only
 def test_get_of_an_unknown_client(contract):
     reply = contract.api.get(f"{C}{UNKNOWN}/")
     assert reply.status_line == (404, "Not Found")
 
 
-@pytest.mark.inferred("I9", basis="001's rule applied everywhere: another user's object is 403")
+@pytest.mark.inferred("I9", basis=OTHER_USERS)
 @pytest.mark.mutating
 def test_get_of_another_users_client_is_forbidden(contract):
     _, uuid, _ = create_datastore(contract)
@@ -241,8 +245,8 @@ def test_get_of_another_users_client_is_forbidden(contract):
     assert contract.api.get(f"{C}{uuid}/").status_line == (200, "OK")
 
 
-@pytest.mark.inferred("I9", basis="000 Clients: only read-access is possible through the generic interface "
-                                  "(NotAllowedError)")
+@pytest.mark.inferred("I9", basis=f"{LIBRARY_DOC}, 'Clients': only read-access is possible through the "
+                                  "generic interface (NotAllowedError)")
 @pytest.mark.mutating
 def test_generic_interface_is_read_only(contract):
     _, uuid, name = create_datastore(contract)
@@ -270,7 +274,7 @@ def _two_clients(contract) -> tuple[str, str]:
     return source, target
 
 
-@pytest.mark.inferred("I10", basis="000 Bindings: new(source, target); the source takes precedence")
+@pytest.mark.inferred("I10", basis=f"{LIBRARY_DOC}, 'Bindings': new(source, target); the source takes precedence")
 @pytest.mark.mutating
 def test_new_binding_defaults_dominant_to_source(contract):
     source, target = _two_clients(contract)
@@ -283,7 +287,7 @@ def test_new_binding_defaults_dominant_to_source(contract):
     assert same_url(reply.headers.get("Location"), url)
 
 
-@pytest.mark.inferred("I10", basis="000 Bindings: dominant is 'source' or 'target'")
+@pytest.mark.inferred("I10", basis=f"{LIBRARY_DOC}, 'Bindings': dominant is 'source' or 'target'")
 @pytest.mark.mutating
 def test_new_binding_keeps_an_explicit_dominant(contract):
     source, target = _two_clients(contract)
@@ -292,7 +296,7 @@ def test_new_binding_keeps_an_explicit_dominant(contract):
     assert binding_of(contract.api.get(f"{B}{binding['id']}/"))["dominant"] == "target"
 
 
-@pytest.mark.inferred("I10", basis="000 Bindings: the bindings collection")
+@pytest.mark.inferred("I10", basis=f"{LIBRARY_DOC}, 'Bindings': the bindings collection")
 @pytest.mark.mutating
 def test_bindings_listing_shows_own_bindings(contract):
     source, target = _two_clients(contract)
@@ -309,7 +313,7 @@ def test_bindings_listing_shows_own_bindings(contract):
                 if b.get("id") == binding["id"]], "another user sees the binding"
 
 
-@pytest.mark.inferred("I10", basis="000 Bindings: the bindings collection")
+@pytest.mark.inferred("I10", basis=f"{LIBRARY_DOC}, 'Bindings': the bindings collection")
 @pytest.mark.read_only
 def test_bindings_listing_feed_shape(contract):
     reply = contract.api.get(B)
@@ -325,7 +329,8 @@ def test_bindings_listing_feed_shape(contract):
         assert same_url(text(e, "a:id"), f"{contract.base_url}{B}{b['id']}")
 
 
-@pytest.mark.inferred("I10", basis="SPEC §2: a binding naming an unknown client is a 400")
+@pytest.mark.inferred("I10", basis=f"{DECISIONS}, 'Bodies of the inferred routes': a binding naming an unknown "
+                                   "client is a 400")
 @pytest.mark.mutating
 def test_binding_with_an_unknown_client_is_refused(contract):
     source, target = _two_clients(contract)
@@ -334,7 +339,8 @@ def test_binding_with_an_unknown_client_is_refused(contract):
     assert bindings_naming(contract, source, target) == []
 
 
-@pytest.mark.inferred("I10", basis="SPEC §2: a binding naming another user's client is a 400")
+@pytest.mark.inferred("I10", basis=f"{DECISIONS}, 'Bodies of the inferred routes': a binding naming another user's "
+                                   "client is a 400")
 @pytest.mark.mutating
 def test_binding_with_another_users_client_is_refused(contract):
     mine, _ = _two_clients(contract)
@@ -345,7 +351,7 @@ def test_binding_with_another_users_client_is_refused(contract):
     assert theirs not in contract.other.get(B).text
 
 
-@pytest.mark.inferred("I10", basis="000 Bindings: new(source, target) binds two clients; dominant is "
+@pytest.mark.inferred("I10", basis=f"{LIBRARY_DOC}, 'Bindings': new(source, target) binds two clients; dominant is "
                                    "'source' or 'target'")
 @pytest.mark.mutating
 def test_malformed_bindings_are_refused(contract):
@@ -360,7 +366,7 @@ def test_malformed_bindings_are_refused(contract):
     assert bindings_naming(contract, source, target) == []
 
 
-@pytest.mark.inferred("I11", basis="000 Bindings: api.clients.bindings[123], binding ids are integers")
+@pytest.mark.inferred("I11", basis=f"{LIBRARY_DOC}, 'Bindings': api.clients.bindings[123], binding ids are integers")
 @pytest.mark.mutating
 def test_get_one_binding(contract):
     source, target = _two_clients(contract)
@@ -375,14 +381,14 @@ def test_get_one_binding(contract):
         assert same_url(text(reply, "/a:entry/a:id"), f"{contract.base_url}{B}{binding['id']}")
 
 
-@pytest.mark.inferred("I11", basis="000 Bindings: binding ids are integers")
+@pytest.mark.inferred("I11", basis=f"{LIBRARY_DOC}, 'Bindings': binding ids are integers")
 @pytest.mark.read_only
 @pytest.mark.parametrize("bad_id", ["abc", UNKNOWN, "1.5", "0"])
 def test_binding_ids_that_name_none_are_not_found(contract, bad_id):
     assert contract.api.get(f"{B}{bad_id}/").status_line == (404, "Not Found")
 
 
-@pytest.mark.inferred("I11", basis="000 Resources: update(**kwargs); Bindings: dominant")
+@pytest.mark.inferred("I11", basis=f"{LIBRARY_DOC}, 'Resources': update(**kwargs); Bindings: dominant")
 @pytest.mark.mutating
 def test_update_binding(contract):
     source, target = _two_clients(contract)
@@ -402,7 +408,8 @@ def test_update_binding(contract):
                                                   "dominant": "target"}
 
 
-@pytest.mark.inferred("I11", basis="SPEC §2: unknown or foreign clients are a 400; another user's object is 403")
+@pytest.mark.inferred("I11", basis=f"{DECISIONS}, 'Bodies of the inferred routes': unknown or foreign clients are a "
+                                   "400; another user's object is 403")
 @pytest.mark.mutating
 def test_update_binding_refusals(contract):
     source, target = _two_clients(contract)
@@ -422,7 +429,7 @@ def test_update_binding_refusals(contract):
     assert contract.api.get(path).body == before
 
 
-@pytest.mark.inferred("I11", basis="000 Resources: delete()")
+@pytest.mark.inferred("I11", basis=f"{LIBRARY_DOC}, 'Resources': delete()")
 @pytest.mark.mutating
 def test_delete_binding(contract):
     source, target = _two_clients(contract)
@@ -442,7 +449,7 @@ def test_delete_binding(contract):
 
 
 # === I12: ActiveSync =========================================================================
-@pytest.mark.inferred("I12", basis="000 ActiveSync: username; old_pass and password are never populated")
+@pytest.mark.inferred("I12", basis=f"{LIBRARY_DOC}, 'ActiveSync': username; old_pass and password are never populated")
 @pytest.mark.mutating
 def test_new_activesync_client_never_echoes_the_password(contract):
     password = contract.secret("activesync-password")
@@ -466,7 +473,7 @@ def test_new_activesync_client_never_echoes_the_password(contract):
         no_password(shown, password)
 
 
-@pytest.mark.inferred("I12", basis="000 ActiveSync: api.clients.activesync and its members")
+@pytest.mark.inferred("I12", basis=f"{LIBRARY_DOC}, 'ActiveSync': api.clients.activesync and its members")
 @pytest.mark.mutating
 def test_get_and_list_activesync_clients(contract):
     password = contract.secret("activesync-password")
@@ -492,7 +499,7 @@ def test_get_and_list_activesync_clients(contract):
     assert store not in contract.api.get(AS).text
 
 
-@pytest.mark.inferred("I12", basis="000 ActiveSync: the collection")
+@pytest.mark.inferred("I12", basis=f"{LIBRARY_DOC}, 'ActiveSync': the collection")
 @pytest.mark.read_only
 def test_activesync_listing_feed_shape(contract):
     reply = contract.api.get(AS)
@@ -505,13 +512,13 @@ def test_activesync_listing_feed_shape(contract):
     no_password(reply)
 
 
-@pytest.mark.inferred("I12", basis="000 Collections: a missing member is NotFoundError")
+@pytest.mark.inferred("I12", basis=f"{LIBRARY_DOC}, 'Collections': a missing member is NotFoundError")
 @pytest.mark.read_only
 def test_get_of_an_unknown_activesync_client(contract):
     assert contract.api.get(f"{AS}{UNKNOWN}/").status_line == (404, "Not Found")
 
 
-@pytest.mark.inferred("I12", basis="000 ActiveSync: old_pass and password, used in update() to change "
+@pytest.mark.inferred("I12", basis=f"{LIBRARY_DOC}, 'ActiveSync': old_pass and password, used in update() to change "
                                    "the password")
 @pytest.mark.mutating
 def test_password_change_needs_the_right_old_pass(contract):
@@ -541,7 +548,7 @@ def test_password_change_needs_the_right_old_pass(contract):
     no_password(reply, second, third)
 
 
-@pytest.mark.inferred("I12", basis="000 ActiveSync: a password change needs old_pass and password")
+@pytest.mark.inferred("I12", basis=f"{LIBRARY_DOC}, 'ActiveSync': a password change needs old_pass and password")
 @pytest.mark.mutating
 def test_refused_password_change_changes_nothing(contract):
     password, new = contract.secret("activesync-password"), contract.secret("activesync-password")
@@ -560,7 +567,7 @@ def test_refused_password_change_changes_nothing(contract):
     assert contract.api.put(path, client_body(old_pass=password, password=new)).status_line == (200, "Updated")
 
 
-@pytest.mark.inferred("I12", basis="000 ActiveSync: username; Resources: update(**kwargs)")
+@pytest.mark.inferred("I12", basis=f"{LIBRARY_DOC}, 'ActiveSync': username; Resources: update(**kwargs)")
 @pytest.mark.mutating
 def test_rename_activesync_client(contract):
     password = contract.secret("activesync-password")
@@ -577,7 +584,7 @@ def test_rename_activesync_client(contract):
     assert reply.status_line == (200, "Updated")
 
 
-@pytest.mark.inferred("I12", basis="000 ActiveSync: a client has a username and a password")
+@pytest.mark.inferred("I12", basis=f"{LIBRARY_DOC}, 'ActiveSync': a client has a username and a password")
 @pytest.mark.mutating
 def test_new_activesync_client_refusals(contract):
     password = contract.secret("activesync-password")
@@ -596,7 +603,7 @@ def test_new_activesync_client_refusals(contract):
     assert foreign_entries(contract.api.get(AS), contract.run_id) == before
 
 
-@pytest.mark.inferred("I12", basis="000 Resources: delete()")
+@pytest.mark.inferred("I12", basis=f"{LIBRARY_DOC}, 'Resources': delete()")
 @pytest.mark.mutating
 def test_delete_activesync_client(contract):
     _, uuid, _ = create_activesync(contract, contract.secret("activesync-password"))
@@ -612,7 +619,7 @@ def test_delete_activesync_client(contract):
     assert uuid not in contract.api.get(AS).text
 
 
-@pytest.mark.inferred("I12", basis="001's rule applied everywhere: another user's object is 403")
+@pytest.mark.inferred("I12", basis=OTHER_USERS)
 @pytest.mark.mutating
 def test_another_users_activesync_client_is_forbidden(contract):
     password = contract.secret("activesync-password")
@@ -631,7 +638,7 @@ def test_another_users_activesync_client_is_forbidden(contract):
 
 
 # === I13: datastore clients ==================================================================
-@pytest.mark.inferred("I13", basis="000 Datastore: a client with a custom name")
+@pytest.mark.inferred("I13", basis=f"{LIBRARY_DOC}, 'Datastore': a client with a custom name")
 @pytest.mark.mutating
 def test_new_datastore_client(contract):
     name = contract.name("datastore")
@@ -648,7 +655,7 @@ def test_new_datastore_client(contract):
     assert same_url(text(reply, "/a:entry/a:id"), f"{contract.base_url}{DS}{uuid}")
 
 
-@pytest.mark.inferred("I13", basis="000 Datastore: api.clients.datastore and its members")
+@pytest.mark.inferred("I13", basis=f"{LIBRARY_DOC}, 'Datastore': api.clients.datastore and its members")
 @pytest.mark.mutating
 def test_get_and_list_datastore_clients(contract):
     created, uuid, name = create_datastore(contract)
@@ -673,7 +680,7 @@ def test_get_and_list_datastore_clients(contract):
     assert contract.api.get(f"{DS}{other_kind}/").status_line == (404, "Not Found")
 
 
-@pytest.mark.inferred("I13", basis="000 Datastore: the collection")
+@pytest.mark.inferred("I13", basis=f"{LIBRARY_DOC}, 'Datastore': the collection")
 @pytest.mark.read_only
 def test_datastore_listing_feed_shape(contract):
     reply = contract.api.get(DS)
@@ -687,13 +694,13 @@ def test_datastore_listing_feed_shape(contract):
         assert same_url(text(e, "a:id"), f"{contract.base_url}{DS}{uuid}")
 
 
-@pytest.mark.inferred("I13", basis="000 Collections: a missing member is NotFoundError")
+@pytest.mark.inferred("I13", basis=f"{LIBRARY_DOC}, 'Collections': a missing member is NotFoundError")
 @pytest.mark.read_only
 def test_get_of_an_unknown_datastore_client(contract):
     assert contract.api.get(f"{DS}{UNKNOWN}/").status_line == (404, "Not Found")
 
 
-@pytest.mark.inferred("I13", basis="000 Datastore: name; Resources: update(**kwargs)")
+@pytest.mark.inferred("I13", basis=f"{LIBRARY_DOC}, 'Datastore': name; Resources: update(**kwargs)")
 @pytest.mark.mutating
 def test_rename_datastore_client(contract):
     _, uuid, _ = create_datastore(contract)
@@ -706,7 +713,7 @@ def test_rename_datastore_client(contract):
     assert text(contract.api.get(f"{DS}{uuid}/"), "/a:entry/oc:client/oc:name") == renamed
 
 
-@pytest.mark.inferred("I13", basis="000 Datastore: a client has a name")
+@pytest.mark.inferred("I13", basis=f"{LIBRARY_DOC}, 'Datastore': a client has a name")
 @pytest.mark.mutating
 def test_new_datastore_client_refusals(contract):
     before = foreign_entries(contract.api.get(DS), contract.run_id)
@@ -719,7 +726,7 @@ def test_new_datastore_client_refusals(contract):
     assert foreign_entries(contract.api.get(DS), contract.run_id) == before
 
 
-@pytest.mark.inferred("I13", basis="000 Resources: delete()")
+@pytest.mark.inferred("I13", basis=f"{LIBRARY_DOC}, 'Resources': delete()")
 @pytest.mark.mutating
 def test_delete_datastore_client(contract):
     _, uuid, _ = create_datastore(contract)
@@ -735,7 +742,7 @@ def test_delete_datastore_client(contract):
     assert uuid not in contract.api.get(DS).text
 
 
-@pytest.mark.inferred("I13", basis="001's rule applied everywhere: another user's object is 403")
+@pytest.mark.inferred("I13", basis=OTHER_USERS)
 @pytest.mark.mutating
 def test_another_users_datastore_client_is_forbidden(contract):
     _, uuid, _ = create_datastore(contract)

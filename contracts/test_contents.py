@@ -1,8 +1,8 @@
-"""Datastore contents: SPEC §2 I14–I15.
+"""Datastore contents: routes I14–I15.
 
-Inferred from 000_27131614bb2f0398.txt "Datastore contents": `new(data, ctype,
+Inferred from the SyncServer API Python interface, "Datastore contents": `new(data, ctype,
 [dataclass])` with the dataclass assigned from the content type ("falling back to using
-'Misc'"), the `dataclass` and `since` filters (000 writes `since` both as a datetime,
+'Misc'"), the `dataclass` and `since` filters (the library writes `since` both as a datetime,
 `2009-11-01T12:30:00Z` on the wire, and as `2009-11-01T123000Z`), and each entry's
 `operation` (insert, update, delete) under `since`. No recording of the real service exists
 for these routes: every `contract.match` key here reads "unrecorded" until a live run
@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from contracts.common import ATOM, ATOM_TYPE, item_body, text, xpath
+from contracts.common import ATOM, ATOM_TYPE, LIBRARY_DOC, OTHER_USERS, item_body, text, xpath
 from contracts.test_clients import DS, UNKNOWN, create_datastore, same_url
 
 VCARD = "BEGIN:VCARD\nVERSION:3.0\nFN:Ann Smith\nTEL:+4798765432\nEND:VCARD\n"
@@ -68,8 +68,8 @@ def published(reply) -> datetime:
 
 
 # === I14: new(data, ctype, [dataclass]) ======================================================
-@pytest.mark.inferred("I14", basis="000 Datastore contents: new(data, ctype, [dataclass]); the dataclass is "
-                                   "assigned from the ctype, else 'Misc'")
+@pytest.mark.inferred("I14", basis=f"{LIBRARY_DOC}, 'Datastore contents': new(data, ctype, [dataclass]); "
+                                   "the dataclass is assigned from the ctype, else 'Misc'")
 @pytest.mark.mutating
 @pytest.mark.parametrize("ctype, data, dataclass", [
     ("text/x-vcard", VCARD, "contacts"),
@@ -96,7 +96,8 @@ def test_new_item_dataclass_follows_the_content_type(contract, ctype, data, data
     assert same_url(reply.headers.get("Location"), url)
 
 
-@pytest.mark.inferred("I14", basis="000 Datastore contents: dataclass can optionally be supplied; any string")
+@pytest.mark.inferred("I14", basis=f"{LIBRARY_DOC}, 'Datastore contents': dataclass can optionally be supplied; any "
+                                   "string")
 @pytest.mark.mutating
 @pytest.mark.parametrize("ctype", ["text/plain", "text/x-vcard"])
 def test_new_item_keeps_an_explicit_dataclass(contract, ctype):
@@ -106,7 +107,8 @@ def test_new_item_keeps_an_explicit_dataclass(contract, ctype):
     assert described(contract.api.get(f"{contents(store)}{new_id}/"))["dataclass"] == "notes"
 
 
-@pytest.mark.inferred("I14", basis="000 Datastore contents: the raw data string is neither wrapped nor parsed")
+@pytest.mark.inferred("I14", basis=f"{LIBRARY_DOC}, 'Datastore contents': the raw data string is neither wrapped "
+                                   "nor parsed")
 @pytest.mark.mutating
 def test_new_item_data_round_trips(contract):
     _, store, _ = create_datastore(contract)
@@ -117,8 +119,8 @@ def test_new_item_data_round_trips(contract):
     assert (got["title"], got["data"]) == (title, data)
 
 
-@pytest.mark.inferred("I14", basis="000 Datastore contents: new(data, ctype, [dataclass]) needs the data and "
-                                   "its content-type")
+@pytest.mark.inferred("I14", basis=f"{LIBRARY_DOC}, 'Datastore contents': new(data, ctype, [dataclass]) "
+                                   "needs the data and its content-type")
 @pytest.mark.mutating
 def test_bad_new_items_are_refused(contract):
     _, store, _ = create_datastore(contract)
@@ -138,7 +140,7 @@ def test_bad_new_items_are_refused(contract):
 
 
 # === I14: the listing and its filters ========================================================
-@pytest.mark.inferred("I14", basis="000 Datastore contents: the collection and its dataclass filter")
+@pytest.mark.inferred("I14", basis=f"{LIBRARY_DOC}, 'Datastore contents': the collection and its dataclass filter")
 @pytest.mark.mutating
 def test_listing_and_the_dataclass_filter(contract):
     _, store, name = create_datastore(contract)
@@ -163,8 +165,8 @@ def test_listing_and_the_dataclass_filter(contract):
         assert set(listed(contract.api.get(contents(store), params={"dataclass": dataclass}))) == expected, dataclass
 
 
-@pytest.mark.inferred("I14", basis="000 Datastore contents: since returns the changes, each with an operation; "
-                                   "since as 2009-11-01T12:30:00Z or 2009-11-01T123000Z")
+@pytest.mark.inferred("I14", basis=f"{LIBRARY_DOC}, 'Datastore contents': since returns the changes, each "
+                                   "with an operation; since as 2009-11-01T12:30:00Z or 2009-11-01T123000Z")
 @pytest.mark.mutating
 def test_since_lists_changes_with_their_operation(contract):
     """Works against any server: times come from the server's own `published` values.
@@ -225,7 +227,7 @@ def test_since_lists_changes_with_their_operation(contract):
     assert set(listed(contract.api.get(contents(store)))) == {made["ann"], made["lunch"], made["memo"], made["cid"]}
 
 
-@pytest.mark.inferred("I14", basis="000 Datastore contents: since='2009-11-01T123000Z' and "
+@pytest.mark.inferred("I14", basis=f"{LIBRARY_DOC}, 'Datastore contents': since='2009-11-01T123000Z' and "
                                    "datetime(2009, 11, 1, 12, 30), to the second")
 @pytest.mark.fake_only("freezes and moves the fake's virtual clock to the docs' own timestamps")
 @pytest.mark.mutating
@@ -258,7 +260,7 @@ def test_since_at_the_docs_own_timestamps(contract, fake):
         got = listed(reply)
         assert {k: v["operation"] for k, v in got.items()} == expected, since
         assert text(reply, "/a:feed/a:entry[oc:operation='delete']/a:updated") == "2009-11-01T12:32:00Z"
-        # SPEC §3: the feed's updated is its newest entry's
+        # docs/decisions.md, "Where the docs disagree": the feed's updated is its newest entry's
         assert text(reply, "/a:feed/a:updated") == "2009-11-01T12:34:00Z"
     got = listed(contract.api.get(contents(store), params={"dataclass": "contacts", "since": "2009-11-01T123000Z"}))
     assert {k: v["operation"] for k, v in got.items()} == {k: v for k, v in expected.items() if k != ids["memo"]}
@@ -268,8 +270,8 @@ def test_since_at_the_docs_own_timestamps(contract, fake):
     assert listed(contract.api.get(contents(store), params={"since": "2009-11-01T12:34:01Z"})) == {}
 
 
-@pytest.mark.inferred("I14", basis="000 Datastore contents: since is a UTC timestamp, 2009-11-01T12:30:00Z or "
-                                   "2009-11-01T123000Z")
+@pytest.mark.inferred("I14", basis=f"{LIBRARY_DOC}, 'Datastore contents': since is a UTC timestamp, "
+                                   "2009-11-01T12:30:00Z or 2009-11-01T123000Z")
 @pytest.mark.mutating
 def test_unreadable_since_is_refused(contract):
     _, store, _ = create_datastore(contract)
@@ -281,7 +283,7 @@ def test_unreadable_since_is_refused(contract):
     assert contract.api.get(contents(store)).body == before
 
 
-@pytest.mark.inferred("I14", basis="000 Datastore contents: store.contents of a datastore client")
+@pytest.mark.inferred("I14", basis=f"{LIBRARY_DOC}, 'Datastore contents': store.contents of a datastore client")
 @pytest.mark.read_only
 def test_contents_feed_shape(contract):
     """Read-only: the contents of the account's first datastore client, if it has one."""
@@ -300,13 +302,13 @@ def test_contents_feed_shape(contract):
         assert item["type"], f"item {key} has no content type"
 
 
-@pytest.mark.inferred("I14", basis="000 Collections: a missing member is NotFoundError")
+@pytest.mark.inferred("I14", basis=f"{LIBRARY_DOC}, 'Collections': a missing member is NotFoundError")
 @pytest.mark.read_only
 def test_contents_of_an_unknown_store(contract):
     assert contract.api.get(contents(UNKNOWN)).status_line == (404, "Not Found")
 
 
-@pytest.mark.inferred("I14", basis="000 Authentication: protected parts of the API need OAuth")
+@pytest.mark.inferred("I14", basis=f"{LIBRARY_DOC}, 'Authentication': protected parts of the API need OAuth")
 @pytest.mark.read_only
 def test_contents_need_oauth(contract):
     reply = contract.anonymous.get(contents(UNKNOWN))
@@ -314,7 +316,7 @@ def test_contents_need_oauth(contract):
     assert reply.headers.get("WWW-Authenticate", "").startswith("OAuth realm=")
 
 
-@pytest.mark.inferred("I14", basis="001's rule applied everywhere: another user's object is 403")
+@pytest.mark.inferred("I14", basis=OTHER_USERS)
 @pytest.mark.mutating
 def test_another_users_contents_are_forbidden(contract):
     _, store, _ = create_datastore(contract)
@@ -331,7 +333,7 @@ def test_another_users_contents_are_forbidden(contract):
 
 
 # === I15: one item ===========================================================================
-@pytest.mark.inferred("I15", basis="000 Datastore contents: store.contents['my-content-id']")
+@pytest.mark.inferred("I15", basis=f"{LIBRARY_DOC}, 'Datastore contents': store.contents['my-content-id']")
 @pytest.mark.mutating
 def test_get_one_item(contract):
     _, store, name = create_datastore(contract)
@@ -348,7 +350,8 @@ def test_get_one_item(contract):
         assert text(reply, "/a:entry/a:published") == text(created, "/a:entry/a:published")
 
 
-@pytest.mark.inferred("I15", basis="000 Resources: update(**kwargs); Content: data, title, type, dataclass")
+@pytest.mark.inferred("I15", basis=f"{LIBRARY_DOC}, 'Resources': update(**kwargs); Content: data, title, type, "
+                                   "dataclass")
 @pytest.mark.mutating
 def test_update_one_item(contract):
     _, store, name = create_datastore(contract)
@@ -374,7 +377,7 @@ def test_update_one_item(contract):
     assert described(contract.api.get(path)) == {**expected, "title": retitled, "dataclass": "notes"}
 
 
-@pytest.mark.inferred("I15", basis="000 Resources: delete()")
+@pytest.mark.inferred("I15", basis=f"{LIBRARY_DOC}, 'Resources': delete()")
 @pytest.mark.mutating
 def test_delete_one_item(contract):
     _, store, _ = create_datastore(contract)
@@ -392,7 +395,7 @@ def test_delete_one_item(contract):
     assert set(listed(contract.api.get(contents(store)))) == {kept_id}
 
 
-@pytest.mark.inferred("I15", basis="000 Collections: a missing member is NotFoundError; Content: type")
+@pytest.mark.inferred("I15", basis=f"{LIBRARY_DOC}, 'Collections': a missing member is NotFoundError; Content: type")
 @pytest.mark.mutating
 def test_one_item_refusals(contract):
     _, store, _ = create_datastore(contract)
@@ -410,7 +413,7 @@ def test_one_item_refusals(contract):
     assert contract.api.get(path).body == before
 
 
-@pytest.mark.inferred("I15", basis="001's rule applied everywhere: another user's object is 403")
+@pytest.mark.inferred("I15", basis=OTHER_USERS)
 @pytest.mark.mutating
 def test_another_users_item_is_forbidden(contract):
     _, store, _ = create_datastore(contract)

@@ -1,4 +1,4 @@
-"""Google Data clients: 001_a06d36d09cafb11e.txt, D1–D5 of SPEC §2."""
+"""Google Data clients: the Google Data Client API, routes D1–D5."""
 from __future__ import annotations
 
 import pytest

@@ -1,13 +1,15 @@
-"""OAuth 1.0a: the three-legged flow (I16 of SPEC §2) and the verification rules of SPEC §5,
-checked at the wire level on a representative API route, GET /v2/services/google/ (D1).
+"""OAuth 1.0a: the three-legged flow (route I16) and the verification rules of
+docs/decisions.md, "OAuth 1.0a", checked at the wire level on a representative API route,
+GET /v2/services/google/ (D1).
 
-000_27131614bb2f0398.txt ("Authentication") says protected parts of the API need "both a
-consumer and access token" of "SyncServer's OAuth functionality"; 001_a06d36d09cafb11e.txt
-("Authorization") says no listing or update is allowed to an anonymous request. How the
-tokens are obtained is not documented: SPEC §2 infers a standard three-legged provider,
-driven the way 002_b2059b8a0e3e80ee.txt (SmartFile's OAuthClient: request token,
-authorization URL, verifier, access token) and 004_649f140762f3e753.txt
-(`oauth1_get_request_token_url` / `oauth1_get_access_token` from the callback) drive one.
+The SyncServer API Python interface ("Authentication") says protected parts of the API
+need "both a consumer and access token" of "SyncServer's OAuth functionality"; the Google
+Data Client API ("Authorization") says no listing or update is allowed to an anonymous
+request. How the tokens are obtained is not documented: the fake is a standard
+three-legged provider (docs/decisions.md, "Bodies of the inferred routes"), driven the way
+the SmartFile Python client (its OAuthClient: request token, authorization URL, verifier,
+access token) and the Hexoskin Python API Client (`oauth1_get_request_token_url` /
+`oauth1_get_access_token` from the callback) drive one.
 
 What runs where:
 - Getting a request token, and every refusal of the token endpoints that needs no
@@ -16,7 +18,7 @@ What runs where:
 - The approval page and its approval are the fake's stand-in for a person signing in to
   the web portal: a live server's approval needs a human, so every contract that needs an
   approved request token is fake_only.
-- The SPEC §5 refusals (tampered signature, wrong secrets, unknown token, replayed nonce,
+- The verification refusals (tampered signature, wrong secrets, unknown token, replayed nonce,
   stale timestamp) are read-only GETs, signed by hand with oauthlib's Client.
 
 These contracts sign requests themselves, so they talk through their own requests.Session
@@ -41,6 +43,7 @@ from requests_oauthlib import OAuth1
 from contracts.common import (
     ATOM_TYPE,
     GDATA_DOC,
+    LIBRARY_DOC,
     G,
     GData,
     create_gdata,
@@ -57,11 +60,12 @@ REQUEST_TOKEN, AUTHORIZE, ACCESS_TOKEN = "/oauth/request_token", "/oauth/authori
 CALLBACK = "http://ocss-contracts.invalid/callback"
 FORM = "application/x-www-form-urlencoded"
 CHALLENGE = re.compile(r'OAuth realm="[^"]+"')
-WINDOW = 600  # SPEC §5: timestamps older than 600 s are refused
+WINDOW = 600  # docs/decisions.md, "OAuth 1.0a": timestamps older than 600 s are refused
 
-FLOW = "000 Authentication (consumer + access token from SyncServer's OAuth); SPEC §2 I16, driven as 002/004 do"
-VERIFY = ("000 Authentication: protected parts need a consumer and an access token; SPEC §5 HMAC-SHA1 "
-          "verification, checked on GET /v2/services/google/")
+FLOW = (f"{LIBRARY_DOC}, 'Authentication': consumer + access token from SyncServer's OAuth; a standard "
+        "three-legged provider, driven as the SmartFile and Hexoskin Python clients drive one")
+VERIFY = (f"{LIBRARY_DOC}, 'Authentication': protected parts need a consumer and an access token; "
+          "HMAC-SHA1 verification (docs/decisions.md, 'OAuth 1.0a'), checked on GET /v2/services/google/")
 
 
 # --- talking to the target with hand-made signatures -----------------------------------------
@@ -136,8 +140,9 @@ def _hide(contract, name: str, value: str) -> str:
 
 
 def assert_refused(reply: Reply) -> None:
-    """SPEC §2: a request without valid OAuth gets 401 with `WWW-Authenticate: OAuth
-    realm="…"`; SPEC §1.4: with a human-readable reason, and nothing of the resource."""
+    """A request without valid OAuth gets 401 with `WWW-Authenticate: OAuth realm="…"`
+    (docs/decisions.md, "Another user's object"), with a human-readable reason and nothing
+    of the resource ("Bad input")."""
     assert reply.status_line == (401, "Unauthorized"), (reply, reply.text[:300])
     challenge = reply.headers.get("WWW-Authenticate", "")
     assert CHALLENGE.fullmatch(challenge), f"bad WWW-Authenticate: {challenge!r}"
@@ -325,7 +330,7 @@ def test_approval_refusals_change_nothing(contract, fake, wire):
     assert exchange(wire, token, verifier).status_line == (200, "OK")
 
 
-# --- SPEC §5 on the wire: GET /v2/services/google/ (read-only, any target) --------------------
+# --- verification on the wire: GET /v2/services/google/ (read-only, any target) ---------------
 @pytest.mark.documented(GDATA_DOC, "Authorization", "D1")
 @pytest.mark.read_only
 @pytest.mark.parametrize("authorization", [None, "Basic", "Bearer"])

@@ -1,6 +1,6 @@
-"""The phones database and handset detection: I1–I8 of SPEC §2, inferred from
-000_27131614bb2f0398.txt ("Phones", "Vendors", "Models": detect_auto, detect_manual,
-detect_poll) and shaped by SPEC §2 "Bodies of the inferred routes".
+"""The phones database and handset detection: routes I1–I8, inferred from the SyncServer
+API Python interface ("Phones", "Vendors", "Models": detect_auto, detect_manual,
+detect_poll) and shaped by docs/decisions.md, "Bodies of the inferred routes".
 
 The phones database is the service's, read-only and the same for every account: contracts
 read it anonymously and signed, and look vendors up by name in the vendors feed rather
@@ -19,7 +19,7 @@ import re
 
 import pytest
 
-from contracts.common import ATOM, ATOM_TYPE, OC, text, xpath
+from contracts.common import ATOM, ATOM_TYPE, DECISIONS, LIBRARY_DOC, OC, text, xpath
 
 P = "/v2/phones/"
 VENDORS = P + "vendors/"
@@ -27,7 +27,8 @@ MODELS = P + "models/"
 AUTO = P + "detect/auto/"
 MANUAL = P + "detect/manual/"
 NOKIA_6233_UUID = "02978288-537f-102b-beff-000ea60275d1"
-# SPEC §2 "Bodies of the inferred routes": the models 003 names, both forms of 6233's id
+# docs/decisions.md, "Bodies of the inferred routes": the models the SyncML API names, both
+# forms of the 6233's id
 MODELS_BY_REF = {"112": "Nokia 5310 XpressMusic", "56": "Nokia 5800 XpressMusic", "242": "Nokia 6233",
                  NOKIA_6233_UUID: "Nokia 6233"}
 # 000 "Getting started": `print vendor.name, len(vendor.models)`, in this order, then "etc."
@@ -42,7 +43,7 @@ CODE_FIELDS = ("entry/code",)
 DOC_PHONE = "+4798765432"  # 003's example number: a run's phone reads as it in snapshots
 MODEL_BODY = (f'<entry xmlns="{ATOM}" xmlns:oc="{OC}"><title>Nokia 9999</title>'
               "<oc:model><oc:name>Nokia 9999</oc:name></oc:model></entry>")
-BAD_NUMBERS = {  # (body, reason): SPEC §1.4, "No Entry provided" as in 001
+BAD_NUMBERS = {  # (body, reason): "Bad input"; "No Entry provided" as in the Google Data Client API
     "no entry": (b"", "No Entry provided"),
     "no phone_number": (f'<entry xmlns="{ATOM}" xmlns:oc="{OC}"><title>x</title></entry>'.encode(), "Bad Request"),
     "empty phone_number": (None, "Bad Request"),
@@ -59,7 +60,8 @@ BAD_NUMBERS = {  # (body, reason): SPEC §1.4, "No Entry provided" as in 001
 
 # --- helpers ---------------------------------------------------------------------------------
 def detect_body(number: str) -> bytes:
-    """SPEC §2: a detection request is an entry holding `<oc:phone_number>`."""
+    """A detection request is an entry holding `<oc:phone_number>` (docs/decisions.md,
+    "Bodies of the inferred routes")."""
     return f'<entry xmlns="{ATOM}" xmlns:oc="{OC}"><oc:phone_number>{number}</oc:phone_number></entry>'.encode()
 
 
@@ -103,7 +105,7 @@ def links_to(entry, prefix: str) -> list[str]:
 
 
 def check_vendor_entry(contract, entry, name: str) -> str:
-    """A vendor entry per SPEC §2: title = name, oc:vendor with oc:name and oc:image_url, an
+    """A vendor entry per docs/decisions.md: title = name, oc:vendor with oc:name and oc:image_url, an
     absolute id with a self link, and a link to its models. Returns the vendor's path."""
     url = text(entry, "a:id")
     assert url and url.startswith(f"{contract.base_url}{VENDORS}"), url
@@ -120,7 +122,7 @@ def check_vendor_entry(contract, entry, name: str) -> str:
 
 
 def check_model_entry(contract, entry, name: str) -> str:
-    """A model entry per SPEC §2: title = name, oc:model with oc:name and oc:image_url, an
+    """A model entry per docs/decisions.md: title = name, oc:model with oc:name and oc:image_url, an
     absolute id with a self link, and a link to its vendor. Returns the vendor's URL."""
     url = text(entry, "a:id")
     assert url and url.startswith(f"{contract.base_url}{MODELS}"), url
@@ -172,7 +174,7 @@ def check_detection(contract, reply, code: str, number: str, status: str):
 
 
 # --- I1 vendors -------------------------------------------------------------------------------
-@pytest.mark.inferred("I1", basis="000 Phones/Vendors: api.phones.vendors, no credentials needed")
+@pytest.mark.inferred("I1", basis=f"{LIBRARY_DOC}, 'Phones', 'Vendors': api.phones.vendors, no credentials needed")
 @pytest.mark.read_only
 def test_vendors_feed_is_anonymous(contract):
     reply = contract.anonymous.get(VENDORS)
@@ -189,7 +191,7 @@ def test_vendors_feed_is_anonymous(contract):
         check_vendor_entry(contract, entry, name)
 
 
-@pytest.mark.inferred("I1", basis="000 Phones: credentials are not required, and do no harm")
+@pytest.mark.inferred("I1", basis=f"{LIBRARY_DOC}, 'Phones': credentials are not required, and do no harm")
 @pytest.mark.read_only
 @pytest.mark.parametrize("path", [VENDORS, "vendor"], ids=["feed", "entry"])
 def test_vendors_signed_read_as_anonymous(contract, path):
@@ -201,7 +203,7 @@ def test_vendors_signed_read_as_anonymous(contract, path):
     assert signed.body == anonymous.body, "a signed request reads another phones database"
 
 
-@pytest.mark.inferred("I1", basis="000 Vendors: api.phones.vendors['some-vendor-id']")
+@pytest.mark.inferred("I1", basis=f"{LIBRARY_DOC}, 'Vendors': api.phones.vendors['some-vendor-id']")
 @pytest.mark.read_only
 @pytest.mark.parametrize("role", [None, "user"], ids=["anonymous", "signed"])
 @pytest.mark.parametrize("slash", ["/", ""], ids=["slash", "no-slash"])
@@ -214,7 +216,8 @@ def test_one_vendor(contract, role, slash):
     assert check_vendor_entry(contract, entry, "Nokia") == path, "one vendor, one id"
 
 
-@pytest.mark.inferred("I1", basis="000 Collections: NotFoundError \"No Vendor with ID 'invalid-vendor-id'\"")
+@pytest.mark.inferred("I1", basis=f"{LIBRARY_DOC}, 'Collections': NotFoundError \"No Vendor with ID "
+                                  "'invalid-vendor-id'\"")
 @pytest.mark.read_only
 @pytest.mark.parametrize("role", [None, "user"], ids=["anonymous", "signed"])
 @pytest.mark.parametrize("vendor", ["invalid-vendor-id", "99999", UNKNOWN_UUID])
@@ -223,7 +226,7 @@ def test_unknown_vendor_is_404(contract, role, vendor):
 
 
 # --- I2 a vendor's models -----------------------------------------------------------------------
-@pytest.mark.inferred("I2", basis="000 Vendors: vendor.models, a Models collection")
+@pytest.mark.inferred("I2", basis=f"{LIBRARY_DOC}, 'Vendors': vendor.models, a Models collection")
 @pytest.mark.read_only
 def test_vendor_models_feed(contract):
     path = vendor_path(contract, "Nokia")
@@ -244,7 +247,7 @@ def test_vendor_models_feed(contract):
         assert vendor.rstrip("/") == vendor_url.rstrip("/"), f"{name} links to {vendor}, not to Nokia"
 
 
-@pytest.mark.inferred("I2", basis="000 Getting started: print vendor.name, len(vendor.models)")
+@pytest.mark.inferred("I2", basis=f"{LIBRARY_DOC}, 'Getting started': print vendor.name, len(vendor.models)")
 @pytest.mark.read_only
 def test_getting_started_counts(contract):
     """000's first example lists HTC 26, Nokia 188, LG 5, Sony Ericsson 84, "etc."."""
@@ -256,7 +259,7 @@ def test_getting_started_counts(contract):
         assert len(xpath(models, "a:entry")) == count, f"len({name}.models)"
 
 
-@pytest.mark.inferred("I2", basis="000 Vendors: vendor.models of an unknown vendor: NotFoundError")
+@pytest.mark.inferred("I2", basis=f"{LIBRARY_DOC}, 'Vendors': vendor.models of an unknown vendor: NotFoundError")
 @pytest.mark.read_only
 @pytest.mark.parametrize("vendor", ["invalid-vendor-id", "99999"])
 def test_models_of_an_unknown_vendor_is_404(contract, vendor):
@@ -264,7 +267,7 @@ def test_models_of_an_unknown_vendor_is_404(contract, vendor):
 
 
 # --- I3 models ---------------------------------------------------------------------------------
-@pytest.mark.inferred("I3", basis="000 Models: api.phones.models, every vendor's")
+@pytest.mark.inferred("I3", basis=f"{LIBRARY_DOC}, 'Models': api.phones.models, every vendor's")
 @pytest.mark.read_only
 def test_models_feed(contract):
     reply = contract.anonymous.get(MODELS)
@@ -285,7 +288,8 @@ def test_models_feed(contract):
         assert text(entry, "a:title") == text(entry, "oc:model/oc:name")
 
 
-@pytest.mark.inferred("I3", basis="000 Models: api.phones.models['some-model-id']; 003 model ids 112, 56, 242, UUID")
+@pytest.mark.inferred("I3", basis=f"{LIBRARY_DOC}, 'Models': api.phones.models['some-model-id']; the SyncML API's "
+                                  "model ids 112, 56, 242, UUID")
 @pytest.mark.read_only
 @pytest.mark.parametrize("role", [None, "user"], ids=["anonymous", "signed"])
 @pytest.mark.parametrize("ref", list(MODELS_BY_REF))
@@ -303,7 +307,8 @@ def test_one_model(contract, ref, role):
         assert text(entry, "a:id").rstrip("/") == f"{contract.base_url}{MODELS}{ref}"
 
 
-@pytest.mark.inferred("I3", basis="SPEC §2: model ids may be integers (242) or UUIDs, both Nokia 6233 (003)")
+@pytest.mark.inferred("I3", basis=f"{DECISIONS}, 'Bodies of the inferred routes': model ids may be integers (242) "
+                                  "or UUIDs, both a Nokia 6233 in the SyncML API")
 @pytest.mark.read_only
 @pytest.mark.parametrize("slash", ["/", ""], ids=["slash", "no-slash"])
 def test_model_by_uuid_is_the_model_by_id(contract, slash):
@@ -314,7 +319,7 @@ def test_model_by_uuid_is_the_model_by_id(contract, slash):
     assert by_uuid.body == by_id.body, "the UUID and the numeric id name different entries"
 
 
-@pytest.mark.inferred("I3", basis="000 Collections: a non-existent member is NotFoundError")
+@pytest.mark.inferred("I3", basis=f"{LIBRARY_DOC}, 'Collections': a non-existent member is NotFoundError")
 @pytest.mark.read_only
 @pytest.mark.parametrize("role", [None, "user"], ids=["anonymous", "signed"])
 @pytest.mark.parametrize("ref", ["99999", "0", UNKNOWN_UUID, "some-model-id"])
@@ -333,7 +338,8 @@ def _phones_path(contract, which: str) -> str:
     return {"vendors": VENDORS, "models": MODELS, "model": f"{MODELS}242/"}[which]
 
 
-@pytest.mark.inferred("I4", basis="000 NotAllowedError: the phones API is read-only, update()/delete() fail")
+@pytest.mark.inferred("I4", basis=f"{LIBRARY_DOC}, 'Exceptions': NotAllowedError: the phones API is read-only, "
+                                  "update()/delete() fail")
 @pytest.mark.mutating  # refused, but a write all the same: the safety guard counts it
 @pytest.mark.parametrize("role", [None, "user"], ids=["anonymous", "signed"])
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
@@ -353,7 +359,7 @@ def test_every_write_is_not_allowed(contract, which, method, role):
     assert contract.anonymous.get(path).body == before.body, f"a refused {method} changed {path}"
 
 
-@pytest.mark.inferred("I4", basis="000 Models: detect_* are the phones API's only operations that send")
+@pytest.mark.inferred("I4", basis=f"{LIBRARY_DOC}, 'Models': detect_* are the phones API's only operations that send")
 @pytest.mark.mutating
 @pytest.mark.parametrize("method, path", [("PUT", AUTO), ("DELETE", AUTO), ("PUT", MANUAL), ("DELETE", MANUAL),
                                           ("POST", f"{MANUAL}no-such-code/"), ("PUT", f"{MANUAL}no-such-code/"),
@@ -371,7 +377,7 @@ def test_other_writes_on_detection_urls_are_not_allowed(contract, method, path):
 
 
 # --- I5 detect/auto ------------------------------------------------------------------------------
-@pytest.mark.inferred("I5", basis="000 Models: detect_auto(number) gives a Model, or None otherwise")
+@pytest.mark.inferred("I5", basis=f"{LIBRARY_DOC}, 'Models': detect_auto(number) gives a Model, or None otherwise")
 @pytest.mark.mutating
 def test_auto_detection_of_an_unknown_number_is_204(contract):
     reply = contract.api.post(AUTO, detect_body(fresh_number(contract)))
@@ -380,14 +386,15 @@ def test_auto_detection_of_an_unknown_number_is_204(contract):
     assert reply.body == b""
 
 
-@pytest.mark.inferred("I5", basis="SPEC §1.3: oc: elements prefixed or in the default namespace")
+@pytest.mark.inferred("I5", basis=f"{DECISIONS}, 'Liberal where the docs show variants': oc: elements prefixed or "
+                                  "in the default namespace")
 @pytest.mark.mutating
 def test_auto_detection_takes_the_default_namespace_too(contract):
     body = (f'<entry xmlns="{ATOM}"><phone_number xmlns="{OC}">{fresh_number(contract)}</phone_number></entry>')
     assert contract.api.post(AUTO, body).status_line == (204, "No Content")
 
 
-@pytest.mark.inferred("I5", basis="000 Models: detect_auto is 'for allowed users' (may_detect_auto)")
+@pytest.mark.inferred("I5", basis=f"{LIBRARY_DOC}, 'Models': detect_auto is 'for allowed users' (may_detect_auto)")
 @pytest.mark.mutating
 def test_auto_detection_needs_the_permission(contract):
     """The second account (bob in the demo world) lacks may_detect_auto."""
@@ -395,7 +402,7 @@ def test_auto_detection_needs_the_permission(contract):
     assert_plain_error(reply, 403, "Forbidden")
 
 
-@pytest.mark.inferred("I5", basis="000 Models: the detect_* methods require authentication credentials")
+@pytest.mark.inferred("I5", basis=f"{LIBRARY_DOC}, 'Models': the detect_* methods require authentication credentials")
 @pytest.mark.mutating
 def test_auto_detection_needs_oauth(contract):
     reply = contract.anonymous.post(AUTO, detect_body(fresh_number(contract)))
@@ -403,7 +410,7 @@ def test_auto_detection_needs_oauth(contract):
     assert reply.headers.get("WWW-Authenticate", "").startswith("OAuth realm=")
 
 
-@pytest.mark.inferred("I5", basis="SPEC §1.4: bad input gets a clear 4xx")
+@pytest.mark.inferred("I5", basis=f"{DECISIONS}, 'Bad input': bad input gets a clear 4xx")
 @pytest.mark.mutating
 @pytest.mark.parametrize("case", list(BAD_NUMBERS))
 def test_auto_detection_refuses_a_bad_number(contract, case):
@@ -411,7 +418,7 @@ def test_auto_detection_refuses_a_bad_number(contract, case):
     assert_plain_error(contract.api.post(AUTO, body, headers={"Content-Type": ATOM_TYPE}), 400, reason)
 
 
-@pytest.mark.inferred("I5", basis="000 Models: detect_auto knows a handset the service identified before")
+@pytest.mark.inferred("I5", basis=f"{LIBRARY_DOC}, 'Models': detect_auto knows a handset the service identified before")
 @pytest.mark.side_effecting
 @pytest.mark.fake_only("drives the simulated phone through a manual detection first")
 def test_auto_detection_knows_a_detected_number(contract, fake):
@@ -431,7 +438,7 @@ def test_auto_detection_knows_a_detected_number(contract, fake):
     assert_plain_error(contract.other.post(AUTO, detect_body(number)), 403, "Forbidden")
 
 
-@pytest.mark.inferred("I5", basis="SPEC §1.4: a refused request changes nothing")
+@pytest.mark.inferred("I5", basis=f"{DECISIONS}, 'Bad input': a refused request changes nothing")
 @pytest.mark.side_effecting
 @pytest.mark.fake_only("compares the fake's whole state before and after")
 def test_refused_auto_detections_change_nothing(contract, fake):
@@ -446,7 +453,8 @@ def test_refused_auto_detections_change_nothing(contract, fake):
 
 
 # --- I6 detect/manual ----------------------------------------------------------------------------
-@pytest.mark.inferred("I6", basis="000 Models: detect_manual(number) sends a message, returns a unique code")
+@pytest.mark.inferred("I6", basis=f"{LIBRARY_DOC}, 'Models': detect_manual(number) sends a message, returns a "
+                                  "unique code")
 @pytest.mark.side_effecting
 def test_manual_detection_answers_a_code(contract):
     number = contract.test_phone
@@ -459,7 +467,7 @@ def test_manual_detection_answers_a_code(contract):
     assert second != code, "each detection has its own code"
 
 
-@pytest.mark.inferred("I6", basis="000 Models: detect_manual sends the phone a link to a detection page")
+@pytest.mark.inferred("I6", basis=f"{LIBRARY_DOC}, 'Models': detect_manual sends the phone a link to a detection page")
 @pytest.mark.side_effecting
 @pytest.mark.fake_only("reads the outbox: the SMS the phone would get")
 def test_manual_detection_sends_the_link(contract, fake):
@@ -472,7 +480,7 @@ def test_manual_detection_sends_the_link(contract, fake):
     assert [u.rstrip(".,;") for u in found] == [f"{contract.base_url}/d/{code}"], sms.body
 
 
-@pytest.mark.inferred("I6", basis="SPEC §1.4: a missing or invalid phone number gets a clear 4xx")
+@pytest.mark.inferred("I6", basis=f"{DECISIONS}, 'Bad input': a missing or invalid phone number gets a clear 4xx")
 @pytest.mark.side_effecting
 @pytest.mark.parametrize("case", list(BAD_NUMBERS))
 def test_manual_detection_refuses_a_bad_number(contract, case):
@@ -480,7 +488,7 @@ def test_manual_detection_refuses_a_bad_number(contract, case):
     assert_plain_error(contract.api.post(MANUAL, body, headers={"Content-Type": ATOM_TYPE}), 400, reason)
 
 
-@pytest.mark.inferred("I6", basis="000 Models: the detect_* methods require authentication credentials")
+@pytest.mark.inferred("I6", basis=f"{LIBRARY_DOC}, 'Models': the detect_* methods require authentication credentials")
 @pytest.mark.side_effecting
 def test_manual_detection_needs_oauth(contract):
     reply = contract.anonymous.post(MANUAL, detect_body(contract.test_phone))
@@ -488,7 +496,7 @@ def test_manual_detection_needs_oauth(contract):
     assert reply.headers.get("WWW-Authenticate", "").startswith("OAuth realm=")
 
 
-@pytest.mark.inferred("I6", basis="SPEC §1.4: a refused request changes nothing and sends nothing")
+@pytest.mark.inferred("I6", basis=f"{DECISIONS}, 'Bad input': a refused request changes nothing and sends nothing")
 @pytest.mark.side_effecting
 @pytest.mark.fake_only("compares the fake's whole state and outbox before and after")
 def test_refused_manual_detections_send_nothing(contract, fake):
@@ -504,7 +512,7 @@ def test_refused_manual_detections_send_nothing(contract, fake):
 
 
 # --- I7 detect_poll ------------------------------------------------------------------------------
-@pytest.mark.inferred("I7", basis="000 Models: detect_poll(code) is None until the phone visits the page")
+@pytest.mark.inferred("I7", basis=f"{LIBRARY_DOC}, 'Models': detect_poll(code) is None until the phone visits the page")
 @pytest.mark.side_effecting
 @pytest.mark.parametrize("slash", ["/", ""], ids=["slash", "no-slash"])
 def test_poll_is_pending_before_the_visit(contract, slash):
@@ -515,14 +523,15 @@ def test_poll_is_pending_before_the_visit(contract, slash):
     check_detection(contract, reply, code, number, "pending")
 
 
-@pytest.mark.inferred("I7", basis="000 Models: detect_poll raises a ClientError if an invalid code was used")
+@pytest.mark.inferred("I7", basis=f"{LIBRARY_DOC}, 'Models': detect_poll raises a ClientError if an invalid code "
+                                  "was used")
 @pytest.mark.read_only
 @pytest.mark.parametrize("slash", ["/", ""], ids=["slash", "no-slash"])
 def test_poll_of_an_unknown_code_is_400(contract, slash):
     assert_plain_error(contract.api.get(f"{MANUAL}no-such-code{slash}"), 400, "Bad Request")
 
 
-@pytest.mark.inferred("I7", basis="000 Models: the detect_* methods require authentication credentials")
+@pytest.mark.inferred("I7", basis=f"{LIBRARY_DOC}, 'Models': the detect_* methods require authentication credentials")
 @pytest.mark.read_only
 def test_poll_needs_oauth(contract):
     reply = contract.anonymous.get(f"{MANUAL}no-such-code/")
@@ -530,7 +539,7 @@ def test_poll_needs_oauth(contract):
     assert reply.headers.get("WWW-Authenticate", "").startswith("OAuth realm=")
 
 
-@pytest.mark.inferred("I7", basis="SPEC §2: another user's object is 403")
+@pytest.mark.inferred("I7", basis=f"{DECISIONS}, 'Another user's object': another user's object is 403")
 @pytest.mark.side_effecting
 def test_poll_of_another_users_code_is_forbidden(contract):
     number = contract.test_phone
@@ -539,7 +548,8 @@ def test_poll_of_another_users_code_is_forbidden(contract):
     check_detection(contract, poll(contract, code), code, number, "pending")
 
 
-@pytest.mark.inferred("I7", basis="000 Models: detect_poll gives the detected Model once the page was visited")
+@pytest.mark.inferred("I7", basis=f"{LIBRARY_DOC}, 'Models': detect_poll gives the detected Model once the page was "
+                                  "visited")
 @pytest.mark.side_effecting
 @pytest.mark.fake_only("the simulated phone opens the detection link")
 def test_poll_after_the_phone_visited_names_the_model(contract, fake):
@@ -555,7 +565,8 @@ def test_poll_after_the_phone_visited_names_the_model(contract, fake):
     check_model_entry(contract, atom_ok(contract.anonymous.get(path_of(contract, model))), "Nokia 6233")
 
 
-@pytest.mark.inferred("I7", basis="000 Models: detect_poll gives False when the model could not be identified")
+@pytest.mark.inferred("I7", basis=f"{LIBRARY_DOC}, 'Models': detect_poll gives False when the model could not be "
+                                  "identified")
 @pytest.mark.side_effecting
 @pytest.mark.fake_only("the simulated phone opens the detection link with a browser no model has")
 def test_poll_after_an_unrecognised_visit_has_failed(contract, fake):
@@ -569,7 +580,8 @@ def test_poll_after_an_unrecognised_visit_has_failed(contract, fake):
     assert contract.api.post(AUTO, detect_body(number)).status == 204, "a failed detection identifies nothing"
 
 
-@pytest.mark.inferred("I7", basis="000 Models: detect_poll raises a ClientError for an invalid (expired) code")
+@pytest.mark.inferred("I7", basis=f"{LIBRARY_DOC}, 'Models': detect_poll raises a ClientError for an invalid "
+                                  "(expired) code")
 @pytest.mark.side_effecting
 @pytest.mark.fake_only("moves the fake's clock past the code's lifetime")
 def test_poll_of_an_expired_code_is_400(contract, fake):
@@ -586,7 +598,7 @@ def test_poll_of_an_expired_code_is_400(contract, fake):
 
 
 # --- I8 the detection page -----------------------------------------------------------------------
-@pytest.mark.inferred("I8", basis="000 Models: detect_manual invites the owner to visit a detection page")
+@pytest.mark.inferred("I8", basis=f"{LIBRARY_DOC}, 'Models': detect_manual invites the owner to visit a detection page")
 @pytest.mark.mutating  # opening a detection page records the phone's visit
 @pytest.mark.parametrize("code", ["no-such-code", "no-such-code/"])
 def test_the_page_of_an_unknown_code(contract, code):
@@ -596,7 +608,7 @@ def test_the_page_of_an_unknown_code(contract, code):
     assert re.search(r"unknown|expired|invalid", reply.text, re.IGNORECASE), reply.text[:300]
 
 
-@pytest.mark.inferred("I8", basis="000 Models: the detection page identifies the handset that visits it")
+@pytest.mark.inferred("I8", basis=f"{LIBRARY_DOC}, 'Models': the detection page identifies the handset that visits it")
 @pytest.mark.side_effecting
 @pytest.mark.fake_only("opens the SMS's link as the phone's browser would")
 @pytest.mark.parametrize("user_agent, name", [(NOKIA_6233_UA, "Nokia 6233"), (NOKIA_5800_UA, "Nokia 5800 XpressMusic")],
@@ -612,7 +624,7 @@ def test_the_page_identifies_the_phone(contract, fake, user_agent, name):
     entry = check_detection(contract, poll(contract, code), code, number, "detected")
     (model,) = links_to(entry, f"{contract.base_url}{MODELS}")
     check_model_entry(contract, atom_ok(contract.anonymous.get(path_of(contract, model))), name)
-    # oc:model_uuid names the same model (SPEC §2: a model's id or its UUID)
+    # oc:model_uuid names the same model (a model's id or its UUID: docs/decisions.md)
     model_uuid = text(entry, "oc:model_uuid")
     assert model_uuid, "a detected model is named by oc:model_uuid"
     if name == "Nokia 6233":
@@ -620,7 +632,7 @@ def test_the_page_identifies_the_phone(contract, fake, user_agent, name):
     assert text(atom_ok(contract.anonymous.get(f"{MODELS}{model_uuid}/")), "a:title") == name
 
 
-@pytest.mark.inferred("I8", basis="000 Models: a phone the page cannot identify: detect_poll gives False")
+@pytest.mark.inferred("I8", basis=f"{LIBRARY_DOC}, 'Models': a phone the page cannot identify: detect_poll gives False")
 @pytest.mark.side_effecting
 @pytest.mark.fake_only("opens the SMS's link with a desktop browser")
 def test_the_page_for_an_unrecognised_browser(contract, fake):
@@ -633,7 +645,7 @@ def test_the_page_for_an_unrecognised_browser(contract, fake):
     check_detection(contract, poll(contract, code), code, number, "failed")
 
 
-@pytest.mark.inferred("I8", basis="000 Models: the link of a detection code that expired")
+@pytest.mark.inferred("I8", basis=f"{LIBRARY_DOC}, 'Models': the link of a detection code that expired")
 @pytest.mark.side_effecting
 @pytest.mark.fake_only("moves the fake's clock past the code's lifetime")
 def test_the_page_of_an_expired_code(contract, fake):

@@ -1,4 +1,4 @@
-"""SyncML clients: 003_45e3725206d2c929.txt, D6–D15 of SPEC §2.
+"""SyncML clients: the SyncML API, routes D6–D15.
 
 003 shows one client's story in three examples: "Create a new client" answers
 `3fe85584-…` as a Nokia 6233 (`model_uuid` as a UUID), and "List details for a specific
@@ -32,7 +32,7 @@ AUTHOR = ("entry/author/name", "entry/author/email")  # the account's: the docs'
 ACCOUNT = (*AUTHOR, "user_id")  # the docs' account id is 1
 NOKIA_6233_UUID = "02978288-537f-102b-beff-000ea60275d1"  # 003's create example; `242` in its GET
 UNKNOWN = "00000000-0000-0000-0000-000000000000"
-MODELS = {"242": "Nokia 6233", NOKIA_6233_UUID: "Nokia 6233",  # SPEC §2 "Bodies of the inferred routes"
+MODELS = {"242": "Nokia 6233", NOKIA_6233_UUID: "Nokia 6233",  # docs/decisions.md, "Bodies of the inferred routes"
           "112": "Nokia 5310 XpressMusic", "56": "Nokia 5800 XpressMusic"}
 ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
 PLAIN = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
@@ -117,7 +117,7 @@ def test_list_shows_own_client(contract):
     (entry,) = xpath(listed, f"/a:feed/a:entry[oc:client/oc:uuid='{uuid}']")
     _check_fresh_entry(contract, entry, uuid, "112", phone, "Europe/Oslo")
     assert text(entry, "oc:client/oc:user_id") == user_id
-    # SPEC §3: the feed's `updated` is the newest entry's, so never older than ours
+    # The feed's `updated` is the newest entry's (docs/decisions.md), so never older than ours
     assert text(listed, "/a:feed/a:updated") >= text(entry, "a:updated")
 
 
@@ -176,7 +176,7 @@ def test_create_as_documented(contract):
 @pytest.mark.parametrize("model", ["242", "112", "56"])
 def test_create_with_a_numeric_model_id_echoes_it(contract, model):
     """003's GET shows `242` where its create shows the 6233's UUID: both name a model,
-    and `model_uuid` is echoed as sent (SPEC §2)."""
+    and `model_uuid` is echoed as sent (docs/decisions.md, "Bodies of the inferred routes")."""
     reply, uuid, phone = create_syncml(contract, model=model)
     _check_fresh_entry(contract, reply.xml(), uuid, model, phone, "Europe/Paris")
     got = contract.api.get(f"{S}{uuid}")
@@ -202,7 +202,7 @@ def test_create_without_entry_is_refused(contract):
     ("999999", "Europe/Paris", "unknown model id"),
     ("12345678-1234-1234-1234-123456789abc", "Europe/Paris", "unknown model uuid"),
     (NOKIA_6233_UUID, "Mars/Olympus", "unknown timezone"),
-    (NOKIA_6233_UUID, 'Europe/Oslo"', "the docs' typo is no timezone (SPEC §3)"),
+    (NOKIA_6233_UUID, 'Europe/Oslo"', "the docs' typo is no timezone (docs/decisions.md)"),
     (None, "Europe/Paris", "no model"),
 ], ids=["model-id", "model-uuid", "timezone", "doc-typo-timezone", "no-model"])
 def test_create_refusals_create_nothing(contract, model, timezone, why):
@@ -360,7 +360,7 @@ def test_setup_as_documented(contract):
     assert ISO_Z.fullmatch(setup.get("sent") or ""), "setup sent is ISO-8601 with Z in the setup answer"
     assert setup.text, "the setup names the account's sync profile"
     contract.match("syncml-setup", reply, regex=SETUP_ID, fields=SETUP_PROFILE)
-    # …and `YYYY-MM-DD HH:MM:SS` inside the client entry (SPEC §3)
+    # …and `YYYY-MM-DD HH:MM:SS` inside the client entry (docs/decisions.md, "Where the docs disagree")
     client = contract.api.get(f"{S}{uuid}")
     (shown,) = xpath(client, "/a:entry/oc:client/oc:setup")
     assert shown.get("sent") == setup.get("sent")[:19].replace("T", " ")

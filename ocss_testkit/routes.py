@@ -1,9 +1,11 @@
 """The route table: the one place that maps method + path to a handler.
 
-Each route says where it comes from: `documented` (seed file and section, reproduced as
-shown) or `inferred` (the docs are silent; built in the documented style). It also holds
-the documented reason phrases for domain errors on that route, since the same error
-reads differently per endpoint in the docs.
+Each route says where it comes from: `documented` (an API document, cited by its title,
+and the section whose exchange it reproduces as shown) or `inferred` (the docs are
+silent; built in the documented style, see docs/decisions.md). It also holds the
+documented reason phrases for domain errors on that route, since the same error reads
+differently per endpoint in the docs. `ocss-fake routes` prints the table as the API
+reference (docs/api-reference.md).
 """
 from __future__ import annotations
 
@@ -25,27 +27,54 @@ from .model.errors import (
     Unsupported,
 )
 
-GDATA_DOC = "001_a06d36d09cafb11e.txt"
-SYNCML_DOC = "003_45e3725206d2c929.txt"
-LIBRARY_DOC = "000_27131614bb2f0398.txt"
+@dataclass(frozen=True)
+class Document:
+    """A document routes come from: cited by its `title` (its own heading) wherever people
+    read it; `key` is a stable short name for tools (the JSON route table)."""
+    key: str
+    title: str
+
+    def __str__(self) -> str:
+        return self.title
+
+
+GDATA_API = Document("gdata-api", "Google Data Client API")
+SYNCML_API = Document("syncml-api", "SyncML API")
+LIBRARY_API = Document("ocss-library", "SyncServer API Python interface")  # operations, not URLs
+# The fake's own API: documented by this project (docs/decisions.md), not by ObexCode.
+DECISIONS = Document("decisions", "docs/decisions.md")
+DOCUMENTS = {d.key: d for d in (GDATA_API, SYNCML_API, LIBRARY_API, DECISIONS)}
+# The titles, as the contract suite's `documented(doc, section, spec)` markers cite them.
+GDATA_DOC = GDATA_API.title
+SYNCML_DOC = SYNCML_API.title
+LIBRARY_DOC = LIBRARY_API.title
 
 
 @dataclass(frozen=True)
 class Provenance:
-    kind: str  # "documented" | "inferred"
-    seed: str
-    section: str
+    kind: str  # "documented" | "inferred" | "control"
+    doc: Document
+    section: str  # the section heading in `doc`
+
+    @property
+    def title(self) -> str:
+        return self.doc.title
+
+    @property
+    def source(self) -> str:
+        """How people cite it: `Google Data Client API, 'Add a new client'`."""
+        return f"{self.doc.title}, '{self.section}'"
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.seed}, {self.section}"
+        return f"{self.kind}: {self.source}"
 
 
-def documented(seed: str, section: str) -> Provenance:
-    return Provenance("documented", seed, section)
+def documented(doc: Document, section: str) -> Provenance:
+    return Provenance("documented", doc, section)
 
 
-def inferred(seed: str, section: str) -> Provenance:
-    return Provenance("inferred", seed, section)
+def inferred(doc: Document, section: str) -> Provenance:
+    return Provenance("inferred", doc, section)
 
 
 # Placeholder in a documented path -> the handler's keyword argument.
@@ -67,7 +96,7 @@ class Route:
     path: str  # as documented, e.g. /v2/services/google/{uuid}/
     handler: Callable
     provenance: Provenance
-    spec_id: str = ""  # D1…D15 / I1…I16 of SPEC §2
+    spec_id: str = ""  # route id: D1…D15 documented, I1…I16 inferred (docs/decisions.md, "Route ids")
     auth: bool = True
     body: str | None = None  # request schema validating the body, if the route takes one
     body_required: bool = True
@@ -75,6 +104,10 @@ class Route:
     refuses: bool = False  # the route exists to say no (405 by design): never listed in Allow
     changes: bool | None = None  # changes state; None: every method but GET and HEAD does
     sends: str = ""  # "sms" / "push": reaches a real phone on the live service (contract safety)
+    # A GET that changes state answers HEAD with this handler: the GET's answer (status,
+    # headers) computed without the change. Without one the app runs the GET on a scratch
+    # copy of the World, so HEAD never changes state (RFC 9110 §9.3.2).
+    peek: Callable | None = None
 
     @property
     def writes(self) -> bool:
@@ -104,127 +137,131 @@ DS = "/v2/services/datastore/"
 
 
 def _read_only(path: str, handler, spec_id: str, section: str) -> tuple[Route, ...]:
-    """An anonymous GET, and 405 for every write (000: the phones API is read-only; I4)."""
-    return (Route("GET", path, handler, inferred(LIBRARY_DOC, section), spec_id, auth=False),
-            *(Route(m, path, phones.read_only, inferred(LIBRARY_DOC, "Phones (read-only)"), "I4", auth=False,
+    """An anonymous GET, and 405 for every write (SyncServer API Python interface,
+    'Phones': the phones API is read-only; I4)."""
+    return (Route("GET", path, handler, inferred(LIBRARY_API, section), spec_id, auth=False),
+            *(Route(m, path, phones.read_only, inferred(LIBRARY_API, "Phones (read-only)"), "I4", auth=False,
                     refuses=True)
               for m in ("POST", "PUT", "DELETE")))
 
 
 ROUTES: tuple[Route, ...] = (
-    # --- Google Data clients (001) -----------------------------------------------------
-    Route("GET", G, gdata.list_clients, documented(GDATA_DOC, "List all clients"), "D1"),
-    Route("GET", G + "all.xml", gdata.list_clients, inferred(GDATA_DOC, "List all clients: the feed's id and self link")),
-    Route("POST", G, gdata.create_client, documented(GDATA_DOC, "Add a new client"), "D2",
+    # --- Google Data clients (Google Data Client API) -------------------------------------
+    Route("GET", G, gdata.list_clients, documented(GDATA_API, "List all clients"), "D1"),
+    Route("GET", G + "all.xml", gdata.list_clients, inferred(GDATA_API, "List all clients: the feed's id and self link")),
+    Route("POST", G, gdata.create_client, documented(GDATA_API, "Add a new client"), "D2",
           body="gdata-client", reasons={Conflict: (400, "Google client already registered")}),
-    Route("PUT", G, gdata.update_client, documented(GDATA_DOC, "Update a client"), "D4",
+    Route("PUT", G, gdata.update_client, documented(GDATA_API, "Update a client"), "D4",
           body="gdata-client", body_required=False,
           reasons={NotFound: (404, "No such client ID")}),
-    Route("DELETE", G, gdata.delete_collection, documented(GDATA_DOC, "Delete a client"), "D5"),
+    Route("DELETE", G, gdata.delete_collection, documented(GDATA_API, "Delete a client"), "D5"),
     Route("GET", G + "{uuid}/", gdata.get_client,
-          documented(GDATA_DOC, "Get details for specific client"), "D3",
+          documented(GDATA_API, "Get details for specific client"), "D3",
           reasons={NotFound: (404, "No such Google client.")}),
-    Route("PUT", G + "{uuid}/", gdata.update_client, documented(GDATA_DOC, "Update a client"), "D4",
+    Route("PUT", G + "{uuid}/", gdata.update_client, documented(GDATA_API, "Update a client"), "D4",
           body="gdata-client", body_required=False,
           reasons={NotFound: (404, "No such client ID")}),
-    Route("DELETE", G + "{uuid}/", gdata.delete_client, documented(GDATA_DOC, "Delete a client"), "D5",
+    Route("DELETE", G + "{uuid}/", gdata.delete_client, documented(GDATA_API, "Delete a client"), "D5",
           reasons={NotFound: (404, "No such client ID")}),
-    # The entries' rel="edit" link (001) points here; Atom Publishing clients PUT/DELETE it.
-    Route("GET", G + "{uuid}/edit", gdata.get_client, inferred(GDATA_DOC, "rel=edit link of an entry"),
+    # The entries' rel="edit" link (Google Data Client API) points here; Atom Publishing
+    # clients PUT/DELETE it.
+    Route("GET", G + "{uuid}/edit", gdata.get_client, inferred(GDATA_API, "rel=edit link of an entry"),
           reasons={NotFound: (404, "No such Google client.")}),
-    Route("PUT", G + "{uuid}/edit", gdata.update_client, inferred(GDATA_DOC, "rel=edit link of an entry"),
+    Route("PUT", G + "{uuid}/edit", gdata.update_client, inferred(GDATA_API, "rel=edit link of an entry"),
           body="gdata-client", body_required=False, reasons={NotFound: (404, "No such client ID")}),
     Route("DELETE", G + "{uuid}/edit", gdata.delete_client,
-          inferred(GDATA_DOC, "rel=edit link of an entry"), reasons={NotFound: (404, "No such client ID")}),
-    # --- SyncML (003) -------------------------------------------------------------------
-    Route("GET", S, syncml.list_clients, documented(SYNCML_DOC, "Listing all clients"), "D6"),
-    Route("POST", S, syncml.create_client, documented(SYNCML_DOC, "Create a new client"), "D7",
+          inferred(GDATA_API, "rel=edit link of an entry"), reasons={NotFound: (404, "No such client ID")}),
+    # --- SyncML (SyncML API) ----------------------------------------------------------------
+    Route("GET", S, syncml.list_clients, documented(SYNCML_API, "Listing all clients"), "D6"),
+    Route("POST", S, syncml.create_client, documented(SYNCML_API, "Create a new client"), "D7",
           body="syncml-client"),
-    Route("GET", S + "sessions/", syncml.list_sessions, documented(SYNCML_DOC, "Session API"), "D12"),
-    Route("GET", S + "sessions/chatlog/", syncml.chatlog, documented(SYNCML_DOC, "Chatlog"), "D13"),
-    Route("GET", S + "sessions/{session}/chatlog/", syncml.chatlog, documented(SYNCML_DOC, "Chatlog"), "D13"),
-    Route("GET", S + "datastores/", syncml.datastores, documented(SYNCML_DOC, "Datastore API"), "D14"),
+    Route("GET", S + "sessions/", syncml.list_sessions, documented(SYNCML_API, "Session API"), "D12"),
+    Route("GET", S + "sessions/chatlog/", syncml.chatlog, documented(SYNCML_API, "Chatlog"), "D13"),
+    Route("GET", S + "sessions/{session}/chatlog/", syncml.chatlog, documented(SYNCML_API, "Chatlog"), "D13"),
+    Route("GET", S + "datastores/", syncml.datastores, documented(SYNCML_API, "Datastore API"), "D14"),
     Route("POST", S + "setup/", syncml.missing_client,
-          inferred(SYNCML_DOC, "REST Endpoints table: Setup …/syncml/setup/")),
+          inferred(SYNCML_API, "REST Endpoints table: Setup …/syncml/setup/")),
     Route("POST", S + "sync/", syncml.missing_client,
-          inferred(SYNCML_DOC, "REST Endpoints table: Sync …/syncml/sync/")),
+          inferred(SYNCML_API, "REST Endpoints table: Sync …/syncml/sync/")),
     Route("GET", S + "{uuid}", syncml.get_client,
-          documented(SYNCML_DOC, "List details for a specific client"), "D8"),
-    Route("DELETE", S + "{uuid}", syncml.delete_client, documented(SYNCML_DOC, "Delete a client"), "D9"),
-    Route("PUT", S + "{uuid}", syncml.not_editable, documented(SYNCML_DOC, "SyncML Client API"), "D15",
+          documented(SYNCML_API, "List details for a specific client"), "D8"),
+    Route("DELETE", S + "{uuid}", syncml.delete_client, documented(SYNCML_API, "Delete a client"), "D9"),
+    Route("PUT", S + "{uuid}", syncml.not_editable, documented(SYNCML_API, "SyncML Client API"), "D15",
           refuses=True),
     Route("POST", S + "{uuid}/setup/", syncml.send_setup,
-          documented(SYNCML_DOC, "Setup and Phone Configuration"), "D10", body="syncml-setup",
+          documented(SYNCML_API, "Setup and Phone Configuration"), "D10", body="syncml-setup",
           sends="sms"),
     Route("POST", S + "{uuid}/sync/", syncml.request_sync,
-          documented(SYNCML_DOC, "Server Initiated Synchronization"), "D11",
+          documented(SYNCML_API, "Server Initiated Synchronization"), "D11",
           reasons={Unsupported: (400, "Server initiated sync not supported")}, sends="push"),
-    Route("GET", S + "sessions/{session}/", syncml.get_session, inferred(SYNCML_DOC, "Session API")),
-    # --- phones database (000 "Phones"): anonymous and read-only ------------------------
+    Route("GET", S + "sessions/{session}/", syncml.get_session, inferred(SYNCML_API, "Session API")),
+    # --- phones database (SyncServer API Python interface, "Phones"): anonymous, read-only ---
     *_read_only(P + "vendors/", phones.list_vendors, "I1", "Vendors"),
     *_read_only(P + "vendors/{vendor}/", phones.get_vendor, "I1", "Vendors"),
     *_read_only(P + "vendors/{vendor}/models/", phones.vendor_models, "I2", "Models"),
     *_read_only(P + "models/", phones.list_models, "I3", "Models"),
     *_read_only(P + "models/{model}/", phones.get_model, "I3", "Models"),
-    # --- handset detection (000 "Models": detect_auto, detect_manual, detect_poll) ----------
-    Route("POST", P + "detect/auto/", phones.detect_auto, inferred(LIBRARY_DOC, "Models: detect_auto"), "I5",
+    # --- handset detection ("Models": detect_auto, detect_manual, detect_poll) --------------
+    Route("POST", P + "detect/auto/", phones.detect_auto, inferred(LIBRARY_API, "Models: detect_auto"), "I5",
           body="detect"),
-    Route("POST", P + "detect/manual/", phones.detect_manual, inferred(LIBRARY_DOC, "Models: detect_manual"),
+    Route("POST", P + "detect/manual/", phones.detect_manual, inferred(LIBRARY_API, "Models: detect_manual"),
           "I6", body="detect", sends="sms"),
-    Route("GET", P + "detect/manual/{code}/", phones.detect_poll, inferred(LIBRARY_DOC, "Models: detect_poll"),
+    Route("GET", P + "detect/manual/{code}/", phones.detect_poll, inferred(LIBRARY_API, "Models: detect_poll"),
           "I7"),
-    Route("GET", "/d/{code}", phones.detection_page, inferred(LIBRARY_DOC, "Models: detect_manual"), "I8",
-          auth=False, changes=True),  # the phone's visit is recorded
-    # --- clients of every kind (000 "Clients") ------------------------------------------
-    Route("GET", C, clients.list_all, inferred(LIBRARY_DOC, "Clients"), "I9"),
-    Route("GET", C + "{uuid}/", clients.get_any, inferred(LIBRARY_DOC, "Clients"), "I9"),
-    *(Route(m, path, clients.read_only, inferred(LIBRARY_DOC, "Clients"), "I9", refuses=True)
+    Route("GET", "/d/{code}", phones.detection_page, inferred(LIBRARY_API, "Models: detect_manual"), "I8",
+          auth=False, changes=True,  # the phone's visit is recorded; not a HEAD's (a link preview's)
+          peek=functools.partial(phones.detection_page, record=False)),
+    # --- clients of every kind ("Clients") -----------------------------------------------
+    Route("GET", C, clients.list_all, inferred(LIBRARY_API, "Clients"), "I9"),
+    Route("GET", C + "{uuid}/", clients.get_any, inferred(LIBRARY_API, "Clients"), "I9"),
+    *(Route(m, path, clients.read_only, inferred(LIBRARY_API, "Clients"), "I9", refuses=True)
       for path in (C, C + "{uuid}/") for m in ("POST", "PUT", "DELETE")),
-    Route("GET", C + "bindings/", clients.list_bindings, inferred(LIBRARY_DOC, "Bindings"), "I10"),
-    Route("POST", C + "bindings/", clients.create_binding, inferred(LIBRARY_DOC, "Bindings: new"), "I10",
+    Route("GET", C + "bindings/", clients.list_bindings, inferred(LIBRARY_API, "Bindings"), "I10"),
+    Route("POST", C + "bindings/", clients.create_binding, inferred(LIBRARY_API, "Bindings: new"), "I10",
           body="binding"),
-    Route("GET", C + "bindings/{binding}/", clients.get_binding, inferred(LIBRARY_DOC, "Bindings"), "I11"),
-    Route("PUT", C + "bindings/{binding}/", clients.update_binding, inferred(LIBRARY_DOC, "Bindings"), "I11",
+    Route("GET", C + "bindings/{binding}/", clients.get_binding, inferred(LIBRARY_API, "Bindings"), "I11"),
+    Route("PUT", C + "bindings/{binding}/", clients.update_binding, inferred(LIBRARY_API, "Bindings"), "I11",
           body="binding"),
-    Route("DELETE", C + "bindings/{binding}/", clients.delete_binding, inferred(LIBRARY_DOC, "Bindings"), "I11"),
-    Route("GET", AS, clients.list_activesync, inferred(LIBRARY_DOC, "ActiveSync"), "I12"),
-    Route("POST", AS, clients.create_activesync, inferred(LIBRARY_DOC, "ActiveSync"), "I12",
+    Route("DELETE", C + "bindings/{binding}/", clients.delete_binding, inferred(LIBRARY_API, "Bindings"), "I11"),
+    Route("GET", AS, clients.list_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12"),
+    Route("POST", AS, clients.create_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
           body="activesync-client"),
-    Route("GET", AS + "{uuid}/", clients.get_activesync, inferred(LIBRARY_DOC, "ActiveSync"), "I12"),
-    Route("PUT", AS + "{uuid}/", clients.update_activesync, inferred(LIBRARY_DOC, "ActiveSync"), "I12",
+    Route("GET", AS + "{uuid}/", clients.get_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12"),
+    Route("PUT", AS + "{uuid}/", clients.update_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
           body="activesync-client"),
-    Route("DELETE", AS + "{uuid}/", clients.delete_activesync, inferred(LIBRARY_DOC, "ActiveSync"), "I12"),
-    Route("GET", DS, clients.list_datastores, inferred(LIBRARY_DOC, "Datastore"), "I13"),
-    Route("POST", DS, clients.create_datastore, inferred(LIBRARY_DOC, "Datastore"), "I13",
+    Route("DELETE", AS + "{uuid}/", clients.delete_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12"),
+    Route("GET", DS, clients.list_datastores, inferred(LIBRARY_API, "Datastore"), "I13"),
+    Route("POST", DS, clients.create_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
           body="datastore-client"),
-    Route("GET", DS + "{uuid}/", clients.get_datastore, inferred(LIBRARY_DOC, "Datastore"), "I13"),
-    Route("PUT", DS + "{uuid}/", clients.update_datastore, inferred(LIBRARY_DOC, "Datastore"), "I13",
+    Route("GET", DS + "{uuid}/", clients.get_datastore, inferred(LIBRARY_API, "Datastore"), "I13"),
+    Route("PUT", DS + "{uuid}/", clients.update_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
           body="datastore-client"),
-    Route("DELETE", DS + "{uuid}/", clients.delete_datastore, inferred(LIBRARY_DOC, "Datastore"), "I13"),
-    Route("GET", DS + "{uuid}/contents/", clients.list_contents, inferred(LIBRARY_DOC, "Datastore contents"),
+    Route("DELETE", DS + "{uuid}/", clients.delete_datastore, inferred(LIBRARY_API, "Datastore"), "I13"),
+    Route("GET", DS + "{uuid}/contents/", clients.list_contents, inferred(LIBRARY_API, "Datastore contents"),
           "I14"),
     Route("POST", DS + "{uuid}/contents/", clients.create_content,
-          inferred(LIBRARY_DOC, "Datastore contents: new"), "I14", body="content-item"),
+          inferred(LIBRARY_API, "Datastore contents: new"), "I14", body="content-item"),
     Route("GET", DS + "{uuid}/contents/{item}/", clients.get_content,
-          inferred(LIBRARY_DOC, "Datastore contents"), "I15"),
+          inferred(LIBRARY_API, "Datastore contents"), "I15"),
     Route("PUT", DS + "{uuid}/contents/{item}/", clients.update_content,
-          inferred(LIBRARY_DOC, "Datastore contents"), "I15", body="content-item"),
+          inferred(LIBRARY_API, "Datastore contents"), "I15", body="content-item"),
     Route("DELETE", DS + "{uuid}/contents/{item}/", clients.delete_content,
-          inferred(LIBRARY_DOC, "Datastore contents"), "I15"),
-    # --- OAuth 1.0a three-legged flow (000 "Authentication"; 002/004 for the client side) --
-    *(Route(m, "/oauth/request_token", oauth.request_token, inferred(LIBRARY_DOC, "Authentication"), "I16",
+          inferred(LIBRARY_API, "Datastore contents"), "I15"),
+    # --- OAuth 1.0a three-legged flow ("Authentication"; driven as the SmartFile and -------
+    # --- Hexoskin Python clients drive theirs) ---------------------------------------------
+    *(Route(m, "/oauth/request_token", oauth.request_token, inferred(LIBRARY_API, "Authentication"), "I16",
             auth=False, changes=True) for m in ("GET", "POST")),
-    Route("GET", "/oauth/authorize", oauth.authorize_page, inferred(LIBRARY_DOC, "Authentication"), "I16",
+    Route("GET", "/oauth/authorize", oauth.authorize_page, inferred(LIBRARY_API, "Authentication"), "I16",
           auth=False),
-    Route("POST", "/oauth/authorize", oauth.authorize, inferred(LIBRARY_DOC, "Authentication"), "I16",
+    Route("POST", "/oauth/authorize", oauth.authorize, inferred(LIBRARY_API, "Authentication"), "I16",
           auth=False),
-    *(Route(m, "/oauth/access_token", oauth.access_token, inferred(LIBRARY_DOC, "Authentication"), "I16",
+    *(Route(m, "/oauth/access_token", oauth.access_token, inferred(LIBRARY_API, "Authentication"), "I16",
             auth=False, changes=True) for m in ("GET", "POST")),
 )
 
 
-# The control plane (SPEC §6): the fake's own API, unauthenticated, JSON only.
-CONTROL = Provenance("control", "SPEC.md", "6. Control plane")
+# The control plane: the fake's own API, unauthenticated, JSON only.
+CONTROL = Provenance("control", DECISIONS, "Control plane")
 CONTROL_ROUTES: tuple[Route, ...] = (
     Route("GET", "/_fake/", dashboard.page, CONTROL, auth=False),  # the HTML dashboard over the routes below
     Route("GET", "/_fake/health", control.health, CONTROL, auth=False),
@@ -251,9 +288,9 @@ CONTROL_ROUTES: tuple[Route, ...] = (
 
 
 class ClientIdConverter(BaseConverter):
-    """A client id: any path segment but the fixed words beside it in 003's URLs, so that
-    `DELETE /v2/services/syncml/sessions/` is a 405 on the sessions feed, not a lookup
-    of a client named "sessions"."""
+    """A client id: any path segment but the fixed words beside it in the SyncML API's
+    URLs, so that `DELETE /v2/services/syncml/sessions/` is a 405 on the sessions feed,
+    not a lookup of a client named "sessions"."""
     regex = r"(?!(?:sessions|datastores|setup|sync|all\.xml|bindings)(?:/|$))[^/]+"
 
 
@@ -265,8 +302,9 @@ def build_map(routes: tuple[Route, ...] = ROUTES + CONTROL_ROUTES) -> Map:
 
 
 def _build_map(routes: tuple[Route, ...]) -> Map:
-    # No redirects ever: they break OAuth signatures (SPEC §1.3). Item URLs match with and
-    # without the trailing slash because the app strips one before matching.
+    # No redirects ever: they break OAuth signatures (docs/decisions.md, "Liberal where the
+    # docs show variants"). Item URLs match with and without the trailing slash because
+    # the app strips one before matching.
     rules = [Rule(r.rule, methods=[r.method], endpoint=r, strict_slashes=False) for r in routes]
     return Map(rules, strict_slashes=False, merge_slashes=False, redirect_defaults=False,
                converters={"client": ClientIdConverter})
@@ -300,7 +338,9 @@ def deletable(path: str) -> bool:
 
 
 def table(routes: tuple[Route, ...] = ROUTES + CONTROL_ROUTES) -> list[dict]:
-    """The route table as data, for the generated API reference and reports."""
+    """The route table as data, for the generated API reference and reports: one dict per
+    route, `doc` the cited document's title and `doc_key` its stable short key."""
     return [{"method": r.method, "path": r.path, "spec": r.spec_id, "provenance": r.provenance.kind,
-             "seed": r.provenance.seed, "section": r.provenance.section, "auth": r.auth}
+             "doc": r.provenance.doc.title, "doc_key": r.provenance.doc.key, "section": r.provenance.section,
+             "auth": r.auth, "body": r.body}
             for r in routes]

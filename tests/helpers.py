@@ -77,7 +77,7 @@ def call(fake, method: str, path: str, user: str | None = "admin", body: str | b
         headers.update(ATOM_XML)
     r = requests.request(method, fake.url + path, data=body, headers=headers,
                          auth=oauth1(user) if user else None, allow_redirects=False, timeout=30)
-    # Never a redirect, anywhere: it would break OAuth signatures (SPEC §1.3).
+    # Never a redirect, anywhere: it would break OAuth signatures (docs/decisions.md).
     assert not 300 <= r.status_code < 400, f"{method} {path} redirected: {r.status_code} {r.headers.get('Location')}"
     assert "Location" not in r.headers or r.status_code == 201, f"{method} {path} sent Location"
     return r

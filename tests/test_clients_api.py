@@ -1,5 +1,6 @@
 """The generic client interface, bindings, ActiveSync and datastore clients over real HTTP
-(SPEC §2 I9–I13; 000 "Clients", "Bindings", "ActiveSync", "Datastore", "GData").
+(routes I9–I13; SyncServer API Python interface, "Clients", "Bindings", "ActiveSync",
+"Datastore", "GData").
 
 Independent clients only: requests signed by requests-oauthlib, answers parsed with lxml and
 looked up by namespace, every XML answer validated against its response schema. A refused

@@ -1,4 +1,5 @@
-"""Datastore contents over real HTTP (SPEC §2 I14/I15; 000 "Datastore contents").
+"""Datastore contents over real HTTP (routes I14/I15; SyncServer API Python interface,
+"Datastore contents").
 
 `new(data, ctype, [dataclass])` with the dataclass derived from the MIME type, one item's
 GET/PUT/DELETE, and the two filters: `dataclass` and `since` (both documented spellings of
@@ -268,7 +269,7 @@ def history(fake, alice, store):
 def changes(fake, session, store_uuid, **params) -> dict[str, dict]:
     feed = xml(send(fake, session, "GET", contents(store_uuid), **params))
     items = feed_items(feed)
-    if items:  # SPEC §3: the feed's updated is its newest entry's
+    if items:  # the feed's updated is its newest entry's (docs/decisions.md)
         assert feed.findtext("a:updated", namespaces=NS) == max(v["updated"] for v in items.values())
     return items
 

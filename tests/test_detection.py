@@ -1,5 +1,5 @@
-"""Handset detection over real HTTP (SPEC §2 I5–I8; 000_27131614bb2f0398.txt "Models":
-detect_auto, detect_manual, detect_poll).
+"""Handset detection over real HTTP (routes I5–I8; SyncServer API Python interface,
+"Models": detect_auto, detect_manual, detect_poll).
 
 detect/manual answers 201 with a code and sends the phone an SMS holding `{base}/d/{code}`; the
 phone's browser opens it (a plain GET with its User-Agent) and polling then says pending,

@@ -1,4 +1,4 @@
-"""Google Data client API, /v2/services/google/ (seed 001_a06d36d09cafb11e.txt; SPEC §2 D1–D5).
+"""Google Data Client API, /v2/services/google/ (routes D1–D5).
 
 Every test talks to the running fake over HTTP with an independent OAuth client
 (requests-oauthlib, authlib, or a header built with plain oauthlib) and checks status code,
@@ -204,7 +204,7 @@ def test_get_and_list_never_reveal_key_or_secret_after_create(fake):
         assert (r.status_code, r.reason) == (200, "OK")
         assert b"ALICE-KEY-1234" not in r.content and b"ALICE-SECRET-5678" not in r.content
         token = one(xml(r), "//oc:datastore/oc:token")
-        # Listing shows <type> (SPEC §3), whatever the request used.
+        # Listing shows <type> (docs/decisions.md, "Where the docs disagree"), whatever the request used.
         assert text(token, "oc:type") == "2" and xp(token, "oc:token_type") == []
         assert xp(token, "oc:key | oc:secret") == []
 

@@ -1,4 +1,4 @@
-"""Hostile and malformed request bodies, over real HTTP (SPEC §1.4).
+"""Hostile and malformed request bodies, over real HTTP (docs/decisions.md, "Bad input").
 
 Every bad body posted to the SyncML and GData collections (as admin, correctly signed with
 requests-oauthlib, an OAuth client independent of the toolkit's own) must get an exact 4xx

@@ -1,4 +1,5 @@
-"""OAuth 1.0a verification over real HTTP, driven by independent client libraries (SPEC §5).
+"""OAuth 1.0a verification over real HTTP, driven by independent client libraries
+(docs/decisions.md, "OAuth 1.0a").
 
 requests-oauthlib and authlib sign ordinary requests; where a test needs control over the
 nonce, timestamp, signature method or body hash it builds the Authorization header itself

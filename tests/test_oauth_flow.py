@@ -1,4 +1,4 @@
-"""The OAuth 1.0a three-legged flow (SPEC §2 I16), driven as 002 shows a client driving it:
+"""The OAuth 1.0a three-legged flow (route I16), driven as the SmartFile Python client drives it:
 get a request token, send the user to the authorization page, read the verifier off the
 callback, exchange it for an access token, then use that token on the API.
 

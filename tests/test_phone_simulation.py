@@ -1,6 +1,6 @@
 """The simulated phone, the virtual clock and the SyncML session flow, over real HTTP.
 
-SPEC §4 ("The phone", "Virtual clock") and §6 (control plane), with the SyncML routes of 003
+docs/decisions.md ("Simulated world", "Control plane"), with the SyncML API's routes
 (setup D10, server-alerted sync D11, sessions D12, chatlog D13): a first sync driven step by
 step as alice (create the client, send the setup, the phone accepts it, request a sync, the
 phone accepts the alert), the ways it goes wrong (no setup, rejected setup, rejected alert),

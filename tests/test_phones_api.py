@@ -1,4 +1,5 @@
-"""The phones API over real HTTP (SPEC §2 I1–I4; 000_27131614bb2f0398.txt "Phones", "Vendors", "Models").
+"""The phones API over real HTTP (routes I1–I4; SyncServer API Python interface, "Phones",
+"Vendors", "Models").
 
 Anonymous GETs of vendors and models (the doc's `len(vendor.models)` counts: HTC 26, Nokia 188,
 LG 5, Sony Ericsson 84), models by numeric id or UUID, trailing slash or not, 404 for unknown

@@ -1,8 +1,7 @@
 """The phones database (fixtures/phones.json): real 2003-2009 handsets, no placeholders.
 
-Seeds: 000_27131614bb2f0398.txt (OCSS Python library: the vendor listing prints
-`HTC 26`, `Nokia 188`, `LG 5`, `Sony Ericsson 84`, etc.) and 003_45e3725206d2c929.txt
-(SyncML API: models `112`, `56`, `242` = `02978288-537f-102b-beff-000ea60275d1`, and the
+Sources: the SyncServer API Python interface (the vendor listing prints `HTC 26`,
+`Nokia 188`, `LG 5`, `Sony Ericsson 84`, etc.) and the SyncML API (models `112`, `56`, `242` = `02978288-537f-102b-beff-000ea60275d1`, and the
 phone-side datastore names `C:Contacts.cdb`, `C:Calendar`, `c:Notepad.dat`, `cal.vcs`).
 """
 

@@ -1,8 +1,8 @@
-"""The hand-written XSD 1.0 schemas of the inferred routes (SPEC section 2, "Inferred" and
-"Bodies of the inferred routes"; xsd/README.md, "Inferred routes").
+"""The hand-written XSD 1.0 schemas of the inferred routes (docs/decisions.md, "Bodies of
+the inferred routes"; xsd/README.md, "Inferred routes").
 
 The docs show none of these bodies, so the documents below are written by hand in the
-style of the documented ones (001_a06d36d09cafb11e.txt, 003_45e3725206d2c929.txt), with the
+style of the documented ones (Google Data Client API, SyncML API), with the
 demo world's values (Nokia, vendor 1; Nokia 6233, model 242,
 02978288-537f-102b-beff-000ea60275d1). Every schema is checked with both lxml (what the
 server uses) and xmlschema, so neither validator's leniency can hide a mistake.

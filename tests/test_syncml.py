@@ -1,4 +1,4 @@
-"""SyncML client API, /v2/services/syncml/ (seed 003_45e3725206d2c929.txt; SPEC §2 D6–D15).
+"""SyncML API, /v2/services/syncml/ (routes D6–D15).
 
 Over real HTTP with requests-oauthlib (authlib for the life-cycle test), checking status
 codes with their reason phrases, headers and the Atom/oc elements by namespace; the

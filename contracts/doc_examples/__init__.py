@@ -1,18 +1,19 @@
 """The request/response examples of the API docs, kept verbatim as a test corpus.
 
-Every HTTP example of ``001_a06d36d09cafb11e.txt`` (Google Data client API) and
-``003_45e3725206d2c929.txt`` (SyncML API) is stored here as it appears in the doc, one file
-per message: ``<id>.request.http`` and ``<id>.response.http``.  A file holds the request or
+Every HTTP example of the Google Data Client API and the SyncML API is stored here as it
+appears in the doc, one file per message: ``<id>.request.http`` and ``<id>.response.http``.  A file holds the request or
 status line, the header lines, one blank line and the body, copied byte for byte from the
-seed (LF line ends, the doc's wrong ``Content-Length`` values, the ``Europe/Oslo"`` typo),
-plus one final newline after a body (with it, the ``Content-Length: 3083`` of 003's listing
-is exact).  ``gdata-typical-entry.xml`` is the stand-alone entry listing at the top of 001
-(body only).
+doc (LF line ends, the doc's wrong ``Content-Length`` values, the ``Europe/Oslo"`` typo),
+plus one final newline after a body (with it, the ``Content-Length: 3083`` of the SyncML
+API's listing is exact).  ``gdata-typical-entry.xml`` is the stand-alone entry listing at the
+top of the Google Data Client API ("XML Object description", body only).
 
-``index.json`` describes every exchange: ``id``, ``seed``, ``section`` (the doc heading),
+``index.json`` describes every exchange: ``id``, ``doc`` (the API document's title),
+``section`` (its heading),
 ``method``, ``path``, ``status``, ``reason`` (exact phrase), ``request_schema`` /
 ``response_schema`` (the ``xsd/`` schema validating the body, or null when there is none),
-and ``request_lines`` / ``response_lines`` (first and last seed line of each message).
+and ``request_lines`` / ``response_lines`` (first and last line of each message in the
+document's text).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from contracts.doc_examples import load_index, load_message
 
 from .snapshots import DOC_HOST, Normalizer, Recording, SnapshotStore, record
 
-# Values the docs themselves get wrong; each is a documented decision (SPEC §3).
+# Values the docs themselves get wrong; each is a decision (docs/decisions.md, "Where the docs disagree").
 ERRATA = {
     # `<timezone>Europe/Oslo"</timezone>` is a typo in an example: timezones are IANA names.
     "syncml-list": [(b'Europe/Oslo"', b"Europe/Oslo")],
@@ -32,9 +32,10 @@ def doc_recordings() -> dict[str, tuple[Recording, dict]]:
         recording = record(int(status), reason, header_map, body, Normalizer(base_urls=(DOC_HOST,)),
                            {"method": method, "path": path})
         first, last = exchange["response_lines"]
-        meta = {"provenance": {"kind": "documented", "seed": exchange["seed"], "section": exchange["section"]},
-                "recorded": f"from the API documentation, {exchange['seed']} lines {first}-{last}"
-                            + (" (erratum: a typo corrected, SPEC §3)" if key in ERRATA else "")}
+        meta = {"provenance": {"kind": "documented", "doc": exchange["doc"], "section": exchange["section"]},
+                "recorded": f"from the API documentation, {exchange['doc']}, '{exchange['section']}' "
+                            f"(lines {first}-{last})"
+                            + (" (erratum: a typo corrected, docs/decisions.md)" if key in ERRATA else "")}
         out[key] = (recording, meta)
     return out
 

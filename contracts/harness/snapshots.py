@@ -29,7 +29,8 @@ REFERENCE = re.compile(r"<(\w[\w-]*):([^<>]+)>")
 # made-up phone numbers, different in every run.
 FICTIONAL_PHONE = re.compile(r"\+447700900\d{3}\b|\+4420794600\d{2}\b|\+442079460\d{3}\b")
 SECRET_ELEMENTS = {"key", "secret", "password", "old_pass"}  # their text is never kept
-# Headers whose value is part of the API; Content-Length is wrong in the docs (SPEC §3).
+# Headers whose value is part of the API; Content-Length is wrong in the docs
+# (docs/decisions.md, "Where the docs disagree").
 RECORDED_HEADERS = ("Content-Type", "Allow", "WWW-Authenticate")
 SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "snapshots"
 

@@ -29,8 +29,8 @@ ENV = {  # role -> (token variable, secret variable)
     "user": ("OCSS_ACCESS_TOKEN", "OCSS_ACCESS_SECRET"),
     "other": ("OCSS_OTHER_ACCESS_TOKEN", "OCSS_OTHER_ACCESS_SECRET"),
 }
-# The demo world's users (SPEC §5) when the target is the fake: alice is an ordinary
-# account, bob the second user of the cross-user contracts.
+# The demo world's users (README, "Demo credentials") when the target is the fake: alice is
+# an ordinary account, bob the second user of the cross-user contracts.
 DEMO = {"consumer": ("demo-consumer-key", "demo-consumer-secret"),
         "user": ("alice-access-token", "alice-access-secret"),
         "other": ("bob-access-token", "bob-access-secret")}

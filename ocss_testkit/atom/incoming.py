@@ -139,7 +139,7 @@ def setup_pincode(entry: etree._Element) -> str:
     return _text(_one(entry, "pincode", required=True))
 
 
-# --- inferred bodies (SPEC §2 "Bodies of the inferred routes") ----------------------------
+# --- inferred bodies (docs/decisions.md, "Bodies of the inferred routes") --------------------
 @dataclass(frozen=True)
 class ActiveSyncRequest:
     username: str | None

@@ -1,7 +1,7 @@
 """Domain values → Atom XML, element for element as the docs' responses show them.
 
-Element order follows the examples of each endpoint (SPEC §3); ids and links are
-absolute URLs built from the base URL the caller passes in.
+Element order follows the examples of each endpoint (docs/decisions.md, "Where the docs
+disagree"); ids and links are absolute URLs built from the base URL the caller passes in.
 """
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ def _feed(url: str, title: str, items: list, now: datetime, nsmap=_ATOM_NSMAP) -
     _sub(feed, A + "id", url)
     _sub(feed, A + "link", href=url, rel="self")
     _sub(feed, A + "title", title)
-    # Feed `updated` is the newest entry's `updated` (SPEC §3).
+    # Feed `updated` is the newest entry's `updated` (docs/decisions.md, "Where the docs disagree").
     newest = max((i.updated for i in items), default=now)
     _sub(feed, A + "updated", iso_z(newest))
     return feed

@@ -1,4 +1,4 @@
-"""Domain values → Atom for the inferred APIs (SPEC §2 "Bodies of the inferred routes").
+"""Domain values → Atom for the inferred APIs (docs/decisions.md, "Bodies of the inferred routes").
 
 The docs never show these bodies; they follow the documented entries' style: the same
 Atom head (author, content src, id, self/alternate links, published, title, updated) and

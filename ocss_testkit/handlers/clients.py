@@ -1,5 +1,5 @@
 """Clients of every kind: the generic listing, bindings, ActiveSync, datastore clients
-and their contents (inferred from 000; SPEC I9–I15)."""
+and their contents (inferred from the SyncServer API Python interface; routes I9–I15)."""
 from __future__ import annotations
 
 import re

@@ -1,4 +1,4 @@
-"""Google Data clients, /v2/services/google/ (seed 001)."""
+"""Google Data clients, /v2/services/google/ (Google Data Client API)."""
 from __future__ import annotations
 
 from ..atom import incoming, render

@@ -1,4 +1,4 @@
-"""SyncML clients, setup, server-alerted sync and sessions, /v2/services/syncml/ (seed 003)."""
+"""SyncML clients, setup, server-alerted sync and sessions, /v2/services/syncml/ (SyncML API)."""
 from __future__ import annotations
 
 from ..atom import incoming, render
@@ -31,9 +31,10 @@ def delete_client(call: Call, client_id: str):
 
 
 def not_editable(call: Call, client_id: str):
-    # "The lack of a PUT method for the SyncML clients ... is by design" (003).
+    # "The lack of a PUT method for the SyncML clients ... is by design" (SyncML API, 'SyncML Client API').
     raise ApiError(405, "Method Not Allowed",
-                   "SyncML clients cannot be edited (by design, seed 003): register the new phone as a new client",
+                   "SyncML clients cannot be edited (by design: SyncML API, 'SyncML Client API'): "
+                   "register the new phone as a new client",
                    headers=call.allow())
 
 
@@ -80,7 +81,7 @@ def chatlog(call: Call, session_id: str | None = None):
 
 
 def datastores(call: Call):
-    raise ApiError(501, "Not implemented yet", "the SyncML Datastore API is not implemented (seed 003)")
+    raise ApiError(501, "Not implemented yet", "the SyncML Datastore API is not implemented (SyncML API, 'Datastore API')")
 
 
 def missing_client(call: Call):

@@ -161,7 +161,8 @@ class ClientsService:
     def _bindable(self, user, client_uuid: str, role: str) -> str:
         client = self.clients.get(client_uuid.lower())
         if client is None or client.owner != user.name:
-            # 400 either way (SPEC: unknown or foreign clients): a binding names two of yours.
+            # 400 either way (docs/decisions.md, "Bodies of the inferred routes": unknown or foreign
+            # clients): a binding names two of yours.
             raise Invalid(f"{role} {client_uuid} is not one of your clients")
         return client.uuid
 

@@ -2,7 +2,7 @@
 
 The route table maps each of these to the status and reason phrase the docs show for
 that endpoint (e.g. NotFound is `404 No such Google client.` on GET but
-`404 No such client ID` on PUT, seed 001).
+`404 No such client ID` on PUT, Google Data Client API).
 """
 
 

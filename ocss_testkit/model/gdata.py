@@ -1,4 +1,4 @@
-"""Google Data clients (seed 001): a GData user id with token-bearing datastores."""
+"""Google Data clients (Google Data Client API): a GData user id with token-bearing datastores."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""SyncML clients (seed 003): phones, their setup SMS, server alerts and sync sessions."""
+"""SyncML clients (SyncML API): phones, their setup SMS, server alerts and sync sessions."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
