@@ -1,8 +1,10 @@
 """OAuth 1.0a (HMAC-SHA1) verification of API requests, with oauthlib doing the maths.
 
-SPEC §5: keys of any form the fixtures hold, plain http, a 600 s timestamp window, a
-nonce remembered only once its signature verified (so a forged request cannot burn a
-real client's nonce), and `oauth_body_hash` checked against the body when present.
+docs/decisions.md, "OAuth 1.0a": keys of any form the fixtures hold, plain http, a 600 s
+timestamp window, a nonce remembered only once its signature verified (so a forged
+request cannot burn a real client's nonce), and `oauth_body_hash` checked against the
+body when present. A refusal says why in one bounded sentence; for a signature that does
+not verify, it quotes the signature base string the fake computed (`explain_signature`).
 """
 from __future__ import annotations
 
@@ -17,14 +19,17 @@ from urllib.parse import parse_qsl, urlsplit
 from urllib.request import parse_http_list
 
 from oauthlib.oauth1 import AccessTokenEndpoint, RequestTokenEndpoint, RequestValidator, ResourceEndpoint
+from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
 from .model.errors import DomainError
 from .model.world import User, World
-from .wire import ApiError, shown
+from .wire import ApiError, bounded_detail, shown
 
 TIMESTAMP_LIFETIME = 600
 _MAX_CREDENTIAL_LENGTH = 512
+MAX_BASE_STRING = 1024  # characters of a signature base string a refusal quotes
+_MAX_URL_SHOWN = 256
 
 
 class NonceStore:
@@ -211,8 +216,15 @@ class _Validator(RequestValidator):
 
 @dataclass(frozen=True)
 class AuthResult:
+    """`user` the request acts for, or None and `reason`: one sentence, bounded here
+    (wire.bounded_detail, or MAX_BASE_STRING for a quoted base string), so that the app
+    sends it whole."""
     user: User | None
     reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.reason.startswith(SIGNATURE_MISMATCH):  # that one is bounded where it is built
+            object.__setattr__(self, "reason", bounded_detail(self.reason))
 
 
 class Authenticator:
@@ -356,8 +368,42 @@ class Authenticator:
         if log.get("resource_owner") is False:
             return "unknown access token (or not issued to this consumer)"
         if log.get("signature") is False:
-            return "invalid signature"
+            return explain_signature(request)
         return "request refused by OAuth verification"
+
+
+SIGNATURE_MISMATCH = "invalid signature"
+
+
+def explain_signature(request) -> str:
+    """Why an HMAC-SHA1 signature did not verify, as far as the fake can tell: the method,
+    the URL and the signature base string (RFC 5849 §3.4.1) it computed the signature
+    over, exactly as oauthlib built it while verifying, and what usually makes a client's
+    differ.
+
+    `request` is oauthlib's request after verification (its `uri`, `http_method` and
+    `params` without oauth_signature). The base string holds no secret and the sentence
+    never quotes the signature; it is cut to MAX_BASE_STRING characters (the URL to
+    _MAX_URL_SHOWN), so the whole stays under about 2 KiB."""
+    try:
+        uri = oauth_signature.base_string_uri(request.uri)
+        base = oauth_signature.signature_base_string(
+            request.http_method, uri, oauth_signature.normalize_parameters(request.params))
+    except (ValueError, TypeError):  # nothing more to say than oauthlib's verdict
+        return SIGNATURE_MISMATCH
+    # The base string is percent-encoded (ASCII only); the URL is shown as the client would
+    # type it, with anything unprintable escaped.
+    url = uri.encode("unicode_escape").decode("ascii") if not uri.isprintable() else uri
+    if len(url) > _MAX_URL_SHOWN:
+        url = url[:_MAX_URL_SHOWN] + "…"
+    quoted = base if len(base) <= MAX_BASE_STRING else (
+        base[:MAX_BASE_STRING] + f"…(+{len(base) - MAX_BASE_STRING} characters)")
+    return (f"{SIGNATURE_MISMATCH}: the fake verified {request.http_method} {url} (scheme, host and port "
+            "as the Host header names them) over the signature base string (RFC 5849 §3.4.1) "
+            f"{quoted} . Compare it with the one your client signed: a request signed for another host "
+            "or port (localhost and 127.0.0.1 differ), a proxy that rewrote the Host header or the "
+            "path, or a query parameter added, dropped or encoded differently after signing changes "
+            "it; if both are equal, the consumer secret or the token secret does not match.")
 
 
 PLACES = {"header": "the Authorization header", "query": "the query", "body": "the form body"}

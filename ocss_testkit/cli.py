@@ -1,48 +1,123 @@
-"""`ocss-fake serve`: the fake as a standalone process (also `python -m ocss_testkit`)."""
+"""`ocss-fake`: the fake as a standalone process (also `python -m ocss_testkit`).
+
+Commands: `serve` (the fake over HTTP until interrupted), `routes` (the route table) and
+`sign` (an OAuth 1.0a Authorization header or a curl command line for one request).
+Every number an option takes is checked by argparse against its range, so a wrong one
+is the usual usage error naming the option (exit status 2), never a surprise later.
+"""
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import signal
 import sys
 import threading
+from pathlib import Path
 
+from . import request_log
 from .app import DEFAULT_MAX_BODY, FakeApp
 from .persistence import StateFile, StateFileError
 from .server import FakeServer
 
+MAX_PORT = 65535
+MAX_BODY_LIMIT = 2 ** 30  # 1 GiB: a body is held in memory whole, and validated whole
+MAX_THREADS = 256
+_INTEGER = re.compile(r"-?[0-9]{1,20}")
+
+
+def int_in(low: int, high: int, note: str = ""):
+    """An argparse `type` for a whole number from `low` to `high` inclusive.
+
+    Only ASCII digits (with an optional minus): not "1_000", " 8080" or other scripts'
+    digits, which int() would take. Raises argparse.ArgumentTypeError, which argparse
+    prints as `argument --NAME: <sentence>` under the usage line."""
+    hint = f" ({note})" if note else ""
+
+    def whole_number(text: str) -> int:
+        if not _INTEGER.fullmatch(text):
+            raise argparse.ArgumentTypeError(
+                f"{text[:40]!r} is not a whole number: use one from {low} to {high}{hint}")
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: use a whole number from {low} to {high}{hint}")
+        return value
+
+    whole_number.__name__ = f"whole number from {low} to {high}"
+    return whole_number
+
+
+def _version() -> str:
+    """The installed distribution's version; the package's own in a bare checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ocss-testkit")
+    except PackageNotFoundError:
+        from . import __version__
+        return __version__
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocss-fake", description="A fake ObexCode SyncServer for tests.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the fake over HTTP until interrupted")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one (default 8080)")
+    serve.add_argument("--port", type=int_in(0, MAX_PORT, "0 picks a free port"), default=8080,
+                       help=f"port from 0 to {MAX_PORT}; 0 picks a free one (default 8080)")
     serve.add_argument("--fixtures", default="demo", help="fixture set name or folder (default demo)")
     serve.add_argument("--base-url", help="absolute base URL used in ids and links (default: from Host)")
-    serve.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, help="request body limit in bytes")
-    serve.add_argument("--threads", type=int, default=6, help="worker threads (default 6)")
+    serve.add_argument("--max-body", type=int_in(1, MAX_BODY_LIMIT, "bytes"), default=DEFAULT_MAX_BODY,
+                       help=f"request body limit in bytes, 1 to {MAX_BODY_LIMIT} (default {DEFAULT_MAX_BODY})")
+    serve.add_argument("--threads", type=int_in(1, MAX_THREADS), default=6,
+                       help=f"worker threads, 1 to {MAX_THREADS} (default 6)")
     serve.add_argument("--state-file", metavar="PATH",
                        help="load the state from PATH (created from the fixture set if missing) and "
                             "append every change to it, durably, before answering; one server per file")
+    serve.add_argument("--log-format", choices=request_log.FORMATS, default="text",
+                       help="one line per request on standard error, as text or one JSON object (default text)")
+    serve.add_argument("--quiet", action="store_true",
+                       help="no per-request lines (the ready line and credentials are still printed)")
     routes = sub.add_parser("routes", help="print the route table (the generated API reference)")
     routes.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    routes.add_argument("--examples", action="store_true",
+                        help="with an example request for every route (its body where it takes one) and the "
+                             "answer a fresh in-process fake gives it: docs/api-reference.md")
+    sign = sub.add_parser(
+        "sign", help="print an OAuth 1.0a Authorization header (or a curl command) for one request",
+        description="Sign one request with OAuth 1.0a (HMAC-SHA1) for a user of the fixture set, or for "
+                    "explicit credentials. The header holds a fresh nonce and the current time: it is "
+                    "good for one request within 10 minutes.")
+    sign.add_argument("method", metavar="METHOD", help="GET, POST, PUT, DELETE or HEAD")
+    sign.add_argument("url", metavar="URL", help="the absolute URL, e.g. http://127.0.0.1:8080/v2/clients/")
+    sign.add_argument("--user", help="a user of the fixture set (default alice, else the set's first user)")
+    sign.add_argument("--fixtures", default="demo", help="fixture set name or folder (default demo)")
+    sign.add_argument("--data", metavar="BODY|@FILE", help="the request body, or @FILE for a file's bytes")
+    sign.add_argument("--content-type", metavar="TYPE",
+                      help="Content-Type of the body (default application/atom+xml); an "
+                           "application/x-www-form-urlencoded body is signed too")
+    sign.add_argument("--curl", action="store_true", help="print a whole curl command line instead")
+    sign.add_argument("--consumer-key", help="sign with these credentials instead of a fixture user")
+    sign.add_argument("--consumer-secret")
+    sign.add_argument("--token", help="access token (with --token-secret); optional with --consumer-key")
+    sign.add_argument("--token-secret")
+    sign.set_defaults(usage_error=sign.error)  # "ocss-fake sign: error: …", like argparse's own
     return parser
 
 
-def print_routes(fmt: str) -> int:
+def print_routes(fmt: str, examples: bool = False) -> int:
+    """The route table: each route's provenance (API document title and section), auth and
+    request schema; with `examples`, the API reference (examples run in-process)."""
+    from . import route_examples
     from .routes import table
 
-    rows = table()
     if fmt == "json":
-        print(json.dumps(rows, indent=1))
-        return 0
-    print("| spec | method | path | provenance | source | auth |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        source = f"{r['seed']}: {r['section']}"
-        print(f"| {r['spec']} | {r['method']} | `{r['path']}` | {r['provenance']} | {source} | "
-              f"{'OAuth' if r['auth'] else 'none'} |")
+        print(json.dumps(route_examples.reference_json() if examples else table(), indent=1))
+    elif examples:
+        sys.stdout.write(route_examples.reference())
+    else:
+        print("\n".join(route_examples.table_markdown()))
     return 0
 
 
@@ -57,7 +132,7 @@ def _credentials(app: FakeApp) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
-    try:
+    try:  # an unknown set's one-line message lists the sets that exist (FixtureSet.load)
         app = FakeApp(args.fixtures, base_url=args.base_url, max_body=args.max_body)
     except (FileNotFoundError, ValueError) as exc:
         print(f"ocss-fake: {exc}", file=sys.stderr)
@@ -78,6 +153,8 @@ def serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    # After start(): its readiness probe is not a request anyone sent.
+    request_log.configure(args.log_format, quiet=args.quiet)
     print(f"ocss-fake ready at {server.url}", flush=True)
     print(_credentials(app), flush=True)
     if state_file is not None:  # after the credentials, which always follow the ready line
@@ -88,7 +165,76 @@ def serve(args: argparse.Namespace) -> int:
         server.stop()
         if state_file is not None:
             state_file.close()  # after the last request: flushes accepted nonces, frees the file
+        request_log.reset()  # a main() called in-process leaves no handler behind
     print("ocss-fake stopped", flush=True)
+    return 0
+
+
+def _signing_credentials(args: argparse.Namespace):
+    """The credentials `sign` uses, or a one-line problem (str)."""
+    from .model.fixtures import FixtureSet
+    from .signer import Credentials
+
+    explicit = [args.consumer_key, args.consumer_secret, args.token, args.token_secret]
+    if any(v is not None for v in explicit):
+        if args.user is not None:
+            args.usage_error("give --user or explicit credentials (--consumer-key …), not both")
+        if (args.consumer_key is None) != (args.consumer_secret is None) or args.consumer_key is None:
+            args.usage_error("--consumer-key and --consumer-secret go together")
+        if (args.token is None) != (args.token_secret is None):
+            args.usage_error("--token and --token-secret go together")
+        return Credentials(args.consumer_key, args.consumer_secret, args.token, args.token_secret)
+    try:
+        world = FixtureSet.load(args.fixtures).build()
+    except (FileNotFoundError, ValueError) as exc:
+        return " ".join(str(exc).splitlines())
+    users = world.users
+    name = args.user if args.user is not None else ("alice" if "alice" in users else next(iter(users), None))
+    if name not in users:
+        return (f"no user {name!r} in fixture set {args.fixtures!r}; users: "
+                f"{', '.join(users) or 'none'}")
+    user = users[name]
+    return Credentials(user.consumer_key, world.consumers[user.consumer_key], user.token, user.token_secret)
+
+
+def sign(args: argparse.Namespace) -> int:
+    from . import signer
+
+    method = args.method.upper()
+    if not re.fullmatch(r"[A-Z]{1,16}", method):
+        args.usage_error(f"argument METHOD: {args.method[:40]!r} is not an HTTP method, e.g. GET or POST")
+    credentials = _signing_credentials(args)
+    if isinstance(credentials, str):
+        print(f"ocss-fake: {credentials}", file=sys.stderr)
+        return 2
+    body = data_file = data_text = None
+    if args.data is not None:
+        if args.data.startswith("@"):
+            data_file = args.data[1:]
+            try:
+                body = Path(data_file).read_bytes()
+            except OSError as exc:
+                print(f"ocss-fake: cannot read the body from {data_file!r}: {exc.strerror or exc}", file=sys.stderr)
+                return 2
+        else:
+            data_text = args.data
+            body = data_text.encode("utf-8", "surrogateescape")  # the bytes argv held
+    content_type = args.content_type or (signer.DEFAULT_CONTENT_TYPE if body is not None else None)
+    try:
+        url = signer.wire_url(args.url)
+        header = signer.authorization(method, url, credentials, body, content_type)
+    except signer.SignError as exc:
+        print(f"ocss-fake: {exc}", file=sys.stderr)
+        return 2
+    if args.curl:
+        print(signer.curl_command(method, url, header, data=data_text, data_file=data_file,
+                                  content_type=content_type))
+    else:
+        if url != args.url.strip():
+            # Signed as curl sends it: another client must send this exact form too.
+            print(f"ocss-fake: signed for {url} (the form sent on the wire); send exactly that URL",
+                  file=sys.stderr)
+        print(f"Authorization: {header}")
     return 0
 
 
@@ -97,5 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return serve(args)
     if args.command == "routes":
-        return print_routes(args.format)
+        return print_routes(args.format, args.examples)
+    if args.command == "sign":
+        return sign(args)
     return 2

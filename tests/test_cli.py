@@ -1,6 +1,8 @@
-"""`ocss-fake serve` / `python -m ocss_testkit serve` as a real subprocess (SPEC §7, §5)."""
+"""`ocss-fake serve` / `python -m ocss_testkit serve` as a real subprocess, and the CLI's
+argument checks (numbers in range, --version, the fixture sets named) in-process."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import queue
@@ -20,6 +22,8 @@ import requests
 from requests_oauthlib import OAuth1
 
 import ocss_testkit
+from ocss_testkit import cli
+from ocss_testkit.resources import fixtures_dir
 
 READY = re.compile(r"^ocss-fake ready at (http://127\.0\.0\.1:(\d+))$")
 START_TIMEOUT = 20.0
@@ -142,7 +146,7 @@ def test_ready_line_then_credentials_then_a_signed_get_works(kind, tmp_path):
         url, port = p.wait_ready()
         assert port > 0  # --port 0 picked a real free port
         assert time.monotonic() - started < START_TIMEOUT
-        # the demo credentials come right after the ready line (SPEC §5)
+        # the demo credentials come right after the ready line (README, "Demo credentials")
         deadline = time.monotonic() + 5
         printed = [p.readline(deadline) for _ in range(4)]
         text = "\n".join(line or "" for line in printed)
@@ -194,8 +198,10 @@ def test_unknown_fixture_set_exits_non_zero_with_a_clear_message(kind, tmp_path)
     assert "Traceback" not in result.stderr, result.stderr
     message = result.stderr.strip()
     assert message.startswith("ocss-fake: "), message
-    assert "does-not-exist" in message and "no fixture set" in message
     assert len(message.splitlines()) == 1
+    # the sets that exist are listed, and the other form --fixtures takes is named (issue 12)
+    assert message == (f"ocss-fake: no fixture set 'does-not-exist'; available: {', '.join(shipped_sets())}; "
+                       "or a folder holding world.json or patch.json"), message
 
 
 def test_port_in_use_exits_non_zero_with_a_clear_message(tmp_path):
@@ -265,3 +271,100 @@ def test_a_valid_custom_fixture_folder_is_served(tmp_path):
         demo = requests.get(f"{url}/v2/services/syncml/", timeout=10,
                             auth=OAuth1("demo-consumer-key", "demo-consumer-secret", *DEMO_CREDENTIALS["admin"]))
         assert demo.status_code == 401
+
+
+# --- arguments (issue 12) -------------------------------------------------------------------
+
+def shipped_sets() -> list[str]:
+    """Found independently of the CLI: every folder of the shipped fixtures holding a set."""
+    return sorted(p.name for p in fixtures_dir().iterdir()
+                  if (p / "world.json").is_file() or (p / "patch.json").is_file())
+
+
+def test_port_out_of_range_is_a_usage_error_naming_the_range(tmp_path):
+    """The issue's input: `--port 99999` used to start on a random port and say so."""
+    result = run("python-m", "--port", "99999", cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "ready at" not in result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("usage: ocss-fake serve"), result.stderr
+    assert result.stderr.rstrip().endswith(
+        "ocss-fake serve: error: argument --port: 99999 is out of range: use a whole number from 0 to 65535 "
+        "(0 picks a free port)"), result.stderr
+
+
+RANGES = {"--port": "from 0 to 65535", "--max-body": "from 1 to 1073741824", "--threads": "from 1 to 256"}
+BAD_NUMBERS = [
+    ("--port", "99999"), ("--port", "65536"), ("--port", "-1"), ("--port", "abc"), ("--port", "80.0"),
+    ("--port", "1_000"), ("--port", "\uff18\uff10"), ("--port", " 8080"), ("--port", ""), ("--port", "9" * 5000),
+    ("--max-body", "0"), ("--max-body", "1073741825"), ("--max-body", "1e6"), ("--max-body", "-5"),
+    ("--threads", "0"), ("--threads", "257"), ("--threads", "six"), ("--threads", "-1"),
+]
+
+
+@pytest.mark.parametrize("option,value", BAD_NUMBERS, ids=[f"{o}={v[:8]!r}" for o, v in BAD_NUMBERS])
+def test_every_number_out_of_range_or_not_a_number_is_refused_by_argparse(option, value, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["serve", option, value, "--fixtures", "demo"])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert "ready at" not in out
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("usage: ocss-fake serve"), err
+    assert lines[-1].startswith(f"ocss-fake serve: error: argument {option}: "), err
+    assert RANGES[option] in lines[-1], err
+    assert len(lines[-1]) < 200, err  # a 5,000-digit value is not echoed whole
+
+
+@pytest.mark.parametrize("option,value", [("--port", "0"), ("--port", "65535"), ("--max-body", "1"),
+                                          ("--max-body", str(2 ** 30)), ("--threads", "1"), ("--threads", "256"),
+                                          ("--port", "08080")])
+def test_numbers_at_the_ends_of_their_range_are_taken(option, value):
+    args = cli._parser().parse_args(["serve", option, value])
+    assert getattr(args, option[2:].replace("-", "_")) == int(value)
+
+
+def test_every_numeric_option_of_every_command_is_range_checked():
+    """A number option added later without a range check fails here: each option whose
+    default is a number, or that converts its value, must use the range-checked type."""
+    parser = cli._parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    checked = []
+    for name, sub in subparsers.choices.items():
+        for action in sub._actions:
+            numeric = isinstance(action.default, (int, float)) and not isinstance(action.default, bool)
+            if action.type is not None or numeric:
+                assert action.type is not int and action.type is not float, (name, action.dest)
+                assert getattr(action.type, "__name__", "").startswith("whole number from"), (name, action.dest)
+                checked.append(f"{name} {action.option_strings[0]}")
+    assert {"serve --port", "serve --max-body", "serve --threads"} <= set(checked), checked
+
+
+def test_version_prints_the_distribution_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"ocss-fake {version('ocss-testkit')}\n"
+
+
+def test_version_from_the_command_line(tmp_path):
+    from importlib.metadata import version
+
+    result = subprocess.run(_command("python-m") + ["--version"], capture_output=True, text=True, env=_env(),
+                            cwd=str(tmp_path), timeout=START_TIMEOUT)
+    assert (result.returncode, result.stdout.strip()) == (0, f"ocss-fake {version('ocss-testkit')}")
+
+
+def test_a_folder_without_a_fixture_set_lists_what_exists(tmp_path, capsys):
+    empty = tmp_path / "my-set"
+    empty.mkdir()
+    (empty / "phones.json").write_text("[]", "utf-8")  # a folder, but no world.json or patch.json
+    assert cli.main(["serve", "--port", "0", "--fixtures", str(empty)]) == 2
+    out, err = capsys.readouterr()
+    assert "ready at" not in out
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"ocss-fake: no fixture set {str(empty)!r}"), err
+    assert err.endswith(f"; available: {', '.join(shipped_sets())}; or a folder holding world.json or patch.json\n")
+    assert "demo" in shipped_sets()
