@@ -13,6 +13,9 @@ import threading
 from dataclasses import asdict, dataclass
 
 ACTIONS = ("status", "delay", "drop", "truncate", "garbage")
+# The methods of RFC 9110 §9 and PATCH (RFC 5789): a rule or a journal filter naming any
+# other word could never match a request the fake answers, so it is refused, not kept.
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
 MAX_DELAY = 30.0
 MAX_TIMES = 2 ** 53 - 1  # the exact integers of JSON (RFC 7493 §2.2), as wire.MAX_INT
 
@@ -21,8 +24,43 @@ class FaultError(ValueError):
     """A fault rule that does not make sense; the message says which field."""
 
 
+def method_problem(method) -> str | None:
+    """Why `method` is not an HTTP method the fake can receive (case-insensitive), or None."""
+    if not isinstance(method, str) or method.upper() not in METHODS:
+        return f"method must be one of {', '.join(METHODS)}; got {method!r:.40}"
+    return None
+
+
+def path_problem(path) -> str | None:
+    """Why `path` is not a path pattern (`/v2/services/syncml/*`), or None. Patterns are
+    shell-style (`fnmatch`): `*` matches within and across segments, `?` one character."""
+    if not isinstance(path, str) or not path.startswith(("/", "*")):
+        return (f"path must be a path or a pattern starting with / or * (like /v2/services/syncml/*), "
+                f"not a URL; got {path!r:.60}")
+    return None
+
+
+def path_matches(pattern: str, path: str) -> bool:
+    return fnmatch.fnmatchcase(path, pattern)
+
+
 @dataclass(slots=True)
 class Fault:
+    """A rule: the next `times` requests (None: every one) matching `method` and `path`
+    get `action` instead of their answer.
+
+    - `id`: the rule's number, for `DELETE /_fake/faults/{id}`; journal entries it
+      answered carry it as their `fault`;
+    - `action`: `status` (answer `status` `reason` with `body` as its text), `delay` (wait
+      `delay` seconds, then answer normally), `drop` (close the connection unanswered),
+      `truncate` (half the answer's body, then close), `garbage` (512 random bytes);
+    - `method`: an HTTP method, upper case, or `*`; `path`: a pattern (`path_problem`);
+    - `status`: the status code sent (`status`, `garbage`); `reason`, `body`: the reason
+      phrase and text of a `status` answer (defaults: the standard phrase, a sentence
+      naming the fault);
+    - `delay`: seconds, from 0 to MAX_DELAY; `times`: how many matches it answers, None
+      for always; `hits`: how many it answered so far.
+    """
     id: int
     action: str
     method: str = "*"
@@ -35,7 +73,15 @@ class Fault:
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
-        return self.method in ("*", method) and fnmatch.fnmatchcase(path, self.path)
+        return self.method in ("*", method) and path_matches(self.path, path)
+
+    def describe(self) -> str:
+        """What this rule did to a request, as the journal's `detail` says it."""
+        return {"status": f"fault {self.id} answered {self.status} instead",
+                "delay": f"fault {self.id} delayed the answer by {self.delay:g} s",
+                "drop": f"fault {self.id} closed the connection without an answer",
+                "truncate": f"fault {self.id} cut the answer's body to half",
+                "garbage": f"fault {self.id} sent 512 random bytes instead of the answer"}[self.action]
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -55,16 +101,16 @@ class Faults:
         known = {"action", "method", "path", "status", "reason", "body", "delay", "times"}
         unknown = set(spec) - known
         if unknown:
-            raise FaultError(f"unknown field(s) {', '.join(sorted(unknown))}")
+            raise FaultError(f"unknown field(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(known))}")
         action = spec.get("action")
         if action not in ACTIONS:
-            raise FaultError(f"action must be one of {', '.join(ACTIONS)}")
+            raise FaultError(f"action must be one of {', '.join(ACTIONS)}; got {action!r:.40}")
         method = spec.get("method", "*")
-        if not isinstance(method, str) or not (method == "*" or method.isalpha()):
-            raise FaultError("method must be an HTTP method or *")
+        if method != "*" and method_problem(method):
+            raise FaultError(f"{method_problem(method)} (or * for any)")
         path = spec.get("path", "*")
-        if not isinstance(path, str) or not path.startswith(("/", "*")):
-            raise FaultError("path must be a pattern starting with / or *")
+        if path_problem(path):
+            raise FaultError(path_problem(path))
         if path.startswith("/_fake"):
             raise FaultError("the control plane cannot be faulted")
         status = spec.get("status", 500 if action == "status" else 200)

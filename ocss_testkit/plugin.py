@@ -8,6 +8,7 @@ own process, so each gets its own fake on its own free port: nothing is shared.
         api = ocss_fake.client("alice")
         ...
         assert ocss_fake.outbox.last(kind="setup-sms").to == "+4798765432"
+        ocss_fake.assert_requested(method="POST", path="/v2/services/syncml/*", status=201, times=1)
 """
 from __future__ import annotations
 
@@ -40,10 +41,14 @@ def pytest_configure(config) -> None:
                                        "fake's state before this test")
     config.addinivalue_line("markers", "ocss_allow_problems: this test sends requests the fake refuses, "
                                        "on purpose")
+    _option(config, "problems")  # a misspelt ini value stops the run now, not after the first test
 
 
 def _option(config, name: str) -> str:
-    return config.getoption(f"--ocss-{name}") or config.getini(f"ocss_{name}")
+    value = config.getoption(f"--ocss-{name}") or config.getini(f"ocss_{name}")
+    if name == "problems" and value not in PROBLEM_MODES:  # the command line's choices= covers only itself
+        raise pytest.UsageError(f"ocss_problems = {value!r:.40}: use one of {', '.join(PROBLEM_MODES)}")
+    return value
 
 
 _sets: dict[str, FixtureSet] = {}
@@ -93,10 +98,12 @@ def _prepared(handle: FakeHandle, request):
 
 
 def _report(problems) -> str:
+    """One line per refused request: method, path and query, status, the problem, and the
+    sentence the client read (the journal's `detail`, at most journal.MAX_TEXT characters)."""
     lines = [f"the fake refused {len(problems)} request(s) during this test "
              "(mark it ocss_allow_problems if that is intended):"]
     for e in problems:
-        why = e.auth if e.problem == "unauthorized" else e.validation if e.problem == "invalid" else ""
+        why = e.detail or (e.auth if e.problem == "unauthorized" else e.validation if e.problem == "invalid" else "")
         line = f"  {e.method} {e.path}{'?' + e.query if e.query else ''} -> {e.status} {e.reason} [{e.problem}]"
         lines.append(line + (f": {why}" if why and why != "ok" else ""))
     return "\n".join(lines)

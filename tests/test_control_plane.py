@@ -1,4 +1,4 @@
-"""The control plane over real HTTP: state, journal and faults (SPEC §6)."""
+"""The control plane over real HTTP: state, journal and faults (docs/decisions.md, "Control plane")."""
 from __future__ import annotations
 
 import json
@@ -158,6 +158,10 @@ def test_journal_records_verdicts(fake):
     assert "no OAuth credentials" in unauthorized["auth"]
     assert "atom:entry" in invalid["validation"] or "feed" in invalid["validation"]
     assert unmatched["route"] is None
+    # each refusal's sentence as the client read it; a success has none
+    assert ok["detail"] is None and unauthorized["detail"] == unauthorized["auth"]
+    assert invalid["validation"] == f"Bad Request: {invalid['detail']}"
+    assert unmatched["detail"].startswith("no route for /v2/services/googel/. Closest:")
     problems = control(fake, "GET", "journal", params={"problems": "1", "after": ok["id"]}).json()["entries"]
     assert [e["id"] for e in problems] == [e["id"] for e in entries[1:]]
     assert control(fake, "DELETE", "journal").status_code == 200

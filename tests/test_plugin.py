@@ -150,3 +150,67 @@ def test_each_xdist_worker_gets_its_own_fake(pytester, run, tmp_path):
     result.assert_outcomes(passed=8)
     urls = {p.name: p.read_text() for p in ports.iterdir()}
     assert set(urls) == {"gw0", "gw1"} and len(set(urls.values())) == 2
+
+
+def test_the_listing_carries_the_sentence_the_client_read(pytester, run):
+    pytester.makepyfile(test_refusals="""
+        BODY = ('<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="http://schemas.obexcode.com/syncserver/2009">'
+                '<oc:client><oc:phone_number>+4798765432</oc:phone_number><oc:model_uuid>999999</oc:model_uuid>'
+                '</oc:client></entry>')
+
+        def test_unknown_model(ocss_fake):
+            assert ocss_fake.client("alice").post("/v2/services/syncml/", BODY).status == 400
+
+        def test_too_large(ocss_fake_wsgi):  # in-process: the app itself refuses the body
+            assert ocss_fake_wsgi.client("alice").post("/v2/services/syncml/", "x" * (1024 * 1024 + 1)).status == 413
+    """)
+    result = run()
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines([
+        "*POST /v2/services/syncml/ -> 400 Bad Request [[]invalid[]]: unknown phone model '999999'",
+        "*POST /v2/services/syncml/ -> 413 Request Entity Too Large [[]invalid[]]: body of 1048577 bytes; "
+        "the limit is 1048576 bytes",
+    ], consecutive=False)
+
+
+def test_a_downstream_project_verifies_requests_and_sets_the_clock_with_strings(pytester, run):
+    pytester.makepyfile(test_verify="""
+        import pytest
+
+        BODY = ('<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="http://schemas.obexcode.com/syncserver/2009">'
+                '<oc:client><oc:phone_number>+4798765432</oc:phone_number><oc:model_uuid>242</oc:model_uuid>'
+                '</oc:client></entry>')
+
+        def register(fake):
+            return fake.client("alice").post("/v2/services/syncml/", BODY)
+
+        def test_registered_once(ocss_fake):
+            ocss_fake.clock.freeze("2009-11-01T13:30:00+01:00")
+            assert "2009-11-01T12:30:00Z" in register(ocss_fake).text
+            ocss_fake.assert_requested(method="POST", path="/v2/services/syncml/", user="alice", status=201, times=1)
+            ocss_fake.journal.assert_no_requests(status="4xx")
+            with pytest.raises(ValueError, match="setup-sms"):
+                ocss_fake.outbox.messages(kind="setup_sms")
+
+        def test_expects_a_second_registration(ocss_fake):
+            register(ocss_fake)
+            ocss_fake.assert_requested(method="POST", path="/v2/services/syncml/*", times=2)
+    """)
+    result = run()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "E*AssertionError: expected exactly 2 request(s) matching POST /v2/services/syncml/[*]; the fake received 1 "
+        "such request(s) among 1:",
+        "E*#* POST /v2/services/syncml/ as alice -> 201 Created  [[]matches[]]",
+    ])
+
+
+def test_a_misspelt_problems_mode_stops_the_run(pytester, run):
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    pytester.makeini("[pytest]\nocss_problems = wran\n")
+    result = run()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*ocss_problems = 'wran': use one of fail, warn, ignore*"])
+    result = run("--ocss-problems=wran")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--ocss-problems*invalid choice*'wran'*"])

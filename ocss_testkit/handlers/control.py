@@ -1,8 +1,11 @@
-"""The control plane under /_fake/ (SPEC §6): JSON for tests and tools, never under /v2/."""
+"""The control plane under /_fake/ (docs/decisions.md, "Control plane"): JSON for tests and
+tools, never under /v2/."""
 from __future__ import annotations
 
-from ..clock import EARLIEST, LATEST, parse_iso_z
+from ..clock import EARLIEST, LATEST, instant
+from ..drive import autopilot_problem, message_kind_problem
 from ..faults import FaultError
+from ..journal import RequestFilter
 from ..wire import MAX_INT, ApiError, json_response, load_json, parse_id, shown
 from . import Call
 
@@ -22,7 +25,10 @@ def outbox(call: Call):
     unknown = set(args) - {"to", "kind"}
     if unknown:
         raise ApiError(400, "Bad Request", f"unknown outbox filter(s): {', '.join(sorted(unknown))}; use to, kind")
-    messages = call.world.messages(to=args.get("to"), kind=args.get("kind"))
+    kind = args.get("kind")
+    if kind is not None and message_kind_problem(kind):  # a typo must not read as "nothing sent"
+        raise ApiError(400, "Bad Request", message_kind_problem(kind))
+    messages = call.world.messages(to=args.get("to"), kind=kind)
     return json_response({"messages": [m.as_dict() for m in messages]})
 
 
@@ -37,7 +43,7 @@ def _json_body(call: Call, allow_empty: bool = True) -> dict:
     return data
 
 
-# --- virtual clock (SPEC §6; issue: every timestamp the fake writes) ---------------------------
+# --- virtual clock (every timestamp the fake writes) -----------------------------------------
 MAX_ADVANCE = 100 * 365 * 86400  # a century: past that, timestamps leave what datetime can hold
 
 
@@ -46,24 +52,27 @@ def clock(call: Call):
 
 
 def set_clock(call: Call):
-    """{"freeze": true|false, "set": "2009-11-01T12:30:00Z", "advance": seconds}: applied in that order."""
+    """{"freeze": true|false, "set": "2009-11-01T12:30:00Z", "advance": seconds}: applied in that
+    order, all or nothing. `set` takes an ISO 8601 time with its offset (`Z` or `+01:00`),
+    whole seconds (clock.instant); `advance` seconds from 0 to MAX_ADVANCE."""
     data = _json_body(call)
     unknown = set(data) - {"freeze", "set", "advance"}
     if unknown:
         raise ApiError(400, "Bad Request", f"unknown clock field(s): {', '.join(sorted(unknown))}; use freeze, set, advance")
     at = None
     if "set" in data:
+        # What the Python handle's clock.set takes, but a datetime (clock.instant).
         try:
-            at = parse_iso_z(str(data["set"]))
-        except ValueError:
-            raise ApiError(400, "Bad Request", "set must be a UTC time like 2009-11-01T12:30:00Z") from None
+            at = instant(data["set"])
+        except (TypeError, ValueError) as exc:
+            raise ApiError(400, "Bad Request", f"set: {exc}") from None
     advance = data.get("advance", 0)
     if isinstance(advance, bool) or not isinstance(advance, (int, float)) or not 0 <= advance <= MAX_ADVANCE:
         raise ApiError(400, "Bad Request", f"advance must be a number of seconds from 0 to {MAX_ADVANCE}")
     if "freeze" in data and not isinstance(data["freeze"], bool):
         raise ApiError(400, "Bad Request", "freeze must be true or false")
     c = call.world.clock
-    target = (at.timestamp() if at is not None else c.timestamp()) + advance
+    target = (at if at is not None else c.timestamp()) + advance
     if not EARLIEST <= target <= LATEST:  # checked before anything moves: all or nothing
         raise ApiError(400, "Bad Request", "the virtual clock stays between 1970-01-01T00:00:00Z "
                                            "and 9999-12-31T23:59:59Z")
@@ -72,7 +81,7 @@ def set_clock(call: Call):
     elif data.get("freeze") is False:
         c.unfreeze()
     if at is not None:
-        c.set(at)
+        c.set(data["set"])
     if advance:
         c.advance(advance)
     ran = call.world.run_due()
@@ -86,6 +95,15 @@ def phone(call: Call, number: str):
                           "messages": [m.as_dict() for m in call.world.messages(to=number)]})
 
 
+def _known(data: dict, allowed: tuple[str, ...], what: str) -> dict:
+    """A misspelt member (`mesage`) would be ignored, and the phone act on another message."""
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ApiError(400, "Bad Request", f"unknown {what} field(s): {', '.join(sorted(unknown))}; "
+                                           f"use {', '.join(allowed)}")
+    return data
+
+
 def _message_id(data: dict) -> int | None:
     """`{"message": id}` picks which message the phone acts on; default: the newest."""
     message = data.get("message")
@@ -95,7 +113,7 @@ def _message_id(data: dict) -> int | None:
 
 
 def phone_visit(call: Call, number: str):
-    data = _json_body(call)
+    data = _known(_json_body(call), ("user_agent", "message"), "visit")
     user_agent = data.get("user_agent") or call.request.headers.get("User-Agent", "")
     if not isinstance(user_agent, str):
         raise ApiError(400, "Bad Request", "user_agent must be a string")
@@ -106,13 +124,15 @@ def phone_visit(call: Call, number: str):
 
 def phone_setup(call: Call, number: str):
     accept = call.request.path.rstrip("/").endswith("accept-setup")
-    client = call.world.phone_answer_setup(number, accept, _message_id(_json_body(call)))
+    message = _message_id(_known(_json_body(call), ("message",), "setup answer"))
+    client = call.world.phone_answer_setup(number, accept, message)
     return json_response({"client": client, "answer": "accepted" if accept else "rejected"})
 
 
 def phone_sync(call: Call, number: str):
     accept = call.request.path.rstrip("/").endswith("accept-sync")
-    session = call.world.phone_answer_sync(number, accept, _message_id(_json_body(call)))
+    message = _message_id(_known(_json_body(call), ("message",), "sync answer"))
+    session = call.world.phone_answer_sync(number, accept, message)
     if session is None:
         return json_response({"answer": "rejected"})
     return json_response({"answer": "accepted", "session": session.id, "outcome": session.outcome,
@@ -125,6 +145,9 @@ def autopilot(call: Call, number: str):
         call.world.set_autopilot(number, None)
         return json_response({"number": number, "autopilot": None})
     config = _json_body(call)
+    problem = autopilot_problem(config)
+    if problem:
+        raise ApiError(400, "Bad Request", problem)
     call.world.set_autopilot(number, config)
     return json_response({"number": number, "autopilot": config})
 
@@ -154,17 +177,37 @@ def patch_state(call: Call):
 
 
 # --- journal and faults ------------------------------------------------------------------------
+JOURNAL_FILTERS = ("after", "problems", "method", "path", "user", "status")
+FLAGS = {"1": True, "true": True, "0": False, "false": False}
+
+
 def journal(call: Call):
+    """The entries after id `after`, only problems with `problems=1`, only those matching
+    `method`, `path` (exact or a pattern like fault rules'), `user` (empty: no user) and
+    `status` (a code or a class like 4xx); `count` is how many were found."""
     args = call.request.args
-    unknown = set(args) - {"after", "problems"}
+    unknown = set(args) - set(JOURNAL_FILTERS)
     if unknown:
-        raise ApiError(400, "Bad Request", f"unknown journal filter(s): {', '.join(sorted(unknown))}; use after, problems")
+        raise ApiError(400, "Bad Request", f"unknown journal filter(s): {', '.join(sorted(unknown))}; "
+                                           f"use {', '.join(JOURNAL_FILTERS)}")
     after = parse_id(args.get("after", "0"))
     if after is None:
         raise ApiError(400, "Bad Request", f"after={shown(args['after'])}: after must be an entry id, "
                                            f"an integer from 0 to {MAX_INT}")
-    entries = call.app.journal.entries(after, problems_only=args.get("problems") in ("1", "true"))
-    return json_response({"limit": call.app.journal.limit, "entries": [e.as_dict() for e in entries]})
+    problems = FLAGS.get(args.get("problems", "0").lower())
+    if problems is None:
+        raise ApiError(400, "Bad Request", f"problems={shown(args['problems'])}: problems must be one of "
+                                           f"{', '.join(FLAGS)}")
+    entries = call.app.journal.entries(after, problems_only=problems)
+    users = set(call.world.users) | {e.user for e in entries if e.user}
+    try:
+        wanted = RequestFilter.of(args.get("method"), args.get("path"), args.get("user"), args.get("status"),
+                                  users=users)
+    except ValueError as exc:
+        raise ApiError(400, "Bad Request", str(exc)) from None
+    entries = [e for e in entries if wanted.matches(e)]
+    return json_response({"limit": call.app.journal.limit, "count": len(entries),
+                          "entries": [e.as_dict() for e in entries]})
 
 
 def clear_journal(call: Call):
