@@ -54,7 +54,9 @@ class Entry:
       needs no authentication or it was refused before;
     - `validation`: `"ok"`, or `"<reason>: <why>"` when its body was refused (Atom
       schema, media type); None without a body to check;
-    - `fault`: the id of the fault rule that answered instead, if any;
+    - `fault`: the id of the fault rule that applied to it, if any; `injected`: True when
+      that rule answered instead of the fake (every action but `delay`, which only
+      delays the fake's own answer): never a `problem`, the test asked for it;
     - `status`: the status code (0: a fault dropped the connection); `reason`: the reason
       phrase (`Bad Request`, `No such Google client.`);
     - `detail`: the sentence the client read after `<status> <reason>: ` in a refusal
@@ -76,7 +78,8 @@ class Entry:
     user: str | None = None
     auth: str | None = None  # "ok", or why OAuth refused; None where no auth is needed
     validation: str | None = None  # "ok", or why the body was refused; None without a body
-    fault: int | None = None  # the fault rule that answered instead, if any
+    fault: int | None = None  # the fault rule that applied, if any
+    injected: bool = False  # that rule answered instead of the fake (not a delay)
     status: int = 0
     reason: str = ""
     detail: str | None = None  # the refusal's sentence, as the client read it
@@ -122,7 +125,9 @@ class Journal:
             if value is not None and len(value) > MAX_TEXT + _MARK:
                 setattr(entry, name, _cut(value))
         entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
-        if entry.route is None and status in (404, 405):
+        if entry.injected:
+            pass  # the test injected this answer on purpose
+        elif entry.route is None and status in (404, 405):
             entry.problem = "unmatched"
         elif status == 401:
             entry.problem = "unauthorized"

@@ -81,6 +81,14 @@ def test_an_injected_status_keeps_its_sentence(handle, status, rule, sentence):
     (entry,) = handle.journal
     assert (reply.status, entry.fault, entry.detail) == (status, 1, sentence)
     assert reply.text == f"{entry.status} {entry.reason}: {sentence}\n"
+    assert (entry.injected, entry.problem) == (True, None)  # asked for: not the code's bug
+
+
+@pytest.mark.parametrize("status", [400, 413, 415, 422, 500])
+def test_an_injected_refusal_is_never_a_problem(handle, status):
+    handle.faults.add("status", status=status, path=SYNCML, times=1)
+    assert handle.client("alice").get(SYNCML).status == status
+    assert handle.journal.problems() == []
 
 
 @pytest.mark.parametrize("action, rule, status, sentence", [
@@ -98,6 +106,7 @@ def test_a_delay_fault_before_a_refusal_keeps_the_refusals_sentence(handle):
     handle.client("alice").post(SYNCML, syncml_create(model="999999"))
     entry = handle.journal[-1]
     assert (entry.fault, entry.status, entry.detail) == (1, 400, "unknown phone model '999999'")
+    assert (entry.injected, entry.problem) == (False, "invalid")  # the fake's own refusal
 
 
 def test_drop_and_truncate_faults_say_what_they_did_over_http(fake):
