@@ -193,7 +193,7 @@ def authorization_form(wire: Wire, token: dict) -> tuple[str, dict, list[str]]:
 def approve(wire: Wire, token: dict, user: str) -> str:
     """Leg 2 on the fake: the user approves; the redirect carries the verifier."""
     _, hidden, _ = authorization_form(wire, token)
-    reply = wire.send("POST", AUTHORIZE, data={**hidden, "user": user})
+    reply = wire.send("POST", AUTHORIZE, data={**hidden, "user": user, "approve": "yes"})
     assert reply.status_line == (302, "Found"), (reply, reply.text[:300])
     query = parse_qs(urlsplit(reply.headers["Location"]).query)
     return query["oauth_verifier"][0]
@@ -265,7 +265,7 @@ def test_three_legged_flow_gives_a_working_access_token(contract, fake, wire):
     assert action == contract.base_url + AUTHORIZE
     assert hidden["oauth_token"] == token["oauth_token"]
     assert {"alice", "bob"} <= set(users)
-    reply = wire.send("POST", AUTHORIZE, data={**hidden, "user": "bob"})
+    reply = wire.send("POST", AUTHORIZE, data={**hidden, "user": "bob", "approve": "yes"})
     assert reply.status_line == (302, "Found"), (reply, reply.text[:300])
     location = reply.headers["Location"]
     assert location.startswith(CALLBACK + "?")

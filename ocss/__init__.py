@@ -16,7 +16,9 @@ The API is a hierarchy of Resources (``created``, ``id``, ``modified``, ``delete
   ``api.clients.bindings``, ``.syncml``, ``.activesync``, ``.datastore`` (each datastore
   client's ``contents``), ``.gdata``.
 
-Errors are the classes of :mod:`ocss.exceptions`, all derived from ``OCSSAPIError``.
+Errors that involve the server are the classes of :mod:`ocss.exceptions`, all derived
+from ``OCSSAPIError``; errors of use (wrong argument types or values, found before
+anything is sent) are ``TypeError`` and ``ValueError`` (:mod:`ocss.checks`).
 Only the standard library's HTTP client is used (one keep-alive connection per API
 object); requests are signed with OAuth 1.0a HMAC-SHA1.
 """

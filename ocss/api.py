@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 
-from . import atom
+from . import atom, checks
 from .auth import SyncServerAuth
 from .base import R, Resource
 from .cache import ObjectCache
 from .collection import Collection
-from .exceptions import ClientError, NotAllowedError, NotFoundError, ServerError, error_for
-from .transport import HTTPTransport, Response, Signer, Transport, origin_of
+from .exceptions import NotAllowedError, NotFoundError, ServerError, error_for
+from .transport import HTTPTransport, Response, Signer, Transport, netrc_machines, origin_of
 
 if TYPE_CHECKING:
     from .clients import Clients
@@ -34,14 +36,19 @@ class SyncServerAPI:
     protected call without credentials raises :class:`~ocss.exceptions.NotAllowedError`
     before any request is sent. Building the object sends nothing.
 
-    :param auth: the OAuth credentials, or None for anonymous use.
-    :param base_url: the API's URL; default the environment's ``OCSS_BASE_URL``, else
-        ``https://api.obexcode.com``. A path prefix (``https://host/ocss``) is kept.
-    :param timeout: seconds to wait for connecting and for each read (``float``); a slower
-        answer is a :class:`~ocss.exceptions.ConnectionError`.
+    :param auth: the OAuth credentials, or None for anonymous use. Values it lacks are
+        looked up in netrc for this base URL's host (see :mod:`ocss.auth`).
+    :param base_url: the API's URL (``str``); default the environment's ``OCSS_BASE_URL``,
+        else ``https://api.obexcode.com``. A path prefix (``https://host/ocss``) is kept.
+    :param timeout: seconds to wait for connecting and for each read (a positive ``int``
+        or ``float``); a slower answer is a :class:`~ocss.exceptions.ConnectionError`.
     :param transport: where requests go instead of a keep-alive HTTP(S) connection, e.g.
         :class:`ocss.transport.WSGITransport` for an in-process WSGI application.
-    :raises ValueError: a base URL that is not ``http://`` or ``https://``.
+    :raises TypeError: ``auth`` not a :class:`~ocss.SyncServerAuth` or None, ``base_url``
+        not a ``str`` or None, ``timeout`` not a number, ``transport`` without ``request``.
+    :raises ValueError: a base URL that is not ``http://`` or ``https://`` with a host (or
+        holds credentials, a query, a bad port: :func:`ocss.transport.origin_of`); a
+        timeout that is zero, negative, infinite or NaN.
     :raises OCSSAPIError: the netrc file named by ``auth`` cannot be read.
 
     An API object holds one connection and one object cache: use one per thread.
@@ -49,12 +56,17 @@ class SyncServerAPI:
 
     def __init__(self, auth: SyncServerAuth | None = None, base_url: str | None = None, timeout: float = 30,
                  *, transport: Transport | None = None) -> None:
+        if auth is not None and not isinstance(auth, SyncServerAuth):
+            raise TypeError(f"SyncServerAPI(): auth must be a SyncServerAuth or None, not {type(auth).__name__}")
+        checks.text(base_url, "SyncServerAPI(): base_url", optional=True)
+        self.timeout = checks.timeout(timeout, "SyncServerAPI(): timeout")
+        if transport is not None and not callable(getattr(transport, "request", None)):
+            raise TypeError(f"SyncServerAPI(): transport must have a request() method, not {type(transport).__name__}")
         self.base_url = (base_url or os.environ.get("OCSS_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         _, _, self._prefix = origin_of(self.base_url)
         self.auth = auth
         if auth is not None:
-            auth.use_netrc(urlsplit(self.base_url).hostname or "")
-        self.timeout = timeout
+            auth.use_netrc(*netrc_machines(self.base_url))
         self._transport: Transport = transport if transport is not None else HTTPTransport(self.base_url, timeout)
         self._cache = ObjectCache()
         self._listings: weakref.WeakSet[Collection] = weakref.WeakSet()
@@ -105,11 +117,15 @@ class SyncServerAPI:
         """Step 1 of the OAuth 1.0a flow (RFC 5849 §2.1): obtain a request token for the
         consumer of :attr:`auth`, kept in ``auth.request_key``/``auth.request_secret``.
 
-        :param callback: where the user's browser goes after approving, or ``"oob"`` to
-            show the verifier instead.
+        :param callback: where the user's browser goes after approving (an absolute URL,
+            ``str``), or ``"oob"`` to show the verifier instead.
         :returns: ``(request_key, request_secret)``.
+        :raises TypeError: ``callback`` is not a ``str``.
+        :raises ValueError: ``callback`` is empty.
         :raises NotAllowedError: no consumer key and secret (nothing sent), or refused (401).
+        :raises ClientError: the server refused the callback (400).
         """
+        checks.text(callback, "get_request_token(): callback")
         auth = self._consumer()
         response = self._request("POST", "/oauth/request_token", protected=False,
                                  signer=self._signer(auth, callback=callback, token=(None, None)))
@@ -119,6 +135,8 @@ class SyncServerAPI:
 
     def get_authorization_url(self) -> str:
         """Step 2 (RFC 5849 §2.2): the URL to send the user to, to approve the request token.
+        Sends nothing. A user who denies gets no verifier, and the request token is spent:
+        :meth:`get_access_token` then raises NotAllowedError.
 
         :raises NotAllowedError: no request token yet (call :meth:`get_request_token`).
         """
@@ -132,10 +150,15 @@ class SyncServerAPI:
         an access token, stored in ``auth.access_key``/``auth.access_secret``. The object
         cache is cleared: what was read before belonged to no user or another one.
 
+        :param verifier: the verifier the user was shown, or the callback received (``str``).
         :returns: ``(access_key, access_secret)``.
-        :raises NotAllowedError: no request token yet (nothing sent), or refused (401).
-        :raises ClientError: the verifier or token was refused (400).
+        :raises TypeError: ``verifier`` is not a ``str``.
+        :raises ValueError: ``verifier`` is empty.
+        :raises NotAllowedError: no request token yet (nothing sent), or refused (401): a
+            wrong verifier, or a request token the user denied, that expired or was used.
+        :raises ClientError: the server found the request malformed (400).
         """
+        checks.text(verifier, "get_access_token(): verifier")
         auth = self._consumer()
         if not (auth.request_key and auth.request_secret):
             raise NotAllowedError("no request token: call get_request_token() first (no request was sent)")
@@ -173,8 +196,8 @@ class SyncServerAPI:
                 return headers
             try:
                 return auth.sign(method, url, headers, **oauth)
-            except ValueError as exc:  # oauthlib refuses e.g. a URL it cannot sign
-                raise ClientError(f"{method} {url}: cannot be signed ({exc})") from None
+            except ValueError as exc:  # oauthlib refuses e.g. a URL it cannot sign: nothing is sent
+                raise ValueError(f"{method} {url}: cannot be signed ({exc}); nothing was sent") from None
         return sign
 
     def _request(self, method: str, path: str, body: bytes | None = None, *, params: dict[str, str] | None = None,
@@ -209,6 +232,16 @@ class SyncServerAPI:
         except atom.XMLRejected as exc:
             raise ServerError(f"{what}: the answer is not an Atom {expect}: {exc}", response.status,
                               response.reason, response.body) from None
+
+    @contextmanager
+    def _reading(self, response: Response) -> Iterator[None]:
+        """A ServerError raised while reading this answer carries its status, reason and body."""
+        try:
+            yield
+        except ServerError as exc:
+            if exc.status is None:
+                exc.status, exc.reason, exc.body = response.status, response.reason, response.body
+            raise
 
     def _entry(self, response: Response, what: str) -> atom.Element:
         return self._parsed(response, "entry", what)

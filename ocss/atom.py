@@ -14,8 +14,6 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from .exceptions import ClientError
-
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
 NS = {"a": ATOM, "oc": OC}
@@ -122,17 +120,23 @@ def entry(*children: Element) -> bytes:
 def element(tag: str, value: str | None = None, children: Iterable[Element] = (), **attributes: str) -> Element:
     """An element; ``tag`` is ``"oc:name"`` or ``"a:name"``.
 
-    :raises ClientError: a value XML cannot carry (control characters, invalid Unicode);
-        nothing is sent.
+    :raises ValueError: a value XML cannot carry (a control character such as NUL, a lone
+        surrogate); nothing is sent.
     """
     prefix, _, local = tag.partition(":")
-    try:
-        made = etree.Element((O if prefix == "oc" else A) + local,
-                             {k: v for k, v in attributes.items() if v is not None})
-        if value is not None:
-            made.text = value
-    except (ValueError, TypeError) as exc:
-        raise ClientError(f"{local}: {value!r} cannot be sent in XML ({exc}); no request was sent") from None
+    made = etree.Element((O if prefix == "oc" else A) + local)
+    for name, given in [*((k, v) for k, v in attributes.items() if v is not None), ("", value)]:
+        if given is None:
+            continue
+        try:
+            if name:
+                made.set(name, given)
+            else:
+                made.text = given
+        except ValueError as exc:
+            shown = repr(given) if len(repr(given)) <= 60 else repr(given)[:57] + "..."
+            where = f"{local} {name}" if name else local
+            raise ValueError(f"{where}: {shown} cannot be sent in XML ({exc}); no request was sent") from None
     for child in children:
         made.append(child)
     return made
@@ -149,8 +153,8 @@ _COMPACT = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d)(\d\d)(\d\d)Z$")
 
 def parse_time(value: str | None) -> datetime | None:
     """An Atom date-time (RFC 3339, e.g. ``2009-11-01T12:30:00Z``) as an aware UTC
-    ``datetime``; None when absent or unreadable (000: creation and modification times are
-    "likely, but not guaranteed")."""
+    ``datetime``; None when absent or unreadable (SyncServer API Python interface,
+    'Resources': creation and modification times are "likely, but not guaranteed")."""
     if not value:
         return None
     value = value.strip()

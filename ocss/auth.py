@@ -11,7 +11,14 @@ Where the credentials come from, value by value, first found wins:
        machine api.obexcode.com login CONSUMER_KEY password CONSUMER_SECRET account TOKEN:SECRET
 
    read when the credentials are given to a :class:`ocss.SyncServerAPI`, whose base URL
-   names the host.
+   names the host. The ``machine`` is the base URL's bare host name (``127.0.0.1`` for
+   ``http://127.0.0.1:8080``); when the URL names a port, an entry for ``host:port``
+   (``machine 127.0.0.1:8080``) is looked for first and, when there is one, used instead,
+   so that two servers on one host can have their own credentials. A ``default`` entry
+   is the last resort, as for every netrc reader.
+
+Value by value means that the sources combine: e.g. the access token from the
+environment and the consumer key and secret from netrc.
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ from typing import Any, cast
 from oauthlib.oauth1 import SIGNATURE_HMAC, SIGNATURE_TYPE_AUTH_HEADER
 from oauthlib.oauth1 import Client as OAuthClient
 
+from . import checks
 from .exceptions import OCSSAPIError
 
 ENVIRONMENT = {
@@ -45,9 +53,14 @@ class SyncServerAuth:
     :param consumer_secret: its secret (``str``).
     :param access_key: the access token (``str``).
     :param access_secret: the access token's secret (``str``).
-    :param netrcfile: path of the netrc file to read instead of ``~/.netrc``.
-    :raises OCSSAPIError: ``netrcfile`` was given but cannot be read or parsed, or an
-        entry's ``account`` is not ``TOKEN:SECRET``.
+    :param netrcfile: path of the netrc file to read instead of ``~/.netrc`` (``str`` or
+        path-like).
+    :raises TypeError: a value that is not a ``str`` or None; a ``netrcfile`` that is not
+        a path.
+
+    The netrc file is read by :class:`ocss.SyncServerAPI`, which knows the host; it raises
+    :class:`~ocss.exceptions.OCSSAPIError` when ``netrcfile`` cannot be read or parsed, or
+    the entry's ``account`` is not ``TOKEN:SECRET``.
     """
 
     def __init__(self, consumer_key: str | None = None, consumer_secret: str | None = None,
@@ -56,6 +69,11 @@ class SyncServerAuth:
         env = os.environ
         given = {"consumer_key": consumer_key, "consumer_secret": consumer_secret,
                  "access_key": access_key, "access_secret": access_secret}
+        for name, value in given.items():
+            checks.text(value, f"SyncServerAuth(): {name}", optional=True, empty=True)
+        if netrcfile is not None and not isinstance(netrcfile, (str, os.PathLike)):
+            raise TypeError(f"SyncServerAuth(): netrcfile must be a path (str or os.PathLike) or None, "
+                            f"not {type(netrcfile).__name__}")
         for name, variable in ENVIRONMENT.items():
             if given[name] is None and env.get(variable):
                 given[name] = env[variable]
@@ -66,7 +84,7 @@ class SyncServerAuth:
         self.request_key: str | None = None  # set by SyncServerAPI.get_request_token()
         self.request_secret: str | None = None
         self.netrcfile = os.fspath(netrcfile) if netrcfile is not None else None
-        self._netrc_read: set[str] = set()
+        self._netrc_read: set[tuple[str, ...]] = set()
 
     def __repr__(self) -> str:  # never shows a secret
         return (f"<SyncServerAuth consumer_key={self.consumer_key!r} "
@@ -82,19 +100,21 @@ class SyncServerAuth:
         """True when all four values are known: protected calls can be signed."""
         return self.has_consumer and bool(self.access_key and self.access_secret)
 
-    def use_netrc(self, host: str) -> None:
-        """Fill the values still missing from the netrc entry for ``host`` (once per host).
+    def use_netrc(self, *machines: str) -> None:
+        """Fill the values still missing from the netrc entry of the first of ``machines``
+        that has one (e.g. ``"127.0.0.1:8080"``, then ``"127.0.0.1"``), else from the
+        ``default`` entry; once per list of machines.
 
         :raises OCSSAPIError: an explicit ``netrcfile`` that cannot be read or parsed, or
             an ``account`` that is not ``TOKEN:SECRET``.
         """
-        if self.complete or host in self._netrc_read:
+        if self.complete or not machines or machines in self._netrc_read:
             return
-        self._netrc_read.add(host)
-        found = self._netrc_entry(host)
+        self._netrc_read.add(machines)
+        found = self._netrc_entry(machines)
         if found is None:
             return
-        login, account, password = found
+        host, login, account, password = found
         self.consumer_key = self.consumer_key or login or None
         self.consumer_secret = self.consumer_secret or password or None
         if account:
@@ -104,7 +124,8 @@ class SyncServerAuth:
             self.access_key = self.access_key or token or None
             self.access_secret = self.access_secret or secret or None
 
-    def _netrc_entry(self, host: str) -> tuple[str, str, str] | None:
+    def _netrc_entry(self, machines: tuple[str, ...]) -> tuple[str, str, str, str] | None:
+        """(machine, login, account, password) of the entry used, or None."""
         path = self.netrcfile
         if path is None:
             default = os.path.join(os.path.expanduser("~"), ".netrc")
@@ -115,11 +136,15 @@ class SyncServerAuth:
             entries = netrc.netrc(path)
         except (OSError, netrc.NetrcParseError) as exc:
             raise OCSSAPIError(f"cannot read the netrc file {path}: {exc}") from None
-        found = entries.authenticators(host)
+        for machine in machines:
+            if machine in entries.hosts:
+                login, account, password = entries.hosts[machine]
+                return machine, login or "", account or "", password or ""
+        found = entries.authenticators(machines[-1])  # the default entry, if any
         if found is None:
             return None
         login, account, password = found
-        return login or "", account or "", password or ""
+        return "default", login or "", account or "", password or ""
 
     def sign(self, method: str, url: str, headers: dict[str, str], *, callback: str | None = None,
              verifier: str | None = None, token: tuple[str | None, str | None] | None = None) -> dict[str, str]:

@@ -1,11 +1,11 @@
 """Resources (SyncServer API Python interface, 'General API' and 'Resources').
 
 A :class:`Resource` is one Atom entry of the web API. Resources are lazy: building one
-sends nothing, the first read of an attribute fetches once (unless the resource came from
-a feed, whose entry fills it), and the API object's object cache (:mod:`ocss.cache`) hands
-out one object per resource, so that reaching a resource again -- from a collection
-(:mod:`ocss.collection`), another resource's attribute, or the same ``collection[id]`` --
-sends no request until ``refresh()``.
+sends nothing; the first read of an attribute fetches it once (unless the resource came
+from a feed or from ``collection[id]``, whose entry fills it); and the API object's
+object cache (:mod:`ocss.cache`) hands out one object per resource, so that reaching a
+resource again -- from a collection (:mod:`ocss.collection`), another resource's
+attribute, or the same ``collection[id]`` -- sends no request until ``refresh()``.
 """
 from __future__ import annotations
 
@@ -31,10 +31,14 @@ def segment(value: Any) -> str:
 class Field:
     """An attribute of a resource, read from its entry on first use (one GET, unless the
     resource came from a feed). Writable fields can be set locally; ``update()`` sends them.
-    Write-only fields are never read from the server: they hold what was set, else None."""
+    Write-only fields are never read from the server: they hold what was set, else None.
+
+    ``convert(value, what)`` checks (and may convert) a value as it is set, ``what`` naming
+    it as ``"Class.field"``: it raises TypeError or ValueError for a value of the wrong type
+    or form (:mod:`ocss.checks`), so that ``update()`` sends nothing it could not."""
 
     def __init__(self, doc: str, writable: bool = False, write_only: bool = False,
-                 convert: Callable[[Any], Any] | None = None) -> None:
+                 convert: Callable[[Any, str], Any] | None = None) -> None:
         self.__doc__ = doc
         self.writable = writable or write_only
         self.write_only = write_only
@@ -56,7 +60,8 @@ class Field:
     def __set__(self, obj: Resource, value: Any) -> None:
         if not self.writable:
             raise AttributeError(f"{type(obj).__name__}.{self.name} is read-only")
-        obj._changes[self.name] = self.convert(value) if self.convert else value
+        what = f"{type(obj).__name__}.{self.name}"
+        obj._changes[self.name] = self.convert(value, what) if self.convert else value
 
 
 class Resource:
@@ -171,12 +176,16 @@ class Resource:
     def update(self, **kwargs: Any) -> None:
         """Send the local changes of this resource's properties to the server, after
         setting those named as keyword arguments (SyncServer API Python interface,
-        'Resources'). Which properties can be changed depends on the kind of resource.
-        Sends nothing when nothing was changed. The answer refreshes the resource.
+        'Resources'). Which properties can be changed depends on the kind of resource (each
+        class lists its writable ones). Sends nothing when nothing was changed. The answer
+        refreshes the resource.
 
         :raises NotAllowedError: the resource is read-only (checked before sending), or the
             server refused (401, 403, 405).
-        :raises TypeError: a keyword that is not a changeable property.
+        :raises TypeError: a keyword that is not a changeable property, or a value of the
+            wrong type (nothing is sent, nothing is set).
+        :raises ValueError: a value of the right type the library can tell is wrong, e.g.
+            an empty name (nothing is sent, nothing is set).
         :raises NotFoundError: the resource no longer exists.
         :raises ClientError: the server refused the values (400 and other 4xx).
         """
@@ -188,8 +197,10 @@ class Resource:
         if unknown:
             raise TypeError(f"{type(self).__name__}.update() cannot change {', '.join(unknown)}; "
                             f"it can change {', '.join(sorted(fields)) or 'nothing'}")
-        for name, value in kwargs.items():
-            setattr(self, name, value)
+        descriptors = {name: getattr(type(self), name) for name in kwargs}
+        checked = {name: descriptors[name].convert(value, f"{type(self).__name__}.{name}")
+                   if descriptors[name].convert else value for name, value in kwargs.items()}
+        self._changes.update(checked)  # all or nothing: every value was checked first
         if not self._changes:
             return
         body = self._update_body(dict(self._changes))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import atom
+from . import atom, checks
 from .base import Client, Field, Resource, client_text
 from .collection import Collection
 from .datastore import Datastore, DatastoreClient
@@ -21,13 +21,40 @@ NOT_EDITABLE = "SyncML clients cannot be edited, by design: register a new phone
 KIND_SCHEME = atom.OC + "#kind"
 
 
-def client_id(client: Any) -> str:
-    """The id of a client given as a resource instance or as its id."""
-    if isinstance(client, Resource):
+def client_id(client: Any, what: str = "client") -> str:
+    """The id of a client given as a client resource or as its id (``str``).
+
+    :raises TypeError: neither a client resource (of any flavour) nor a ``str``.
+    :raises ValueError: an empty id.
+    """
+    if isinstance(client, Client):
         return str(client.id)
-    if isinstance(client, str) and client:
-        return client
-    raise TypeError(f"a client resource or its id (str) was expected, not {client!r}")
+    if isinstance(client, Resource) or not isinstance(client, str):
+        shown = type(client).__name__ if isinstance(client, Resource) else f"{type(client).__name__} {client!r}"
+        raise TypeError(f"{what} must be a client (SyncmlClient, ActivesyncClient, DatastoreClient, "
+                        f"GDataClient) or its id (str), not {shown}")
+    if not client:
+        raise ValueError(f"{what} must not be an empty id")
+    return client
+
+
+def model_id(model: Any, what: str) -> str:
+    """The id of a handset model given as a :class:`~ocss.phones.Model`, its id or UUID
+    (``str``), or its numeric id (``int``).
+
+    :raises TypeError: anything else (a ``bool`` too).
+    :raises ValueError: an empty id.
+    """
+    if isinstance(model, Model):
+        return str(model.id)
+    if isinstance(model, int) and not isinstance(model, bool):
+        return str(model)
+    if not isinstance(model, str) or isinstance(model, Resource):
+        shown = type(model).__name__ if isinstance(model, Resource) else f"{type(model).__name__} {model!r}"
+        raise TypeError(f"{what} must be a Model, its id or UUID (str) or its numeric id (int), not {shown}")
+    if not model:
+        raise ValueError(f"{what} must not be an empty id")
+    return model
 
 
 class SyncmlClient(Client):
@@ -43,7 +70,8 @@ class SyncmlClient(Client):
       ``"Europe/Oslo"``).
 
     SyncML clients cannot be edited (by design of the SyncML client API): ``update()``
-    raises NotAllowedError without sending anything. ``delete()`` works.
+    raises NotAllowedError without sending anything, whatever its arguments. ``delete()``
+    works.
     """
 
     kind = "SyncmlClient"
@@ -70,10 +98,18 @@ class SyncmlClient(Client):
         to open it on the phone.
 
         :param pincode: 4 to 8 digits (``str`` or ``int``).
-        :raises ClientError: a malformed pincode (400).
+        :raises TypeError: ``pincode`` is neither a ``str`` nor an ``int``.
+        :raises ValueError: ``pincode`` is empty.
+        :raises ClientError: the server refused the pincode as malformed (400).
         :raises NotFoundError: the client does not exist (any more).
         """
-        body = atom.entry(atom.element("oc:pincode", str(pincode)))
+        if isinstance(pincode, int) and not isinstance(pincode, bool):
+            pincode = str(pincode)
+        elif not isinstance(pincode, str):
+            raise TypeError(f"send_setup(): pincode must be a str or an int, not {type(pincode).__name__} "
+                            f"{pincode!r}")
+        checks.text(pincode, "send_setup(): pincode")
+        body = atom.entry(atom.element("oc:pincode", pincode))
         self._api._request("POST", self._item_path() + "/setup/", body, missing=self._missing_message())
         self._data = None  # the client's setup state changed: read it again when needed
 
@@ -92,22 +128,24 @@ class ActivesyncClient(Client):
     * ``username`` -- the authentication username of the client (``str``, writable);
     * ``password``, ``old_pass`` -- write-only: never filled from the server, only sent by
       ``update()`` to change the password (``update(old_pass='old', password='new')``).
+
+    ``update()`` accepts ``username``, ``password`` and ``old_pass`` (``str``).
     """
 
     kind = "ActivesyncClient"
     base_path = "/v2/services/activesync/"
 
-    username = Field("The authentication username for the client (str).", writable=True)
-    password = Field("The new password, sent by update(); never read from the server.", write_only=True)
+    username = Field("The authentication username for the client (str).", writable=True, convert=checks.text)
+    password = Field("The new password, sent by update(); never read from the server.", write_only=True,
+                     convert=checks.text)
     old_pass = Field("The current password, needed by update() to change it; never read from the server.",
-                     write_only=True)
+                     write_only=True, convert=checks.text)
 
     def _parse(self, entry: atom.Element) -> dict[str, Any]:
         return {"username": client_text(entry, "username")}
 
     def _update_body(self, changes: dict[str, Any]) -> bytes:
-        fields = [(name, None if changes.get(name) is None else str(changes[name]))
-                  for name in ("username", "old_pass", "password")]
+        fields = [(name, changes.get(name)) for name in ("username", "old_pass", "password")]
         return atom.entry(atom.oc_fields("client", fields))
 
 
@@ -118,12 +156,15 @@ class Binding(Resource):
     * ``dominant`` -- ``'source'`` or ``'target'``: which client wins conflicting changes
       (writable);
     * ``source``, ``target`` -- the client instances (writable: an instance or an id).
+
+    ``update()`` accepts ``dominant``, ``source`` and ``target``.
     """
 
     kind = "Binding"
     base_path = "/v2/clients/bindings/"
 
-    dominant = Field("'source' or 'target': the client that takes precedence in a conflict.", writable=True)
+    dominant = Field("'source' or 'target': the client that takes precedence in a conflict.", writable=True,
+                     convert=lambda value, what: checks.choice(value, what, ("source", "target")))
     source = Field("The 'source' client instance.", writable=True, convert=client_id)
     target = Field("The 'target' client instance.", writable=True, convert=client_id)
 
@@ -166,12 +207,17 @@ class Bindings(Collection):
         """Bind two clients into a sync relationship, in which the source takes precedence
         in case of conflicts.
 
-        :param source: a client resource or its id.
-        :param target: a client resource or its id.
+        :param source: a client resource or its id (``str``).
+        :param target: a client resource or its id (``str``).
         :returns: the new :class:`Binding`.
+        :raises TypeError: ``source`` or ``target`` is neither a client nor a ``str``
+            (e.g. None, or a Vendor).
+        :raises ValueError: an empty id.
         :raises ClientError: a client is unknown, another user's, or both are the same (400).
         """
-        body = atom.entry(atom.oc_fields("binding", [("source", client_id(source)), ("target", client_id(target))]))
+        ids = [("source", client_id(source, "bindings.new(): source")),
+               ("target", client_id(target, "bindings.new(): target"))]
+        body = atom.entry(atom.oc_fields("binding", ids))
         return self._created(Binding, self._api._request("POST", self.path, body), "new binding")
 
 
@@ -184,16 +230,23 @@ class Syncml(Collection):
     def new(self, phone_number: str, model: Any, timezone: str | None = None, imei: str | None = None) -> SyncmlClient:
         """Register a SyncML phone.
 
-        :param phone_number: e.g. ``"+4798765432"``.
-        :param model: the handset :class:`~ocss.phones.Model`, or its id or UUID.
-        :param timezone: an IANA zone name, e.g. ``"Europe/Paris"``; None: the server's default.
-        :param imei: the device's IMEI (14 to 16 digits), or None.
+        :param phone_number: e.g. ``"+4798765432"`` (``str``).
+        :param model: the handset :class:`~ocss.phones.Model`, its id or UUID (``str``), or
+            its numeric id (``int``).
+        :param timezone: an IANA zone name, e.g. ``"Europe/Paris"`` (``str``); None: the
+            server's default.
+        :param imei: the device's IMEI, 14 to 16 digits (``str``), or None.
         :returns: the new :class:`SyncmlClient`.
-        :raises ClientError: a malformed or unknown value (400).
+        :raises TypeError: an argument of the wrong type (e.g. ``model=object()``), or one
+            left out (as for any Python call).
+        :raises ValueError: an empty ``phone_number``, ``model``, ``timezone`` or ``imei``.
+        :raises ClientError: the server refused a value as malformed or unknown (400).
         """
-        model_id = str(model.id) if isinstance(model, Resource) else str(model)
-        body = atom.entry(atom.oc_fields("client", [("phone_number", str(phone_number)), ("model_uuid", model_id),
-                                                    ("timezone", timezone), ("imei", imei)]))
+        fields = [("phone_number", checks.text(phone_number, "syncml.new(): phone_number")),
+                  ("model_uuid", model_id(model, "syncml.new(): model")),
+                  ("timezone", checks.text(timezone, "syncml.new(): timezone", optional=True)),
+                  ("imei", checks.text(imei, "syncml.new(): imei", optional=True))]
+        body = atom.entry(atom.oc_fields("client", fields))
         return self._created(SyncmlClient, self._api._request("POST", self.path, body), "new SyncML client")
 
 
@@ -206,10 +259,15 @@ class Activesync(Collection):
     def new(self, username: str, password: str) -> ActivesyncClient:
         """Create an ActiveSync client.
 
+        :param username: ``str``, not empty.
+        :param password: ``str``, not empty.
         :returns: the new :class:`ActivesyncClient` (its ``password`` is not kept).
-        :raises ClientError: a missing or malformed value (400).
+        :raises TypeError: a value that is not a ``str``.
+        :raises ValueError: an empty value.
+        :raises ClientError: the server refused a value (400).
         """
-        body = atom.entry(atom.oc_fields("client", [("username", str(username)), ("password", str(password))]))
+        body = atom.entry(atom.oc_fields("client", [("username", checks.text(username, "activesync.new(): username")),
+                                                    ("password", checks.text(password, "activesync.new(): password"))]))
         return self._created(ActivesyncClient, self._api._request("POST", self.path, body),
                              "new ActiveSync client")
 
@@ -245,7 +303,8 @@ class Clients(Collection):
 
     def bind(self, source: Any, target: Any) -> Binding:
         """Bind two clients into a sync relationship (the source takes precedence in case
-        of conflicts); the same as ``api.clients.bindings.new(source, target)``."""
+        of conflicts); the same as ``api.clients.bindings.new(source, target)``, with the
+        same argument checks (:meth:`Bindings.new`)."""
         return self.bindings.new(source, target)
 
     def _cached(self, key: Any) -> Resource | None:

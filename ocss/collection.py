@@ -20,10 +20,15 @@ class Collection:
 
     ``id in c``, ``c[id]``, ``len(c)``, iteration (over the resources, in the feed's
     order), ``keys()``, ``values()``, ``items()``, ``get(id, default)``, and
-    :meth:`new`, :meth:`delete`, :meth:`update`, :meth:`refresh`. The feed is requested
-    once, when first needed, and kept until :meth:`refresh` (or a change made through this
-    API object to a resource of the kind it holds). ``c[id]`` before the feed is loaded
-    requests that one resource only.
+    :meth:`new`, :meth:`delete`, :meth:`update`, :meth:`refresh`.
+
+    Building a collection sends nothing. The feed is requested once, when first needed
+    (``len``, iteration, ``keys()`` ...), and kept until :meth:`refresh` (or a change made
+    through this API object to a resource of the kind it holds). ``c[id]`` (and ``id in
+    c``, ``get``) before the feed is loaded requests that one resource only, once: the
+    resource is then cached, and its attributes are filled from that answer. As with a
+    dict, a key no member can have (None, an empty id) is simply missing: a
+    :class:`~ocss.exceptions.NotFoundError`, a ``KeyError``.
     """
 
     member: ClassVar[type[Resource]] = Resource
@@ -80,7 +85,8 @@ class Collection:
                                           protected=self.member.protected)
         except NotFoundError as exc:
             raise self._missing(key, exc) from None
-        return self._from_entry(self._api._entry(response, what))
+        with self._api._reading(response):
+            return self._from_entry(self._api._entry(response, what))
 
     # --- the feed --------------------------------------------------------------------------
     def _load(self) -> list[Resource]:
@@ -88,7 +94,8 @@ class Collection:
             response = self._api._request("GET", self.path, params=self._params(),
                                           protected=self.member.protected)
             feed = self._api._feed(response, f"{type(self).__name__} feed")
-            self._listing = [self._from_entry(entry) for entry in atom.entries(feed)]
+            with self._api._reading(response):
+                self._listing = [self._from_entry(entry) for entry in atom.entries(feed)]
         return self._listing
 
     def __len__(self) -> int:
@@ -148,9 +155,21 @@ class Collection:
             raise NotAllowedError(f"{type(self).__name__}.{operation}() is not allowed: {reason} "
                                   "(no request was sent)")
 
-    def _resource(self, resource_or_id: Any) -> Resource:
+    def _resource(self, resource_or_id: Any, operation: str) -> Resource:
+        """The member named by a resource instance or an id.
+
+        :raises TypeError: a resource of another kind, or an id that is neither ``str``
+            nor ``int``.
+        """
+        member = self.member.__name__
         if isinstance(resource_or_id, Resource):
+            if not isinstance(resource_or_id, self.member):
+                raise TypeError(f"{type(self).__name__}.{operation}(): a {type(resource_or_id).__name__} is not a "
+                                f"member: give a {member} or its id")
             return resource_or_id
+        if not isinstance(resource_or_id, (str, int)) or isinstance(resource_or_id, bool):
+            raise TypeError(f"{type(self).__name__}.{operation}(): resource must be a {member} or its id "
+                            f"(str or int), not {type(resource_or_id).__name__} {resource_or_id!r}")
         key = self._normalize(resource_or_id)
         return self._cached(key) or self._api._obtain(self.member, key, self._parent)
 
@@ -160,7 +179,8 @@ class Collection:
         :raises ServerError: the answer names no resource, or one of another kind.
         """
         if response.body.strip():
-            resource = self._from_entry(self._api._entry(response, what))
+            with self._api._reading(response):
+                resource = self._from_entry(self._api._entry(response, what))
         else:
             location = atom.last_segment(response.headers.get("location"))
             if not location:
@@ -187,18 +207,21 @@ class Collection:
 
         :raises NotAllowedError: the collection is read-only (checked before sending), or
             the server refused.
+        :raises TypeError: ``resource`` is neither a member nor an id (``str``, ``int``).
         :raises NotFoundError: there is no such resource.
         """
         self._refuse("delete")
-        self._resource(resource).delete()
+        self._resource(resource, "delete").delete()
 
     def update(self, resource: Any, **kwargs: Any) -> None:
         """Update the given resource (instance or ID) as ``resource.update(**kwargs)`` would.
 
         :raises NotAllowedError: the collection is read-only (checked before sending).
+        :raises TypeError: ``resource`` is neither a member nor an id (``str``, ``int``); or
+            as ``update()`` raises it.
         """
         self._refuse("update")
-        self._resource(resource).update(**kwargs)
+        self._resource(resource, "update").update(**kwargs)
 
     def refresh(self) -> None:
         """Clear the local copy of the feed; it is requested again when next needed

@@ -5,23 +5,22 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from . import atom
+from . import atom, checks
 from .base import Client, Field, Resource, client_text, segment
 from .collection import Collection
-from .exceptions import ClientError
 
 if TYPE_CHECKING:
     from .api import SyncServerAPI
 
 
-def _text(value: Any, what: str) -> str:
-    """Raw data as ``str``: bytes are taken as UTF-8."""
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ClientError(f"{what} is not UTF-8 text; no request was sent") from None
-    return str(value)
+def _raw(value: Any, what: str) -> str:
+    """Data or a title: ``str``, or ``bytes`` taken as UTF-8 (ValueError when they are not)."""
+    return checks.raw_text(value, what)
+
+
+def _name(value: Any, what: str) -> str:
+    """A required, non-empty ``str``."""
+    return checks.text(value, what)
 
 
 class Content(Resource):
@@ -29,21 +28,26 @@ class Content(Resource):
     contents'). ``id`` is a ``str``. The library does not parse the data.
 
     * ``data`` -- the raw string data (``str``); None for a deleted item in a ``since``
-      listing (writable);
+      listing (writable: ``str``, or ``bytes`` in UTF-8);
     * ``dataclass`` -- the category of the item, e.g. ``"contacts"`` (``str``, writable);
     * ``operation`` -- in a collection filtered with ``since``: ``'insert'``, ``'update'``
       or ``'delete'``; otherwise None;
-    * ``title`` -- the title or display name (``str``, writable);
+    * ``title`` -- the title or display name (``str``; ``""`` when none was given;
+      writable: ``str``, or ``bytes`` in UTF-8);
     * ``type`` -- the MIME content-type of the data, e.g. ``"text/x-vcard"`` (writable).
+
+    ``update()`` accepts ``data``, ``title``, ``type`` and ``dataclass``.
     """
 
     kind = "Content"
 
-    data = Field("The raw string data of the content (str); None for a deleted item.", writable=True)
-    dataclass = Field("The category under which this content item is stored (str).", writable=True)
+    data = Field("The raw string data of the content (str); None for a deleted item.", writable=True,
+                 convert=_raw)
+    dataclass = Field("The category under which this content item is stored (str).", writable=True,
+                      convert=_name)
     operation = Field("With a since filter: 'insert', 'update' or 'delete'; otherwise None.")
-    title = Field("The title or display name of the content item (str).", writable=True)
-    type = Field("The MIME content-type of the item data (str).", writable=True)  # noqa: A003
+    title = Field("The title or display name of the content item (str).", writable=True, convert=_raw)
+    type = Field("The MIME content-type of the item data (str).", writable=True, convert=_name)  # noqa: A003
 
     @classmethod
     def item_path(cls, id: Any, parent: Resource | None = None) -> str:  # noqa: A002
@@ -62,24 +66,36 @@ class Content(Resource):
     def _update_body(self, changes: dict[str, Any]) -> bytes:
         children = []
         if "title" in changes:
-            children.append(atom.element("a:title", _text(changes["title"], "title")))
+            children.append(atom.element("a:title", changes["title"]))
         if "data" in changes or "type" in changes:
+            # The API replaces a:content whole: the part not changed is sent as it is.
             data = changes["data"] if "data" in changes else self._load().get("data")
             ctype = changes["type"] if "type" in changes else self._load().get("type")
-            children.append(atom.element("a:content", _text(data or "", "data"), type=str(ctype)))
+            children.append(atom.element("a:content", data or "", type=ctype))
         if "dataclass" in changes:
-            children.append(atom.element("oc:dataclass", str(changes["dataclass"])))
+            children.append(atom.element("oc:dataclass", changes["dataclass"]))
         return atom.entry(*children)
 
 
 def _since(value: Any) -> str:
-    """The API's form of a ``since`` value: a datetime (naive = UTC) or date, or a string
-    already in one of the API's forms (``2009-11-01T12:30:00Z``, ``2009-12-09T130500Z``)."""
+    """The API's form of a ``since`` value (``2009-11-01T12:30:00Z``): from a datetime
+    (naive = UTC) or date, or from a string holding a date-time, such as the API's own
+    ``2009-11-01T12:30:00Z`` and ``2009-12-09T130500Z`` or any ISO 8601 form (no offset =
+    UTC).
+
+    :raises TypeError: neither a date, a datetime nor a string.
+    :raises ValueError: a string that holds no date-time.
+    """
     if isinstance(value, date):
         return atom.format_time(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    raise TypeError(f"since must be a datetime or a string like '2009-12-09T130500Z', not {value!r}")
+    if not isinstance(value, str):
+        raise TypeError(f"contents(): since must be a datetime, a date or a str like '2009-12-09T130500Z', "
+                        f"not {type(value).__name__} {value!r}")
+    parsed = atom.parse_time(value)
+    if parsed is None:
+        raise ValueError(f"contents(): since {value!r} is not a date-time: use a datetime, or UTC as "
+                         "'2009-11-01T12:30:00Z' or '2009-11-01T123000Z'")
+    return atom.format_time(parsed)
 
 
 class ContentCollection(Collection):
@@ -120,13 +136,18 @@ class ContentCollection(Collection):
         return params
 
     def __call__(self, since: Any = None, dataclass: str | None = None) -> ContentCollection:
-        """A new collection with these filters added (see the class docstring).
+        """A new collection with these filters added (see the class docstring). Sends
+        nothing: the filtered feed is requested when first read.
 
-        :raises TypeError: ``since`` is neither a date-time nor a string.
+        :raises TypeError: ``since`` is neither a date-time nor a string; ``dataclass`` is
+            not a string.
+        :raises ValueError: ``since`` is a string that holds no date-time; ``dataclass``
+            is empty.
         """
         assert self._parent is not None
         return ContentCollection(self._api, self._parent, _since(since) if since is not None else self._since,
-                                 str(dataclass) if dataclass is not None else self._dataclass)
+                                 checks.text(dataclass, "contents(): dataclass") if dataclass is not None
+                                 else self._dataclass)
 
     def _from_entry(self, entry: atom.Element) -> Resource:
         if self._since is None:
@@ -138,20 +159,28 @@ class ContentCollection(Collection):
     def new(self, data: str | bytes, ctype: str, dataclass: str | None = None, *, title: str | None = None) -> Content:
         """Create a new item of content in the datastore.
 
-        :param data: the raw string of data to store (bytes are taken as UTF-8).
-        :param ctype: its content-type, e.g. ``"text/plain"``.
-        :param dataclass: the category, e.g. ``"contacts"``; None: the server assigns one
-            from ``ctype`` if it knows it, else ``"Misc"``.
-        :param title: a title or display name for the item, or None.
+        :param data: the raw string of data to store (``str``; ``bytes`` are taken as UTF-8).
+        :param ctype: its content-type, e.g. ``"text/plain"`` (``str``).
+        :param dataclass: the category, e.g. ``"contacts"`` (``str``); None: the server
+            assigns one from ``ctype`` if it knows it, else ``"Misc"``.
+        :param title: keyword only: a title or display name for the item (``str`` or
+            UTF-8 ``bytes``); None: the item has no title (its ``title`` reads ``""``).
         :returns: the new :class:`Content`.
-        :raises ClientError: a missing or malformed value (400), or data XML cannot carry.
+        :raises TypeError: an argument of the wrong type.
+        :raises ValueError: bytes that are not UTF-8, text XML cannot carry (e.g. a NUL),
+            an empty ``ctype`` or ``dataclass``.
+        :raises ClientError: the server refused a value (400).
         """
+        data = checks.raw_text(data, "contents.new(): data")
+        checks.text(ctype, "contents.new(): ctype")
+        checks.text(dataclass, "contents.new(): dataclass", optional=True)
+        title = checks.raw_text(title, "contents.new(): title", optional=True)
         children = []
         if title is not None:
-            children.append(atom.element("a:title", _text(title, "title")))
-        children.append(atom.element("a:content", _text(data, "data"), type=str(ctype)))
+            children.append(atom.element("a:title", title))
+        children.append(atom.element("a:content", data, type=ctype))
         if dataclass is not None:
-            children.append(atom.element("oc:dataclass", str(dataclass)))
+            children.append(atom.element("oc:dataclass", dataclass))
         response = self._api._request("POST", self.path, atom.entry(*children))
         return self._created(Content, response, "new content item")
 
@@ -161,12 +190,14 @@ class DatastoreClient(Client):
 
     * ``name`` -- the custom name assigned to this datastore (``str``, writable);
     * ``contents`` -- the :class:`ContentCollection` of its contents.
+
+    ``update()`` accepts ``name``.
     """
 
     kind = "DatastoreClient"
     base_path = "/v2/services/datastore/"
 
-    name = Field("The custom name assigned to this datastore (str).", writable=True)
+    name = Field("The custom name assigned to this datastore (str).", writable=True, convert=_name)
 
     def __init__(self, api: SyncServerAPI, id: Any, parent: Resource | None = None) -> None:  # noqa: A002
         super().__init__(api, id, parent)
@@ -183,7 +214,7 @@ class DatastoreClient(Client):
         return {"name": client_text(entry, "name")}
 
     def _update_body(self, changes: dict[str, Any]) -> bytes:
-        return atom.entry(atom.oc_fields("client", [("name", str(changes["name"]))]))
+        return atom.entry(atom.oc_fields("client", [("name", changes["name"])]))
 
 
 class Datastore(Collection):
@@ -195,8 +226,11 @@ class Datastore(Collection):
     def new(self, name: str) -> DatastoreClient:
         """Create a datastore client with this custom name.
 
+        :param name: ``str``, not empty.
         :returns: the new :class:`DatastoreClient`.
-        :raises ClientError: a missing or malformed name (400).
+        :raises TypeError: ``name`` is not a ``str``.
+        :raises ValueError: ``name`` is empty, or holds text XML cannot carry.
+        :raises ClientError: the server refused the name (400).
         """
-        body = atom.entry(atom.oc_fields("client", [("name", str(name))]))
+        body = atom.entry(atom.oc_fields("client", [("name", checks.text(name, "datastore.new(): name"))]))
         return self._created(DatastoreClient, self._api._request("POST", self.path, body), "new datastore client")

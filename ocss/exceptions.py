@@ -1,24 +1,36 @@
 """The exceptions of the OCSS library (SyncServer API Python interface, 'Exceptions').
 
-Every exception the library raises derives from :class:`OCSSAPIError`; catching it
-catches all, and only, the errors caused by using the library. Each carries the HTTP
-answer that caused it, when there was one:
+Two kinds of errors, told apart by class:
 
-* ``status`` -- the HTTP status code (``int``), ``None`` when no response was received
-  (a refused connection, a timeout) or when the library refused the call itself;
-* ``reason`` -- the reason phrase of the status line (``str``), or ``None``;
-* ``body`` -- the raw response body (``bytes``), or ``None`` when there was no response.
+* errors of use -- an argument of the wrong type, or a value the library can tell is
+  wrong without asking the server (see :mod:`ocss.checks`) -- are raised as Python
+  raises them, ``TypeError`` and ``ValueError``, before anything is sent;
+* everything that involves the server -- its answers, its silence, and the calls the
+  library refuses on its behalf -- raises a subclass of :class:`OCSSAPIError`.
+  Catching ``OCSSAPIError`` catches all, and only, those. Each carries the HTTP answer
+  that caused it, when there was one:
 
-How statuses map onto classes:
+  * ``status`` -- the HTTP status code (``int``) as received, ``None`` when no answer
+    was received (a refused, dropped or timed-out connection) or when the library
+    refused the call itself;
+  * ``reason`` -- the reason phrase of the status line (``str``), or ``None``;
+  * ``body`` -- the raw response body (``bytes``), or ``None`` when there was no answer.
 
-========================  ======================================================
-``ConnectionError``       no usable answer: refused, dropped, timed out, truncated
-``ServerError``           5xx, or a 2xx whose body is not the Atom XML expected
-``NotAllowedError``       401, 403, 405, and calls the library refuses itself
-                          (read-only resources, no credentials): nothing is sent
+How answers map onto classes:
+
+========================  ==========================================================
+``ConnectionError``       no answer: the connection was refused, dropped, or timed
+                          out; or the answer broke off (truncated) or was too large
+``ServerError``           a 5xx; or an answer the library cannot read, with its
+                          status as received (e.g. a ``200 OK`` whose body is not the
+                          Atom XML the operation returns)
+``NotAllowedError``       401, 403, 405; and calls the library refuses itself, with
+                          ``status`` None and nothing sent (read-only resources, a
+                          protected call without credentials)
 ``NotFoundError``         404 (also a ``KeyError``)
 ``ClientError``           every other 4xx (400, 409, 413, 415, ...)
-========================  ======================================================
+``OCSSAPIError``          an unexpected 1xx or 3xx
+========================  ==========================================================
 """
 from __future__ import annotations
 
@@ -29,8 +41,10 @@ _SHOWN_BODY = 300  # characters of a response body quoted in a message
 
 
 class OCSSAPIError(Exception):
-    """Base class of every exception raised by the library (SyncServer API Python
-    interface, 'Exceptions').
+    """Base class of the exceptions for everything that involves the server: its answers,
+    its silence, and the calls the library refuses on its behalf (SyncServer API Python
+    interface, 'Exceptions'). Errors of use (wrong argument types or values, found before
+    anything is sent) are ``TypeError`` and ``ValueError`` instead.
 
     :param message: what went wrong, one sentence.
     :param status: HTTP status code of the answer, or ``None`` when there was none.
@@ -52,24 +66,33 @@ class OCSSAPIError(Exception):
 
 
 class ConnectionError(OCSSAPIError):  # noqa: A001 - the name the library documentation gives
-    """Something went wrong with the connection to the API server: it could not be
-    reached, closed the connection without answering, answered too slowly (the API
-    object's ``timeout``), or sent an incomplete message. The library has already made
-    its own reconnect attempt where that is safe (one retry of an idempotent request on a
-    dropped keep-alive connection); trying again later is usually enough
-    (SyncServer API Python interface, 'Exceptions')."""
+    """No answer: the API server could not be reached, closed or reset the connection
+    without answering, or did not answer within the API object's ``timeout``; or the
+    answer broke off before its end (truncated) or exceeded the size the library accepts.
+    ``status`` is None (only an oversized answer carries the status it began with).
+
+    The library has already made its own reconnect attempt where that is safe: an
+    idempotent request (GET, PUT, DELETE) is sent once more, on a new connection, when the
+    keep-alive connection it went out on had been closed by the server; nothing else is
+    retried. Trying again later is usually enough (SyncServer API Python interface,
+    'Exceptions')."""
 
 
 class ServerError(OCSSAPIError):
-    """The server failed to process the request (a 5xx answer), or answered with a body
-    that is not the Atom document the operation returns. Worth reporting to ObexCode
-    (SyncServer API Python interface, 'Exceptions')."""
+    """The server failed to process the request (a 5xx answer); or it answered, but with
+    something the library cannot read -- a body that is not the Atom document (or the
+    OAuth token form) the operation returns, e.g. random bytes behind a ``200 OK``.
+    ``status``, ``reason`` and ``body`` are those of the answer as received, so such an
+    error can carry ``status`` 200. Worth reporting to ObexCode (SyncServer API Python
+    interface, 'Exceptions')."""
 
 
 class ClientError(OCSSAPIError):
     """The server refused the request as malformed or conflicting (400 and the other 4xx
-    not listed elsewhere, e.g. 409, 413, 415); also a value the library cannot put into a
-    request at all (SyncServer API Python interface, 'Exceptions')."""
+    not listed elsewhere, e.g. 409, 413, 415): a value of the right type that the service
+    does not accept, such as an unknown model or a malformed phone number (SyncServer API
+    Python interface, 'Exceptions'). ``detect_poll()`` raises it for an unknown code too,
+    whatever the server's status."""
 
 
 class NotFoundError(OCSSAPIError, KeyError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from . import atom
+from . import atom, checks
 from .base import Client, Field
 from .collection import Collection
 
@@ -19,13 +19,18 @@ class GDataClient(Client):
     * ``user_id`` -- the user id on the GData service, e.g. an e-mail address (``str``);
     * ``datastores`` -- a ``list`` of ``dict`` with the keys ``dataclass``
       (``"Contacts"`` or ``"Calendar"``), ``url`` and ``name``, one per registered
-      datastore.
+      datastore (a copy: changing it changes nothing).
+
+    ``update()`` accepts ``user_id``, but the service keeps a client's user id: updating
+    a client adds datastores (Google Data Client API, 'Update a client'), and a different
+    ``user_id`` is refused with 400, a :class:`~ocss.exceptions.ClientError`.
+    Datastores are added with :meth:`add_datastore`.
     """
 
     kind = "GDataClient"
     base_path = "/v2/services/google/"
 
-    user_id = Field("The user_id of this GData client (str).", writable=True)
+    user_id = Field("The user_id of this GData client (str).", writable=True, convert=checks.text)
     datastores = Field("The datastores registered against this client: a list of dicts of dataclass, url and "
                        "name.")
 
@@ -44,30 +49,47 @@ class GDataClient(Client):
         return value
 
     def _update_body(self, changes: dict[str, Any]) -> bytes:
-        return atom.entry(atom.oc_fields("client", [("user_id", str(changes["user_id"]))]))
+        return atom.entry(atom.oc_fields("client", [("user_id", changes["user_id"])]))
 
     def add_datastore(self, dataclass: str, url: str, key: str, secret: str, scopes: Iterable[str] | str,
                       name: str | None = None, token_type: int = ACCESS_TOKEN) -> None:
-        """Register a datastore against this client (a datastore of a dataclass the client
-        already has replaces it). The answer refreshes ``datastores``.
+        """Register a datastore against this client, with one PUT (Google Data Client API,
+        'Update a client'). The service merges: the client's other datastores stay, and a
+        datastore of a dataclass the client already has replaces that one. ``datastores``
+        is refreshed from the answer, with no further request.
 
-        :param dataclass: ``"Contacts"`` or ``"Calendar"``.
-        :param url: the location of the datastore's GData interface.
-        :param key: the key of the OAuth token used to authenticate with the datastore.
-        :param secret: that token's secret.
-        :param scopes: the base URLs for which the token is valid (a list; a single ``str``
-            is one scope).
-        :param name: a custom name; None: the name of the dataclass.
+        :param dataclass: ``"Contacts"`` or ``"Calendar"`` (``str``).
+        :param url: the location of the datastore's GData interface (``str``).
+        :param key: the key of the OAuth token used to authenticate with the datastore (``str``).
+        :param secret: that token's secret (``str``).
+        :param scopes: the base URLs for which the token is valid: an iterable of ``str``
+            (a single ``str`` is one scope).
+        :param name: a custom name (``str``); None: the name of the dataclass.
         :param token_type: 1 for a request token, 2 (default) for an access token.
+        :raises TypeError: an argument of the wrong type (a scope that is not a ``str``).
+        :raises ValueError: an empty ``dataclass``, ``url``, ``key``, ``secret`` or
+            ``name``; a ``token_type`` other than 1 or 2.
         :raises ClientError: a value the server refuses (400), e.g. an unknown dataclass.
         :raises NotFoundError: the client does not exist (any more).
         """
-        scope_list = [scopes] if isinstance(scopes, str) else list(scopes)
+        where = "add_datastore()"
+        for value, what in ((dataclass, "dataclass"), (url, "url"), (key, "key"), (secret, "secret")):
+            checks.text(value, f"{where}: {what}")
+        checks.text(name, f"{where}: name", optional=True)
+        checks.choice(token_type, f"{where}: token_type", (1, 2))
+        if isinstance(scopes, str):
+            scope_list = [scopes]
+        elif isinstance(scopes, Iterable) and not isinstance(scopes, (bytes, bytearray, dict)):
+            scope_list = list(scopes)
+        else:
+            raise TypeError(f"{where}: scopes must be a str or an iterable of str, not {type(scopes).__name__}")
+        for scope in scope_list:
+            checks.text(scope, f"{where}: each of scopes")
         token = atom.element("oc:token", children=[
-            atom.element("oc:token_type", str(token_type)), atom.element("oc:key", str(key)),
-            atom.element("oc:secret", str(secret)), *(atom.element("oc:scope", str(s)) for s in scope_list)])
-        store = atom.element("oc:datastore", children=[token], dataclass=str(dataclass), href=str(url),
-                             name=str(name) if name is not None else str(dataclass))
+            atom.element("oc:token_type", str(token_type)), atom.element("oc:key", key),
+            atom.element("oc:secret", secret), *(atom.element("oc:scope", s) for s in scope_list)])
+        store = atom.element("oc:datastore", children=[token], dataclass=dataclass, href=url,
+                             name=name if name is not None else dataclass)
         body = atom.entry(atom.element("oc:client", children=[store]))
         response = self._api._request("PUT", self._item_path(), body, missing=self._missing_message())
         if response.body.strip():
@@ -87,7 +109,10 @@ class GData(Collection):
         """Create and return a new GData client for this user id (for GMail, the e-mail
         address); datastores are added with :meth:`GDataClient.add_datastore`.
 
-        :raises ClientError: a missing user id, or one already registered (400).
+        :param user_id: ``str``, not empty.
+        :raises TypeError: ``user_id`` is not a ``str``.
+        :raises ValueError: ``user_id`` is empty.
+        :raises ClientError: the server refused the user id, e.g. one already registered.
         """
-        body = atom.entry(atom.oc_fields("client", [("user_id", str(user_id))]))
+        body = atom.entry(atom.oc_fields("client", [("user_id", checks.text(user_id, "gdata.new(): user_id"))]))
         return self._created(GDataClient, self._api._request("POST", self.path, body), "new GData client")

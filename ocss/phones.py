@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import atom
+from . import atom, checks
 from .base import Field, Resource, segment
 from .collection import Collection
 from .exceptions import ClientError, NotFoundError, ServerError
@@ -145,29 +145,34 @@ class Models(Collection):
         return super().path
 
     def _detect(self, kind: str, number: str) -> Any:
-        body = atom.entry(atom.element("oc:phone_number", str(number)))
+        body = atom.entry(atom.element("oc:phone_number", checks.text(number, f"detect_{kind}(): number")))
         return self._api._request("POST", f"{DETECT}{kind}/", body)
 
     def detect_auto(self, number: str) -> Model | None:
         """Identify a handset from its phone number alone (for allowed users).
 
-        :param number: the phone number, e.g. ``"+4798765432"``.
+        :param number: the phone number, e.g. ``"+4798765432"`` (``str``).
         :returns: the Model, or None when it could not be identified.
+        :raises TypeError: ``number`` is not a ``str``.
+        :raises ValueError: ``number`` is empty.
         :raises NotAllowedError: no credentials (nothing sent), or the user may not (403).
-        :raises ClientError: a malformed phone number (400).
+        :raises ClientError: the server refused the phone number as malformed (400).
         """
         response = self._detect("auto", number)
         if response.status == 204 or not response.body.strip():
             return None
-        return self._api._adopt(Model, self._api._entry(response, "detect_auto"))
+        with self._api._reading(response):
+            return self._api._adopt(Model, self._api._entry(response, "detect_auto"))
 
     def detect_manual(self, number: str) -> str:
         """Send the phone a message inviting its owner to a handset-detection page.
 
-        :param number: the phone number, e.g. ``"+4798765432"``.
+        :param number: the phone number, e.g. ``"+4798765432"`` (``str``).
         :returns: the unique code (``str``) to pass to :meth:`detect_poll`.
+        :raises TypeError: ``number`` is not a ``str``.
+        :raises ValueError: ``number`` is empty.
         :raises NotAllowedError: no credentials (nothing sent), or refused (401, 403).
-        :raises ClientError: a malformed phone number (400).
+        :raises ClientError: the server refused the phone number as malformed (400).
         """
         response = self._detect("manual", number)
         code = atom.text(self._api._entry(response, "detect_manual"), "oc:code")
@@ -179,13 +184,17 @@ class Models(Collection):
     def detect_poll(self, code: str) -> Model | bool | None:
         """Ask which handset model a :meth:`detect_manual` code identified.
 
+        :param code: what :meth:`detect_manual` returned (``str``).
         :returns: the Model; False when the model could not be identified; None when the
             phone has not visited the detection page yet.
-        :raises ClientError: an invalid (unknown or expired) code.
+        :raises TypeError: ``code`` is not a ``str``.
+        :raises ValueError: ``code`` is empty or white space.
+        :raises ClientError: the server does not know the code (unknown or expired).
         :raises NotAllowedError: no credentials (nothing sent), or refused (401, 403).
         """
-        if not isinstance(code, str) or not code.strip():
-            raise ClientError(f"detect_poll: invalid code {code!r} (no request was sent)")
+        checks.text(code, "detect_poll(): code")
+        if not code.strip():
+            raise ValueError(f"detect_poll(): code must not be white space, not {code!r}")
         try:
             response = self._api._request("GET", f"{DETECT}manual/{segment(code)}/")
         except NotFoundError as exc:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-from .exceptions import ClientError, ConnectionError
+from . import checks
+from .exceptions import ConnectionError
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a larger answer is refused, not buffered
@@ -53,12 +54,43 @@ class Transport(Protocol):
 def origin_of(base_url: str) -> tuple[str, str, str]:
     """``(scheme, netloc, path prefix)`` of a base URL.
 
-    :raises ValueError: not an http or https URL with a host.
+    :raises TypeError: not a ``str``.
+    :raises ValueError: not an ``http://`` or ``https://`` URL with a host; a port that is
+        not a number from 1 to 65535; user information, a query, a fragment, white space
+        or a control character (credentials go in :class:`ocss.SyncServerAuth`).
     """
+    checks.text(base_url, "base_url")
     parts = urlsplit(base_url)
+    wrong = ""
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"the base URL must be http:// or https:// with a host, not {base_url!r}")
+        wrong = "must be http:// or https:// with a host"
+    elif any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in base_url):
+        wrong = "must not contain white space or control characters"
+    elif "@" in parts.netloc:
+        wrong = "must not hold user information (credentials go in SyncServerAuth)"
+    elif parts.query or parts.fragment or base_url.rstrip("/").endswith(("?", "#")):
+        wrong = "must not have a query or a fragment"
+    else:
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if port is not None and not 1 <= port <= 65535:
+            wrong = "has a port that is not a number from 1 to 65535"
+    if wrong:
+        raise ValueError(f"the base URL {wrong}: {base_url!r}")
     return parts.scheme, parts.netloc, parts.path.rstrip("/")
+
+
+def netrc_machines(base_url: str) -> tuple[str, ...]:
+    """The netrc ``machine`` names for a base URL, in the order they are tried:
+    ``host:port`` when the URL names a port, then the bare host name (lower case; an
+    IPv6 address without brackets, ``[::1]:8080`` with a port)."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if parts.port is None:
+        return (host,)
+    return (f"[{host}]:{parts.port}" if ":" in host else f"{host}:{parts.port}", host)
 
 
 class HTTPTransport:
@@ -71,15 +103,18 @@ class HTTPTransport:
     visibly closed (readable while idle) is replaced, so that POSTs rarely meet a dead one.
 
     :param base_url: ``http://`` or ``https://`` URL of the API.
-    :param timeout: seconds to wait for the connection and for each read (``float``).
-    :raises ValueError: a base URL that is not http or https.
+    :param timeout: seconds to wait for the connection and for each read (a positive
+        ``int`` or ``float``).
+    :raises TypeError: a base URL that is not a ``str``, a timeout that is not a number.
+    :raises ValueError: a base URL that is not http or https (see :func:`origin_of`), a
+        timeout that is not positive and finite.
     """
 
     def __init__(self, base_url: str, timeout: float = 30) -> None:
         scheme, netloc, _ = origin_of(base_url)
         self.origin = f"{scheme}://{netloc}"
         self._scheme, self._netloc = scheme, netloc
-        self.timeout = timeout
+        self.timeout = checks.timeout(timeout)
         self._conn: http.client.HTTPConnection | None = None
         self._lock = threading.Lock()
 
@@ -117,8 +152,10 @@ class HTTPTransport:
                 sign: Signer) -> Response:
         """Send one request and read the whole answer.
 
-        :raises ConnectionError: no answer (refused, dropped, timed out), an incomplete or
-            oversized one; after the one retry allowed for idempotent methods.
+        :raises ConnectionError: no answer (refused, dropped, timed out), an incomplete,
+            unreadable or oversized one; after the one retry allowed for idempotent methods.
+        :raises ValueError: the request cannot be put on the wire (``http.client`` refuses
+            a header or the target); nothing was sent.
         """
         with self._lock:
             for attempt in (1, 2):
@@ -140,14 +177,30 @@ class HTTPTransport:
                 except (OSError, http.client.HTTPException) as exc:  # TLS failures included
                     self._drop()
                     raise ConnectionError(f"{method} {target}: {_name(exc)}") from None
-                except ValueError as exc:  # http.client refuses e.g. a header with a line break
+                except _Unsendable as exc:
                     self._drop()
-                    raise ClientError(f"{method} {target}: cannot be sent ({exc})") from None
+                    raise ValueError(f"{method} {target}: cannot be sent ({exc.args[0]}); nothing was sent") from None
+                except ValueError as exc:  # e.g. a host name IDNA cannot encode, met on connecting
+                    self._drop()
+                    raise ConnectionError(f"{method} {target}: {_name(exc)}") from None
             raise AssertionError("unreachable")  # pragma: no cover
 
     def _exchange(self, conn: http.client.HTTPConnection, method: str, target: str, headers: dict[str, str],
                   body: bytes | None) -> Response:
-        conn.request(method, target, body=body, headers=headers)
+        # conn.request() in two steps, so that what http.client refuses to build (a header
+        # with a line break, a target with a space) is told from what fails on the wire:
+        # nothing goes out, nor is a connection opened, before endheaders().
+        names = {name.lower() for name in headers}
+        try:
+            conn.putrequest(method, target, skip_host="host" in names,
+                            skip_accept_encoding="accept-encoding" in names)
+            for name, value in headers.items():
+                conn.putheader(name, value)
+            if "content-length" not in names and (body is not None or method in ("POST", "PUT", "PATCH")):
+                conn.putheader("Content-Length", str(len(body or b"")))
+        except (ValueError, http.client.InvalidURL) as exc:
+            raise _Unsendable(_name(exc)) from None
+        conn.endheaders(body)
         answer = conn.getresponse()
         chunks: list[bytes] = []
         size = 0
@@ -164,6 +217,10 @@ class HTTPTransport:
         return Response(answer.status, answer.reason, {k.lower(): v for k, v in answer.getheaders()}, data)
 
 
+class _Unsendable(Exception):
+    """http.client refused to build the request: nothing was sent."""
+
+
 def _name(exc: BaseException) -> str:
     detail = str(exc)
     return type(exc).__name__ + (f": {detail}" if detail else "")
@@ -176,9 +233,13 @@ class WSGITransport:
 
     :param app: the WSGI callable.
     :param base_url: the URL the application believes it serves (``Host`` and scheme).
+    :raises TypeError: ``app`` is not callable; ``base_url`` is not a ``str``.
+    :raises ValueError: ``base_url`` is not an http or https URL (:func:`origin_of`).
     """
 
     def __init__(self, app: Callable[..., Iterable[bytes]], base_url: str = "http://localhost") -> None:
+        if not callable(app):
+            raise TypeError(f"WSGITransport(): app must be a WSGI callable, not {type(app).__name__}")
         scheme, netloc, _ = origin_of(base_url)
         self.origin = f"{scheme}://{netloc}"
         self.app = app

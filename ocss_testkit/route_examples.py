@@ -195,6 +195,8 @@ AS, DS = "/v2/services/activesync/", "/v2/services/datastore/"
 SETUP_GIVEN = (("POST", f"{S}{SYNCML}/setup/", SYNCML_SETUP),)
 SYNC_GIVEN = (("POST", f"{S}{SYNCML}/sync/", b""),)
 FAULT_GIVEN = (("POST", "/_fake/faults", _json(FAULT)),)
+TENANT = "ci-job-42"
+TENANT_GIVEN = (("PUT", f"/_fake/tenants/{TENANT}", b""),)
 
 
 def _anonymous(path: str, body: bytes = b"", content_type: str | None = None, **kw) -> Example:
@@ -295,7 +297,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/oauth/authorize"): _anonymous(f"/oauth/authorize?oauth_token={NEW_REQUEST_TOKEN}",
                                             note="the page where a demo user approves the request token"),
     ("POST", "/oauth/authorize"): _anonymous(
-        "/oauth/authorize", urlencode({"oauth_token": NEW_REQUEST_TOKEN, "user": "admin"}).encode(),
+        "/oauth/authorize", urlencode({"oauth_token": NEW_REQUEST_TOKEN, "user": "admin", "approve": "yes"}).encode(),
         "application/x-www-form-urlencoded", note="redirects to the consumer's callback with the verifier"),
     **{(method, "/oauth/access_token"): Example("/oauth/access_token", sign="verifier",
                                                 note="signed with the approved request token and its verifier")
@@ -334,6 +336,13 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("PUT", "/_fake/phone/{number}/autopilot"): _control(f"/_fake/phone/{SYNCML_PHONE}/autopilot",
                                                          {"setup": "accept", "setup_after": 30}),
     ("DELETE", "/_fake/phone/{number}/autopilot"): _control(f"/_fake/phone/{SYNCML_PHONE}/autopilot"),
+    # tenants of `ocss-fake serve`, each served under /t/{tenant}/
+    ("GET", "/_fake/tenants"): _control("/_fake/tenants", given=TENANT_GIVEN,
+                                        note="every tenant but the default one (the unprefixed paths)"),
+    ("PUT", "/_fake/tenants/{tenant}"): _control(f"/_fake/tenants/{TENANT}", {"fixtures": "demo"},
+                                                 note='{} or no body: the server\'s fixture set; {"state": {…}}: '
+                                                      "a whole state document; 200 when it replaced a tenant"),
+    ("DELETE", "/_fake/tenants/{tenant}"): _control(f"/_fake/tenants/{TENANT}", given=TENANT_GIVEN),
 }
 
 
@@ -410,11 +419,17 @@ def _shown_authorization(example: Example, app) -> str | None:
 
 
 def fresh_app():
-    """A fresh in-process fake holding the examples' world."""
+    """A fresh in-process fake holding the examples' world, the default tenant of a
+    TenantsApp (for the /_fake/tenants examples) whose clocks stand still at CLOCK."""
+    from datetime import datetime
+
     from .app import FakeApp
+    from .tenants import TenantsApp
 
     app = FakeApp("demo")
     app.patch_state(EXAMPLE_WORLD)
+    at = datetime.fromisoformat(CLOCK.replace("Z", "+00:00")).timestamp()
+    TenantsApp(app, clock=lambda: 0.0, wall=lambda: at)
     return app
 
 

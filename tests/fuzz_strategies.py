@@ -246,7 +246,7 @@ def seed_world() -> Seeded:
         return dict(p.split("=", 1) for p in answer.body.decode().split("&"))
     pending = request_token()["oauth_token"]
     approved = request_token()
-    answer = api("POST", "/oauth/authorize", None, f"oauth_token={approved['oauth_token']}&user=alice",
+    answer = api("POST", "/oauth/authorize", None, f"oauth_token={approved['oauth_token']}&user=alice&approve=yes",
                  ctype="application/x-www-form-urlencoded")
     verifier = dict(p.split("=", 1) for p in answer.body.decode().split("&"))["oauth_verifier"]
     admin_gdata = next(c.uuid for c in app.world.clients.values() if c.kind == "gdata" and c.owner == "admin")

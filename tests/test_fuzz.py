@@ -225,7 +225,7 @@ def default_body(route: Route, seeded: Seeded) -> tuple[list[tuple[str, str]], b
     if key == "PATCH /_fake/state":
         return [("Content-Type", "application/json-patch+json")], b'[{"op": "test", "path": "/version", "value": 1}]'
     if key == "POST /oauth/authorize":
-        return [("Content-Type", "application/x-www-form-urlencoded")], b"oauth_token=@request_token@&user=alice"
+        return [("Content-Type", "application/x-www-form-urlencoded")], b"oauth_token=@request_token@&user=alice&approve=yes"
     return [], b""
 
 

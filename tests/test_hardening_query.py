@@ -110,7 +110,7 @@ def test_a_repeated_approval_field_is_400_and_approves_nothing(app, anonymous, f
     assert_repeated(anonymous.post("/oauth/authorize", form, headers=FORM), name)
     assert dump(app) == before
     assert app.world.request_tokens["rt-1"].verifier is None
-    assert anonymous.post("/oauth/authorize", "oauth_token=rt-1&user=alice", headers=FORM).status == 200
+    assert anonymous.post("/oauth/authorize", "oauth_token=rt-1&user=alice&approve=yes", headers=FORM).status == 200
 
 
 def test_a_parameter_the_fake_ignores_may_repeat(alice, anonymous):

@@ -1,6 +1,7 @@
 """The OAuth 1.0a three-legged flow (route I16), driven as the SmartFile Python client drives it:
 get a request token, send the user to the authorization page, read the verifier off the
-callback, exchange it for an access token, then use that token on the API.
+callback, exchange it for an access token, then use that token on the API; or the user denies
+(RFC 5849 §2.2 leaves how open: the fake answers a denial as Twitter's provider does).
 
 The consumer side is requests-oauthlib's `OAuth1Session` (and authlib's, for the same flow);
 the "user" is plain requests filling in the HTML form. Only the demo consumer
@@ -75,8 +76,9 @@ def request_token(fake, session: OAuth1Session) -> dict:
     return token
 
 
-def authorization_form(fake, url: str) -> tuple[str, dict, list[str]]:
-    """GET the page a browser would show: (form action, hidden fields, users on offer)."""
+def authorization_form(fake, url: str) -> tuple[str, dict, list[str], dict[str, dict]]:
+    """GET the page a browser would show: (form action, hidden fields, users on offer, the
+    field each submit button adds, by its label)."""
     page = requests.get(url, timeout=10)
     assert (page.status_code, page.reason) == (200, "OK"), page.text
     assert page.headers["Content-Type"].startswith("text/html")
@@ -85,13 +87,25 @@ def authorization_form(fake, url: str) -> tuple[str, dict, list[str]]:
     assert form.method.upper() == "POST"
     hidden = {i.name: i.value for i in form.inputs if getattr(i, "type", None) == "hidden"}
     users = list(form.inputs["user"].value_options)
-    return form.action, hidden, users
+    buttons = {b.text_content().strip(): {b.get("name"): b.get("value")}
+               for b in form.xpath(".//button[@type='submit']")}
+    return form.action, hidden, users, buttons
+
+
+def click(fake, url: str, user: str, button: str) -> requests.Response:
+    """What a browser sends when the user picks `user` and clicks `button`."""
+    action, hidden, users, buttons = authorization_form(fake, url)
+    assert user in users
+    return requests.post(action, data={**hidden, "user": user, **buttons[button]}, allow_redirects=False,
+                         timeout=10)
 
 
 def approve(fake, url: str, user: str) -> requests.Response:
-    action, hidden, users = authorization_form(fake, url)
-    assert user in users
-    return requests.post(action, data={**hidden, "user": user}, allow_redirects=False, timeout=10)
+    return click(fake, url, user, "Approve")
+
+
+def deny(fake, url: str, user: str = "bob") -> requests.Response:
+    return click(fake, url, user, "Deny")
 
 
 def three_legs(fake, session: OAuth1Session, user: str = "bob") -> tuple[dict, dict, dict]:
@@ -113,12 +127,14 @@ def test_three_legged_flow_with_requests_oauthlib(fake, consumer):
     url = session.authorization_url(fake.url + "/oauth/authorize")
     assert urlsplit(url).path == "/oauth/authorize"
     assert parse_qs(urlsplit(url).query)["oauth_token"] == [rt["oauth_token"]]
-    action, hidden, users = authorization_form(fake, url)
+    action, hidden, users, buttons = authorization_form(fake, url)
     assert action == fake.url + "/oauth/authorize"
     assert hidden["oauth_token"] == rt["oauth_token"]
     assert {"alice", "bob", "admin"} <= set(users)
+    assert buttons == {"Approve": {"approve": "yes"}, "Deny": {"approve": "no"}}
 
-    reply = requests.post(action, data={**hidden, "user": "bob"}, allow_redirects=False, timeout=10)
+    reply = requests.post(action, data={**hidden, "user": "bob", "approve": "yes"}, allow_redirects=False,
+                          timeout=10)
     assert reply.status_code == 302, reply.text
     location = reply.headers["Location"]
     assert location.startswith(CALLBACK + "?")
@@ -244,10 +260,12 @@ def test_unknown_request_token_on_the_authorization_page_is_400(fake, token):
     reply = requests.get(fake.url + "/oauth/authorize", params={"oauth_token": token}, timeout=10)
     assert (reply.status_code, reply.reason) == (400, "Bad Request"), reply.text
     assert reply.text.startswith("400 Bad Request: ")
-    with unchanged(fake):
-        reply = requests.post(fake.url + "/oauth/authorize", data={"oauth_token": token, "user": "bob"},
-                              allow_redirects=False, timeout=10)
-    assert (reply.status_code, reply.reason) == (400, "Bad Request"), reply.text
+    for decision in ("yes", "no"):
+        with unchanged(fake):
+            reply = requests.post(fake.url + "/oauth/authorize",
+                                  data={"oauth_token": token, "user": "bob", "approve": decision},
+                                  allow_redirects=False, timeout=10)
+        assert (reply.status_code, reply.reason) == (400, "Bad Request"), reply.text
 
 
 def test_approving_twice_is_400(fake, consumer):
@@ -256,7 +274,8 @@ def test_approving_twice_is_400(fake, consumer):
     url = session.authorization_url(fake.url + "/oauth/authorize")
     first = approve(fake, url, "bob")
     assert first.status_code == 302
-    second = requests.post(fake.url + "/oauth/authorize", data={"oauth_token": rt["oauth_token"], "user": "alice"},
+    second = requests.post(fake.url + "/oauth/authorize",
+                           data={"oauth_token": rt["oauth_token"], "user": "alice", "approve": "yes"},
                            allow_redirects=False, timeout=10)
     assert (second.status_code, second.reason) == (400, "Bad Request"), second.text
     assert "approved" in second.text
@@ -271,9 +290,13 @@ def test_approving_twice_is_400(fake, consumer):
 def test_approving_as_an_unknown_user_is_400(fake, consumer):
     session = consumer()
     rt = request_token(fake, session)
-    reply = requests.post(fake.url + "/oauth/authorize", data={"oauth_token": rt["oauth_token"], "user": "mallory"},
-                          allow_redirects=False, timeout=10)
-    assert (reply.status_code, reply.reason) == (400, "Bad Request"), reply.text
+    for decision in ("yes", "no"):
+        with unchanged(fake):
+            reply = requests.post(fake.url + "/oauth/authorize",
+                                  data={"oauth_token": rt["oauth_token"], "user": "mallory", "approve": decision},
+                                  allow_redirects=False, timeout=10)
+        assert (reply.status_code, reply.reason) == (400, "Bad Request"), reply.text
+        assert "mallory" in reply.text
     assert approve(fake, session.authorization_url(fake.url + "/oauth/authorize"), "bob").status_code == 302
 
 
@@ -285,6 +308,98 @@ def test_callback_query_is_kept(fake, consumer):
     query = parse_qs(urlsplit(reply.headers["Location"]).query)
     assert query["state"] == ["abc"] and query["n"] == ["1"] and query["oauth_token"] == [rt["oauth_token"]]
     assert "oauth_verifier" in query
+
+
+# --- the user denies ----------------------------------------------------------------------------
+def exchange_refused(fake, rt: dict, verifier: str) -> None:
+    """The access-token step with this request token is refused (401) and changes nothing."""
+    auth = OAuth1(CONSUMER_KEY, CONSUMER_SECRET, rt["oauth_token"], rt["oauth_token_secret"], verifier=verifier)
+    with unchanged(fake):
+        assert_401(fake, requests.post(fake.url + "/oauth/access_token", auth=auth, timeout=10))
+
+
+def request_tokens(fake) -> list[str]:
+    return [t["token"] for t in requests.get(fake.url + "/_fake/state", timeout=10).json()["request_tokens"]]
+
+
+@pytest.mark.parametrize("decision", [{"approve": "no"}, {"approve": "deny"}, {"approve": ""},
+                                      {"approve": "YES"}, {}], ids=["no", "deny", "empty", "YES", "missing"])
+def test_anything_but_approve_yes_denies_with_a_callback(fake, consumer, decision):
+    session = consumer(CALLBACK + "?state=abc")
+    rt = request_token(fake, session)
+    reply = requests.post(fake.url + "/oauth/authorize", data={"oauth_token": rt["oauth_token"], "user": "bob",
+                                                               **decision}, allow_redirects=False, timeout=10)
+    # Twitter's provider: back to the callback with `denied=<request token>` instead of
+    # oauth_token, and no verifier; the consumer's own query is kept.
+    assert (reply.status_code, reply.reason) == (302, "Found"), reply.text
+    location = reply.headers["Location"]
+    assert location.startswith(CALLBACK + "?")
+    assert parse_qs(urlsplit(location).query) == {"state": ["abc"], "denied": [rt["oauth_token"]]}
+    # the request token is spent: nothing can exchange, approve or show it any more
+    assert rt["oauth_token"] not in request_tokens(fake)
+    exchange_refused(fake, rt, "any-verifier")
+    again = approve_directly(fake, rt["oauth_token"], "bob")
+    assert (again.status_code, again.reason) == (400, "Bad Request"), again.text
+    page = requests.get(fake.url + "/oauth/authorize", params={"oauth_token": rt["oauth_token"]}, timeout=10)
+    assert (page.status_code, page.reason) == (400, "Bad Request"), page.text
+
+
+def approve_directly(fake, token: str, user: str) -> requests.Response:
+    return requests.post(fake.url + "/oauth/authorize", data={"oauth_token": token, "user": user, "approve": "yes"},
+                         allow_redirects=False, timeout=10)
+
+
+def test_the_deny_button_denies_and_a_consumer_library_sees_no_approval(fake, consumer):
+    session = consumer()
+    rt = request_token(fake, session)
+    reply = deny(fake, session.authorization_url(fake.url + "/oauth/authorize"))
+    assert reply.status_code == 302, reply.text
+    query = parse_qs(urlsplit(reply.headers["Location"]).query)
+    assert query == {"denied": [rt["oauth_token"]]}
+    # requests-oauthlib finds no oauth_token (and no verifier) on the callback: no approval to act on
+    with pytest.raises(ValueError):
+        session.parse_authorization_response(reply.headers["Location"])
+    exchange_refused(fake, rt, "guessed-verifier")
+
+
+def test_out_of_band_denial_says_so_and_shows_no_verifier(fake, consumer):
+    session = consumer("oob")
+    rt = request_token(fake, session)
+    reply = deny(fake, session.authorization_url(fake.url + "/oauth/authorize"), "alice")
+    # 200: the page recorded the user's decision, as Twitter's denial page does; the
+    # sentence is for the person who would have copied a verifier.
+    assert (reply.status_code, reply.reason) == (200, "OK"), reply.text
+    assert reply.headers["Content-Type"].split(";")[0] == "text/plain"
+    assert reply.text.startswith("Access denied: user 'alice' refused"), reply.text
+    assert "oauth_verifier" not in reply.text and "no verifier" in reply.text.lower()
+    assert rt["oauth_token"] not in request_tokens(fake)
+    exchange_refused(fake, rt, "guessed-verifier")
+
+
+def test_denying_needs_no_signed_in_user(fake, consumer):
+    session = consumer("oob")
+    rt = request_token(fake, session)
+    reply = requests.post(fake.url + "/oauth/authorize", data={"oauth_token": rt["oauth_token"], "approve": "no"},
+                          timeout=10)
+    assert (reply.status_code, reply.reason) == (200, "OK"), reply.text
+    assert reply.text.startswith("Access denied: the user refused"), reply.text
+    exchange_refused(fake, rt, "guessed-verifier")
+
+
+def test_denying_an_approved_token_is_400_and_the_approval_stands(fake, consumer):
+    session = consumer()
+    rt = request_token(fake, session)
+    url = session.authorization_url(fake.url + "/oauth/authorize")
+    first = approve(fake, url, "bob")
+    assert first.status_code == 302
+    with unchanged(fake):
+        second = requests.post(fake.url + "/oauth/authorize",
+                               data={"oauth_token": rt["oauth_token"], "user": "bob", "approve": "no"},
+                               allow_redirects=False, timeout=10)
+    assert (second.status_code, second.reason) == (400, "Bad Request"), second.text
+    assert "approved" in second.text and "Location" not in second.headers
+    session.parse_authorization_response(first.headers["Location"])
+    assert session.fetch_access_token(fake.url + "/oauth/access_token")["oauth_token"]
 
 
 def advance_clock(fake, seconds: int) -> None:

@@ -72,6 +72,29 @@ def test_netrc_without_an_account_gives_the_consumer_only(clean_env, tmp_path):
     assert values(auth) == ("ck", "cs", None, None) and auth.has_consumer and not auth.complete
 
 
+def test_netrc_prefers_host_and_port_then_the_bare_host(clean_env, tmp_path):
+    path = write_netrc(tmp_path, "machine 127.0.0.1 login hk password hs account ht:hts\n"
+                                 "machine 127.0.0.1:8080 login pk password ps account pt:pts\n"
+                                 "default login dk password ds account dt:dts\n")
+
+    def read(base_url: str) -> tuple:
+        return values(ocss.SyncServerAPI(ocss.SyncServerAuth(netrcfile=path), base_url=base_url).auth)
+
+    assert read("http://127.0.0.1:8080") == ("pk", "ps", "pt", "pts")  # its own entry, whole
+    assert read("http://127.0.0.1:9090/prefix") == ("hk", "hs", "ht", "hts")  # no 9090 entry: the host's
+    assert read("http://127.0.0.1") == ("hk", "hs", "ht", "hts")
+    assert read("http://localhost:8080") == ("dk", "ds", "dt", "dts")  # neither: the default entry
+
+
+def test_netrc_values_combine_with_the_environment_value_by_value(clean_env, tmp_path):
+    path = write_netrc(tmp_path, "machine 127.0.0.1 login nk password ns\n")
+    clean_env.setenv("OCSS_ACCESS_TOKEN", "env-token")
+    clean_env.setenv("OCSS_ACCESS_SECRET", "env-secret")
+    auth = ocss.SyncServerAuth(netrcfile=path)
+    ocss.SyncServerAPI(auth, base_url="http://127.0.0.1:8080")  # the fake's address: machine 127.0.0.1
+    assert values(auth) == ("nk", "ns", "env-token", "env-secret") and auth.complete
+
+
 @pytest.mark.parametrize("text", ["machine h login k password s account no-colon\n", "bogus h login k\n"])
 def test_a_bad_netrc_is_an_ocss_error(clean_env, tmp_path, text):
     with pytest.raises(OCSSAPIError):
@@ -109,12 +132,18 @@ def test_a_consumer_alone_reaches_the_phones_but_no_protected_call(fake):
 
 
 # --- the three-legged flow -----------------------------------------------------------------------
-def approve(fake, url: str, user: str) -> str:
-    """What the user does in the browser: approve the request token; the verifier shown."""
+def decide(fake, url: str, user: str, approve: str) -> str:
+    """What the user does in the browser: click Approve (`approve="yes"`) or Deny
+    (`"no"`) on the authorization page; the text the page answers."""
     token = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["oauth_token"][0]
-    form = urllib.parse.urlencode({"oauth_token": token, "user": user}).encode()
+    form = urllib.parse.urlencode({"oauth_token": token, "user": user, "approve": approve}).encode()
     with urllib.request.urlopen(fake.url + "/oauth/authorize", data=form, timeout=10) as reply:
-        return urllib.parse.parse_qs(reply.read().decode())["oauth_verifier"][0]
+        return reply.read().decode()
+
+
+def approve(fake, url: str, user: str) -> str:
+    """The user approves; the verifier the page shows."""
+    return urllib.parse.parse_qs(decide(fake, url, user, "yes"))["oauth_verifier"][0]
 
 
 def test_the_three_legged_flow_gives_a_working_access_token(fake):
@@ -131,6 +160,19 @@ def test_the_three_legged_flow_gives_a_working_access_token(fake):
     assert "2fb295cc-0e50-11de-81c8-002215064801" in api.clients  # admin's phone
     with pytest.raises(NotAllowedError):
         api.get_access_token(verifier)  # the request token is used up: refused locally
+    api.close()
+
+
+def test_a_denied_request_token_cannot_be_exchanged(fake):
+    auth = ocss.SyncServerAuth("demo-consumer-key", "demo-consumer-secret")
+    api = ocss.SyncServerAPI(auth, base_url=fake.url)
+    api.get_request_token()
+    shown = decide(fake, api.get_authorization_url(), "bob", "no")
+    assert shown.startswith("Access denied") and "oauth_verifier" not in shown
+    with pytest.raises(NotAllowedError) as raised:
+        api.get_access_token("whatever-the-user-typed")
+    assert raised.value.status == 401
+    assert not auth.complete and auth.access_key is None
     api.close()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import socket
 import time
 import urllib.request
@@ -159,12 +160,51 @@ def test_a_dropped_delete_is_retried_and_deletes_once(api_of, fake):
     assert ADMIN_PHONE not in [c["uuid"] for c in clients_of(fake, "admin")]
 
 
+def test_a_drop_fault_logs_no_uncaptured_exception_in_the_server(caplog):
+    """A dropped connection is the fault working, not the server failing: waitress logs
+    nothing above INFO for it (it once logged "uncaptured python exception" for every drop,
+    its write handler meeting the socket the drop had closed)."""
+    from ocss_testkit.server import FakeServer
+
+    caplog.set_level(logging.INFO, logger="waitress")
+    with FakeServer(port=0) as server:
+        api = ocss.SyncServerAPI(base_url=server.url, timeout=10)
+        try:
+            assert len(api.phones.vendors) == 6  # the keep-alive connection is open
+            inject(server, action="drop", method="GET", path="/v2/phones/*", times=1)
+            api.phones.vendors.refresh()
+            assert len(api.phones.vendors) == 6  # dropped, then retried on a new connection
+            api.close()
+            inject(server, action="drop", method="GET", path="/v2/phones/*", times=1)
+            api.phones.vendors.refresh()
+            with pytest.raises(ConnectionError):  # a new connection dropped: not retried
+                len(api.phones.vendors)
+        finally:
+            api.close()
+        assert [e.status for e in server.app.journal.entries() if e.path.startswith("/v2/")] == [200, 0, 200, 0]
+        # Every channel closed (the loop handled each drop to its end) before looking at the log.
+        deadline = time.monotonic() + 15
+        while server._server.active_channels:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"channels still open: {server._server.active_channels}")
+            time.sleep(0.02)
+    logged = [f"{r.name} {r.levelname}: {r.getMessage()}" for r in caplog.records
+              if r.name.startswith("waitress") and r.levelno > logging.INFO]
+    assert logged == []
+
+
 # --- answers that are not HTTP, or not Atom ------------------------------------------------------
-def test_garbage_is_a_connection_or_server_error(warm, fake):
+def test_garbage_behind_a_200_is_a_server_error_carrying_the_answer_as_received(warm, fake):
+    """The server answered, unusably: a ServerError (docs/ocss-library.md, "Exceptions"),
+    with the status, reason and body received -- not a ConnectionError, which means no
+    answer at all."""
     inject(fake, action="garbage", method="GET", path="/v2/services/syncml/*", times=1)
-    with pytest.raises((ConnectionError, ServerError)):
+    with pytest.raises(ServerError) as raised:
         len(warm.clients.syncml)
-    assert seen(fake) == [("GET", SYNCML, 200)]  # random bytes, sent as a 200
+    error = raised.value
+    assert (error.status, error.reason, len(error.body)) == (200, "OK", 512)
+    assert "not an Atom feed" in error.message
+    assert seen(fake) == [("GET", SYNCML, 200)]  # random bytes, sent as a 200; not retried
 
 
 def test_a_get_answered_by_half_is_a_connection_error(warm, fake):

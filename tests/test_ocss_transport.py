@@ -248,3 +248,32 @@ def test_an_application_that_fails_is_a_connection_error():
     api = ocss.SyncServerAPI(base_url="http://localhost", transport=WSGITransport(broken))
     with pytest.raises(ConnectionError, match="RuntimeError"):
         len(api.phones.vendors)
+
+
+def test_a_feed_the_library_cannot_use_is_a_server_error_with_the_status_received():
+    """Well-formed Atom that names no resource is as unreadable as garbage: a ServerError
+    carrying the answer's status, reason and body as received (here a 200)."""
+    feed = f'<feed xmlns="{ATOM}"><entry><title>a vendor without an id</title></entry></feed>'.encode()
+
+    def answer(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/atom+xml")])
+        return [feed]
+    api = ocss.SyncServerAPI(base_url="http://localhost", transport=WSGITransport(answer))
+    with pytest.raises(ServerError) as raised:
+        len(api.phones.vendors)
+    assert (raised.value.status, raised.value.reason, raised.value.body) == (200, "OK", feed)
+    assert "without an id" in raised.value.message
+
+
+def test_a_request_http_client_cannot_build_is_a_value_error_and_opens_no_connection(scripted):
+    server, _ = scripted("ok")
+    transport = ocss.transport.HTTPTransport(server.url, timeout=5)
+    try:
+        with pytest.raises(ValueError, match="nothing was sent"):
+            transport.request("GET", "/v2/phones/vendors/1/", {"X-Note": "a\r\nInjected: yes"}, None,
+                              lambda method, url, headers: headers)
+        assert server.connections == 0 and server.requests == []
+        answer = transport.request("GET", "/v2/phones/vendors/1/", {}, None, lambda method, url, headers: headers)
+        assert answer.status == 200  # the transport is still usable
+    finally:
+        transport.close()

@@ -247,9 +247,12 @@ def test_detect_manual_then_poll(api_of, fake):
     other = models.detect_manual("+4790066952")
     control(fake, "POST", "/_fake/phone/+4790066952/visit", {"user_agent": "NoSuchPhone/1.0"})
     assert models.detect_poll(other) is False
-    for bad in ("no-such-code", ""):
-        with pytest.raises(ClientError):
-            models.detect_poll(bad)
+    with pytest.raises(ClientError):
+        models.detect_poll("no-such-code")  # the server's to say
+    fake.app.journal.clear()
+    with pytest.raises(ValueError):
+        models.detect_poll("")  # an error of use: nothing sent
+    assert sent(fake) == []
 
 
 def test_detection_needs_credentials_and_sends_nothing_without(api_of, fake):
@@ -397,10 +400,12 @@ def test_datastore_contents_items_and_filters(api_of, fake):
     assert tombstone.data is None
     assert store.contents[late.id].operation is None  # a since listing does not leak into the cache
     assert len(store.contents(since="2009-11-01T123000Z")(dataclass="contacts")) == 0
+    fake.app.journal.clear()
     with pytest.raises(TypeError):
         store.contents(since=12)
-    with pytest.raises(ClientError):
-        len(store.contents(since="yesterday"))
+    with pytest.raises(ValueError, match="not a date-time"):
+        store.contents(since="yesterday")  # refused as the filter is made, before any request
+    assert sent(fake) == []
 
 
 def test_content_updates(api_of):
@@ -414,7 +419,7 @@ def test_content_updates(api_of):
     item.title = "Final"
     store.contents.update(item.id, type="text/x-note")
     assert (item.title, item.type, item.data) == ("Final", "text/x-note", "second")
-    with pytest.raises(ClientError):
+    with pytest.raises(ValueError, match="cannot be sent in XML"):
         store.contents.new("bad \x00 byte", "text/plain")
     item.delete()
     assert item.id not in store.contents
