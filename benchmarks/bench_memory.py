@@ -14,8 +14,9 @@ request differs from every other in what a careless cache or store would key on:
   - distinct detection codes: manual detections created (each with its own phone number),
     visited from `/d/{code}` by the phone's browser, polled, and left to expire,
   - long headers on every request (a 4 KiB User-Agent, a 2 KiB Cookie, a 2 KiB X-Trace),
-  - refusals that echo long input (a 300-character unknown path, an 8 KiB
-    `oauth_signature_method`, a 2 KiB XML element name, an unknown 1 KiB model id);
+  - refusals of long input (a 300-character unknown path, an 8 KiB
+    `oauth_signature_method`: an Authorization header over the 8 KiB the fake reads, a 2 KiB
+    XML element name, an unknown 1 KiB model id);
 and the fake's virtual clock advances 60 s every 20 requests (`POST /_fake/clock`), so
 that detection links expire as they would over days of use (the 100,000 requests span
 ~3.5 virtual days; a link lives an hour).
@@ -120,7 +121,7 @@ class Mix:
             return "GET", f"/v2/phones/detect/manual/{self.code}/", b"", {}, "alice", "200"
         if k == 11:
             return "GET", "/v2/services/syncml/sessions/", b"", {}, "admin", "200"
-        if k == 13:  # an 8 KiB signature method: refused, and the refusal quotes it
+        if k == 13:  # an 8 KiB signature method: the header is refused for its size, unparsed
             header = (f'OAuth oauth_consumer_key="{CONSUMER[0]}", oauth_token="{USERS["bob"][0]}", '
                       f'oauth_signature_method="{"H" * 8192}", oauth_signature="x", '
                       f'oauth_timestamp="{int(time.time())}", oauth_nonce="n{i}", oauth_version="1.0"')
@@ -276,7 +277,7 @@ def stores(app) -> dict:
         db = world.phones
         seen = {id(db), id(world.lock)} | {id(m) for m in db.models.values()} | {id(v) for v in db.vendors.values()}
         measured = {"journal": (len(app.journal), app.journal._entries),
-                    "nonces": (len(app.auth.nonces), app.auth.nonces._seen),
+                    "nonces": (len(app.auth.nonces), app.auth.nonces._minutes),
                     "outbox": (len(world.outbox), world.outbox),
                     "detections": (len(world.detections), [world.detections, getattr(world, "_detection_expiry", ())]),
                     "handsets": (len(world.handsets), world.handsets),

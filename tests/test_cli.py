@@ -67,11 +67,26 @@ class Process:
         self.seen: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        # stderr is drained as it comes: the server logs a line per request there, and a
+        # pipe nobody reads fills up (64 KiB) and blocks the server mid-answer.
+        self._stderr: list[str] = []
+        self._stderr_reader = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._stderr_reader.start()
 
     def _read(self) -> None:
         for line in self.proc.stdout:
             self.lines.put(line.rstrip("\n"))
         self.lines.put(None)
+
+    def _drain_stderr(self) -> None:
+        for line in self.proc.stderr:
+            self._stderr.append(line)
+
+    def stderr(self, timeout: float = 10) -> str:
+        """Everything the process wrote to stderr; waits for the end of it once it exited."""
+        if self.proc.poll() is not None:
+            self._stderr_reader.join(timeout)
+        return "".join(self._stderr)
 
     def readline(self, deadline: float) -> str | None:
         remaining = deadline - time.monotonic()
@@ -91,7 +106,7 @@ class Process:
             line = self.readline(deadline)
             if line is None:
                 raise AssertionError(f"exited {self.proc.wait()} before ready: {self.seen} "
-                                     f"stderr={self.proc.stderr.read()}")
+                                     f"stderr={self.stderr()}")
             match = READY.match(line)
             if match:
                 return match.group(1), int(match.group(2))
@@ -181,11 +196,11 @@ def test_signal_stops_the_server_cleanly(kind, sig, tmp_path):
             p.proc.send_signal(sig)
             code = p.proc.wait(timeout=STOP_TIMEOUT)
             took = time.monotonic() - stopping
-        assert code == 0, (code, p.proc.stderr.read())
+        assert code == 0, (code, p.stderr())
         assert took < STOP_TIMEOUT
         rest = p.rest_of_stdout()
         assert rest[-1:] == ["ocss-fake stopped"], rest
-        stderr = p.proc.stderr.read()
+        stderr = p.stderr()
         assert "Traceback" not in stderr, stderr
         assert port_closed(port), f"port {port} still accepts connections"
 

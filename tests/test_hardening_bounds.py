@@ -144,7 +144,7 @@ def test_every_text_field_of_an_entry_is_cut():
 
 def test_hostile_refusals_leave_small_entries(client, app):
     app.journal.clear()
-    method = "H" * 200_000
+    method = "H" * 7_000  # the header stays under auth.MAX_AUTHORIZATION, so the refusal quotes it
     header = ('OAuth oauth_consumer_key="demo-consumer-key", oauth_token="bob-access-token", '
               f'oauth_signature_method="{method}", oauth_signature="x", oauth_timestamp="1700000000", '
               'oauth_nonce="n1", oauth_version="1.0"')

@@ -107,7 +107,7 @@ def test_clients_survive_a_sigterm_and_restart(tmp_path):
                 assert reply.status_code == 201, reply.text
                 created.append(_created_uuid(reply))
         p.proc.send_signal(signal.SIGTERM)
-        assert p.proc.wait(timeout=STOP_TIMEOUT) == 0, p.proc.stderr.read()
+        assert p.proc.wait(timeout=STOP_TIMEOUT) == 0, p.stderr()
     assert set(created) <= _file_uuids(state)
 
     with serve("python-m", "--port", "0", "--state-file", str(state), cwd=tmp_path) as p:

@@ -155,7 +155,7 @@ def _stopped_stderr(process) -> str:
     process.proc.send_signal(signal.SIGTERM)
     assert process.proc.wait(timeout=STOP_TIMEOUT) == 0
     assert process.rest_of_stdout()[-1:] == ["ocss-fake stopped"]
-    return process.proc.stderr.read()
+    return process.stderr()
 
 
 def test_serve_log_format_json_writes_one_object_per_request_to_stderr(tmp_path):

@@ -1,4 +1,5 @@
-"""Handset detection (000: detect_auto, detect_manual, detect_poll; SPEC I5–I8).
+"""Handset detection (SyncServer API Python interface, 'Models': detect_auto, detect_manual,
+detect_poll; routes I5–I8).
 
 Manual detection sends the phone an SMS with a link; the phone's browser opens it and
 its User-Agent names the model. Auto detection answers from what the simulated operator
@@ -19,12 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .errors import Forbidden, Invalid, NotFound
-from .phones import Model
+from .phones import IDENTIFY_LIMIT, Model
 
 DEFAULT_CODE_LIFETIME = 3600  # seconds of virtual time a detection link stays valid
 DEFAULT_DETECTION_LIMIT = 10_000  # live detections kept at most (oldest dropped first)
 DEFAULT_HANDSET_LIMIT = 10_000  # numbers learned by detection kept at most (oldest forgotten first)
-USER_AGENT_LIMIT = 1024  # characters of a visiting browser's User-Agent kept in the state
+USER_AGENT_LIMIT = IDENTIFY_LIMIT  # characters of a visiting browser's User-Agent kept: those it was identified from
 
 
 @dataclass(slots=True)

@@ -4,6 +4,12 @@ Tests drive it step by step (open the detection link, accept or reject settings 
 sync alert), or give a number an autopilot that does so after a virtual delay. Delayed
 actions wait in a schedule that runs whenever virtual time has passed their due time
 (on every request and on every clock change).
+
+Bounded like the outbox they follow (`tidy_phones`, once per outbox's worth of messages
+sent): an answer is kept while its message is in the outbox, a scheduled action while its
+message is (an action on a message the outbox dropped could only fail), a phone's state
+while it holds an answer or an install, and at most PHONE_LIMIT phones and PHONE_ITEM_LIMIT
+answers and installs in all, the phones that acted least recently forgotten first.
 """
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from dataclasses import dataclass, field
 from .errors import Invalid, NotFound
 
 AUTOPILOT_KEYS = {"user_agent", "visit_after", "setup", "setup_after", "sync", "sync_after"}
+PHONE_LIMIT = 10_000  # phone states kept at most (those that acted least recently forgotten first)
+PHONE_ITEM_LIMIT = 10_000  # answers and installed clients kept at most, over all phones
 
 
 @dataclass(slots=True)
@@ -29,10 +37,10 @@ class PhoneService:
     """Mixed into World; every method runs under the World's lock."""
 
     def phone(self, number: str) -> PhoneState:
-        """The phone's state, created the first time it acts (looking creates nothing)."""
-        state = self.phone_states.get(number)
-        if state is None:
-            state = self.phone_states[number] = PhoneState(number)
+        """The phone's state, created the first time it acts (looking creates nothing);
+        it becomes the most recently active phone, the last `tidy_phones` forgets."""
+        state = self.phone_states.pop(number, None) or PhoneState(number)
+        self.phone_states[number] = state
         return state
 
     def phone_view(self, number: str) -> PhoneState:
@@ -128,3 +136,37 @@ class PhoneService:
                 continue  # the message went stale (client deleted, code expired)
             ran += 1
         return ran
+
+    def tidy_phones(self) -> None:
+        """Drop what refers to messages the outbox no longer holds (answers, scheduled
+        actions), phone states left empty, and then the least recently active phones while
+        more than PHONE_LIMIT, or more than PHONE_ITEM_LIMIT answers and installs, are kept.
+
+        What is dropped cannot be seen to act: a message gone from the outbox can be neither
+        answered nor shown, so neither can its answer, and an empty state reads as no state
+        (`phone_view`). Costs one pass over the phones, the answers and the schedule: the
+        World runs it once per outbox's worth of messages (`World._send`)."""
+        held = {message.id for message in self.outbox}
+        states = self.phone_states
+        items = 0
+        for number, state in list(dict.items(states)):
+            stale = [mid for mid in state.answers if mid not in held]
+            if stale:
+                for mid in stale:
+                    del state.answers[mid]
+                states[number] = state  # written again: persistence saves what was touched
+            if not state.answers and not state.installed:
+                del states[number]
+            else:
+                items += len(state.answers) + len(state.installed)
+        excess = len(states) - PHONE_LIMIT
+        for number in list(states):  # dict order: least recently active first (`phone`)
+            if excess <= 0 and items <= PHONE_ITEM_LIMIT:
+                break
+            state = states.pop(number)
+            excess -= 1
+            items -= len(state.answers) + len(state.installed)
+        live = [entry for entry in self.schedule if entry[1] in held]
+        if len(live) < len(self.schedule):
+            heapq.heapify(live)
+            self.schedule[:] = live

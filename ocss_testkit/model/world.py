@@ -145,8 +145,9 @@ class World(GDataService, SyncMLService, ClientsService, DetectionService, Phone
     (`outbox_limit`, oldest dropped first), sessions and chatlog (`chatlog_limit`),
     detections and OAuth request tokens (purged once expired on the virtual clock, and at
     most `detection_limit` / `request_token_limit` live ones, oldest dropped first), the
-    numbers auto detection learned (`handset_limit`), and access tokens issued by the
-    three-legged flow (`issued_token_limit`, oldest revoked).
+    numbers auto detection learned (`handset_limit`), access tokens issued by the
+    three-legged flow (`issued_token_limit`, oldest revoked), and the phones' states and
+    scheduled actions, which follow the outbox (phone.py, `tidy_phones`).
 
     Kept on purpose: clients, bindings and datastore contents are what users made, not
     traffic, and a deleted item's tombstone is what tells a client syncing `since` an
@@ -194,6 +195,7 @@ class World(GDataService, SyncMLService, ClientsService, DetectionService, Phone
         self._request_token_bytes = 0
         self._setup_numbers = itertools.count(1)
         self._message_ids = itertools.count(1)
+        self._sent_since_tidy = 0  # messages sent since the last `tidy_phones`
         self._session_ids = itertools.count(1)
         self._binding_ids = itertools.count(1)
 
@@ -243,6 +245,12 @@ class World(GDataService, SyncMLService, ClientsService, DetectionService, Phone
               code: str | None = None) -> Message:
         message = Message(next(self._message_ids), to, kind, body, self.clock.now(), client, code)
         self.outbox.append(message)
+        # Phone states and the schedule follow the outbox (phone.py): tidied once per
+        # outbox's worth of messages, so what refers to dropped ones stays bounded.
+        self._sent_since_tidy += 1
+        if self._sent_since_tidy >= (self.outbox.maxlen or 1):
+            self._sent_since_tidy = 0
+            self.tidy_phones()
         self._autopilot_for(message)
         return message
 
