@@ -4,8 +4,11 @@ ledger, the drift report, and the pytest plugin as a contract author meets it (i
 pytest, the way CI runs the suite)."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import re
 import secrets as _secrets
 import subprocess
 import sys
@@ -599,14 +602,19 @@ class TestReport:
         assert s["behaviour"] == {"passed": 2, "failed": 1, "skipped": 1}
         assert s["drift"] == {"match": 1, "drift": 1, "unrecorded": 1, "not compared": 1}
         assert s["provenance"] == {"documented": 2, "inferred": 2}
-        assert s["coverage"]["D1"] == {"contracts": 1, "passed": 1, "provenance": "documented"}
-        assert s["coverage"]["D2"] == {"contracts": 1, "passed": 0, "provenance": "documented"}
-        assert s["coverage"]["D3"] == {"contracts": 0, "passed": 0, "provenance": "documented"}
-        assert s["coverage"]["I16"] == {"contracts": 0, "passed": 0, "provenance": "inferred"}
+        none = {"failed": 0, "skipped": 0, "drifted": 0}
+        assert s["coverage"]["D1"] == {"contracts": 1, "passed": 1, **none, "provenance": "documented"}
+        assert s["coverage"]["D2"] == {"contracts": 1, "passed": 0, **none, "failed": 1, "drifted": 1,
+                                       "provenance": "documented"}
+        assert s["coverage"]["D3"] == {"contracts": 0, "passed": 0, **none, "provenance": "documented"}
+        assert s["coverage"]["I16"] == {"contracts": 0, "passed": 0, **none, "provenance": "inferred"}
         assert list(s["coverage"])[:3] == ["D1", "D2", "D3"] and list(s["coverage"])[-1] == "I16"
+        # without pytest's reports, each contract's category follows from its verdicts
+        assert [r["counted"] for r in s["rows"]] == [["passed"], ["failed"], ["skipped"], ["passed"]]
+        assert s["pytest_outside"] is None
         assert report.verdict_line(s) == (
-            "behaviour: 2 passed, 1 failed, 1 skipped · API drift: 1 drifted, 1 match their snapshot, "
-            "1 unrecorded · provenance: 2 documented, 2 inferred")
+            "contracts: 4 — 1 failed (on its assertions), 2 passed, 1 skipped · API drift: 1 drifted, "
+            "1 match their snapshot, 1 unrecorded · provenance: 2 documented, 2 inferred")
         assert report.differences(s) == [("contracts/test_x.py::test_b<i>", "gdata-create", d) for d in DIFFS]
         lines = report.terminal_lines(s, "run9")
         assert lines[0] == "run run9: " + report.verdict_line(s)
@@ -638,15 +646,56 @@ class TestReport:
 
     def test_html_page_escapes_everything(self):
         page = report.page(report.summarize(rows()), "http://h/<t>", "run9", "now")
-        assert "<script>" not in page and "<i>" not in page and "<now>" not in page and "<t>" not in page
+        assert "<script>alert" not in page and "<i>" not in page and "<now>" not in page and "<t>" not in page
         assert ("<li><b>gdata-create</b> <code>/entry/title: text &quot;&lt;script&gt;alert(1)&lt;/script&gt;"
-                "&quot; → &quot;x&quot;</code> <small>contracts/test_x.py::test_b&lt;i&gt;</small></li>") in page
+                "&quot; → &quot;x&quot;</code> <small class='muted'>contracts/test_x.py::test_b&lt;i&gt;</small></li>"
+                ) in page
         assert "<code>status: 201 → 200</code>" in page
-        for heading in ("API drift (target vs snapshots)", "Behaviour and drift per contract",
-                        "Provenance (documented vs inferred)"):
+        for heading in ("API drift (target vs snapshots)", "Behaviour and drift per contract, by spec id",
+                        "Provenance (documented vs inferred), by spec id"):
             assert f"<h2>{heading}</h2>" in page
-        assert "skipped — mutating: give --ocss-allow-mutating &lt;now&gt;" in page
-        assert "default-src 'none'" in page  # and no script could run anyway
+        assert "<br>mutating: give <code class='flag'>--ocss-allow-mutating</code> &lt;now&gt;" in page
+
+    def test_html_page_groups_by_spec_with_counts_and_marks_problems(self):
+        data = rows()
+        data.append({**data[2], "nodeid": "contracts/test_x.py::test_a2", "behaviour": "passed",
+                     "matches": [{"key": "gdata-list-2", "verdict": "drift",
+                                  "diffs": ['reason: "OK" → "Fine"']}]})
+        page = report.page(report.summarize(data), "t", "r", "g")
+        groups = re.findall(r"<section class='spec (\w+)' id='spec-(\w+)'><h3>\w+ <small>([^<]*)</small>", page)
+        assert groups == [("problem", "D1", "documented · 2 contracts: 2 passed, 0 failed, 0 skipped · 1 drifted"),
+                          ("problem", "D2", "documented · 1 contract: 0 passed, 1 failed, 0 skipped · 1 drifted"),
+                          ("fine", "I1", "inferred · 1 contract: 0 passed, 0 failed, 1 skipped · 0 drifted"),
+                          ("fine", "I9", "inferred · 1 contract: 1 passed, 0 failed, 0 skipped · 0 drifted")]
+        classes = {nodeid: cls for cls, nodeid in re.findall(r"<tr class='contract (\w+)' data-nodeid='([^']*)'>",
+                                                             page)}
+        assert classes == {
+            "contracts/test_x.py::test_a": "fine", "contracts/test_x.py::test_a2": "problem",
+            "contracts/test_x.py::test_b&lt;i&gt;": "problem", "contracts/test_x.py::test_skipped": "fine",
+            "contracts/test_x.py::test_inferred_one": "fine"}
+        # a contract that only drifted passed its assertions, and pytest failed it: both are said
+        assert ("<span class='tag passed'>passed</span> <span class='muted'>— pytest counts it as failed</span>"
+                in page)
+        # the overview: one row per spec id, linking to its group when it has contracts
+        assert ("<td><a href='#spec-D1'>D1</a></td><td>documented</td><td>2</td><td>2</td><td class=''>0</td>"
+                "<td>0</td><td class='drift'>1</td>") in page
+        assert "<tr class='fine'><td>D3</td><td>documented</td><td>0</td>" in page
+
+    def test_html_page_is_self_contained_under_its_policy(self):
+        page = report.page(report.summarize(rows()), "t", "r", "g")
+        policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page).group(1)
+        assert policy.startswith("default-src 'none';") and "unsafe-inline" not in policy
+        # the one style and the one script are allowed by their hash, nothing else
+        (style,) = re.findall(r"<style>(.*?)</style>", page, re.DOTALL)
+        (script,) = re.findall(r"<script>(.*?)</script>", page, re.DOTALL)
+        for source, directive in ((style, "style-src"), (script, "script-src")):
+            digest = base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()
+            assert f"{directive} 'sha256-{digest}';" in policy
+        links = re.findall(r"(?i)\b(?:src|href|action)\s*=\s*['\"]?([^'\"\s>]*)", page)
+        assert links and all(link.startswith("#spec-") for link in links), links  # only in-page links
+        assert not re.search(r"(?i)https?:|@import|url\(", page.replace("http://h", ""))
+        # the filter is hidden until the script shows it: without scripts the page shows everything
+        assert '<div id="filter" hidden>' in page
 
     def test_write_makes_the_three_files(self, tmp_path):
         report.write(tmp_path, report.summarize(rows()), target="http://h", run_id="run9")
@@ -698,15 +747,15 @@ import pytest
 def test_no_marker(contract):
     pass
 
-@pytest.mark.documented("001_a06d36d09cafb11e.txt", "List all clients", "D1")
+@pytest.mark.documented("Google Data Client API", "List all clients", "D1")
 @pytest.mark.inferred("I1", basis="the client library")
 @pytest.mark.read_only
 def test_two_markers(contract):
     pass
 
-@pytest.mark.documented("003_45e3725206d2c929.txt", "List all clients", "D1")
+@pytest.mark.documented("SyncML API", "List all clients", "D1")
 @pytest.mark.read_only
-def test_wrong_seed(contract):
+def test_wrong_doc(contract):
     pass
 
 @pytest.mark.inferred("I99", basis="nothing")
@@ -714,7 +763,7 @@ def test_wrong_seed(contract):
 def test_unknown_spec(contract):
     pass
 
-@pytest.mark.documented("000_27131614bb2f0398.txt", "Vendors", "I1")
+@pytest.mark.documented("SyncServer API Python interface", "Vendors", "I1")
 @pytest.mark.read_only
 def test_documented_but_inferred(contract):
     pass
@@ -741,12 +790,13 @@ def rejected_run():
 
 
 @pytest.mark.parametrize("test, reason", [
-    ("test_no_marker", ("needs exactly one provenance marker, @pytest.mark.documented(seed, section, spec) or "
+    ("test_no_marker", ("needs exactly one provenance marker, @pytest.mark.documented(doc, section, spec) or "
                         "@pytest.mark.inferred(spec, basis); it has 0")),
     ("test_two_markers", "needs exactly one provenance marker"),
     ("test_two_markers", "it has 2"),
-    ("test_wrong_seed", "documented contracts of D1 cite 001_a06d36d09cafb11e.txt and a section"),
-    ("test_unknown_spec", "names 'I99', not an id of SPEC §2"),
+    ("test_wrong_doc", "documented contracts of D1 cite 'Google Data Client API' (the API document's title) "
+                       "and a section"),
+    ("test_unknown_spec", "names 'I99', not a route id (D1–D15, I1–I16; docs/decisions.md, 'Route ids')"),
     ("test_documented_but_inferred", "is marked documented but I1 is inferred in the route table"),
     ("test_two_safety_classes", "has more than one safety class: read_only, mutating"),
 ])
@@ -784,20 +834,20 @@ import pytest
 def test_read_only_posts(contract):
     contract.api.post("/v2/phones/vendors/", b"<entry xmlns='http://www.w3.org/2005/Atom'/>")
 
-@pytest.mark.documented("003_45e3725206d2c929.txt", "List all clients", "D6")
+@pytest.mark.documented("SyncML API", "Listing all clients", "D6")
 @pytest.mark.read_only
 def test_drifts(contract):
     reply = contract.api.get("/v2/services/syncml/")
     contract.match("hand-drift", reply)
     assert reply.status == 200
 
-@pytest.mark.documented("003_45e3725206d2c929.txt", "List all clients", "D6")
+@pytest.mark.documented("SyncML API", "Listing all clients", "D6")
 @pytest.mark.read_only
 @pytest.mark.xfail(strict=True, reason="a known drift")
 def test_known_drift(contract):
     contract.match("hand-drift", contract.api.get("/v2/services/syncml/"))
 
-@pytest.mark.documented("003_45e3725206d2c929.txt", "List all clients", "D6")
+@pytest.mark.documented("SyncML API", "Listing all clients", "D6")
 @pytest.mark.read_only
 def test_matches(contract):
     reply = contract.api.get("/v2/services/syncml/")
@@ -814,24 +864,30 @@ DRIFT_LINES = ['reason: "Fine" → "OK"', 'header Content-Type: "application/xml
                '/feed/title: text "SyncML Clientele" → "SyncML Clients"', "/feed/subtitle: present → missing"]
 
 
-@pytest.fixture(scope="module")
-def behaviour_run(tmp_path_factory):
-    """One child run: a guard failure, a drift, a match, a leaked secret."""
-    base = tmp_path_factory.mktemp("harness-run")
+def hand_snapshots(directory: Path) -> Path:
+    """A snapshot store with `hand-match` (the fake's syncml listing as it is) and
+    `hand-drift` (the same, changed in DRIFT_LINES' four ways)."""
     target = Target.in_process()
     reply = target.api("user").get("/v2/services/syncml/")
     actual = record(reply.status, reply.reason, reply.headers, reply.body,
                     Normalizer(base_urls=(IN_PROCESS_URL,), secrets=target.secrets()),
                     {"method": "GET", "path": "/v2/services/syncml/"})
     assert actual.body[0] == "atom:feed" and ["atom:title", "SyncML Clients"] in actual.body
-    store = SnapshotStore(base / "snapshots")
+    store = SnapshotStore(directory)
     store.save("hand-match", actual, {"recorded": "by hand"})
     drifted = Recording.from_dict(json.loads(json.dumps(actual.to_dict())))
     drifted.reason, drifted.headers = "Fine", {"Content-Type": "application/xml"}
     drifted.body[drifted.body.index(["atom:title", "SyncML Clients"])] = ["atom:title", "SyncML Clientele"]
     drifted.body.append(["atom:subtitle", "gone"])
     store.save("hand-drift", drifted, {"recorded": "by hand"})
-    result, nodeid = run_probe(BEHAVIOUR, "--ocss-snapshot-dir", str(base / "snapshots"),
+    return directory
+
+
+@pytest.fixture(scope="module")
+def behaviour_run(tmp_path_factory):
+    """One child run: a guard failure, a drift, a match, a leaked secret."""
+    base = tmp_path_factory.mktemp("harness-run")
+    result, nodeid = run_probe(BEHAVIOUR, "--ocss-snapshot-dir", str(hand_snapshots(base / "snapshots")),
                                "--ocss-report-dir", str(base / "report"), "-rA")
     return result, nodeid, base / "report"
 
@@ -852,6 +908,14 @@ def test_a_read_only_contract_that_posts_fails_with_the_guards_message(behaviour
     assert "UnsafeRequest: POST /v2/phones/vendors/ is mutating but the contract is marked read-only" in result.stdout
     failure = junit_cases(report_dir)["test_read_only_posts"].find("failure")
     assert failure is not None and "is mutating but the contract is marked read-only" in _failure_text(failure)
+    # the drift report says why in one line, next to the verdict
+    data = json.loads((report_dir / "drift-report.json").read_text(encoding="utf-8"))
+    (posts,) = [c for c in data["contracts"] if c["nodeid"].endswith("::test_read_only_posts")]
+    assert posts["behaviour"] == "failed" and posts["failure"] == (
+        "contracts.harness.target.UnsafeRequest: POST /v2/phones/vendors/ is mutating but the contract is marked "
+        "read-only")
+    assert "is mutating but the contract is marked read-only</code>" in (report_dir / "drift-report.html").read_text(
+        encoding="utf-8")
 
 
 def test_a_drifted_answer_fails_and_the_report_names_each_difference(behaviour_run):

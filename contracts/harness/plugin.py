@@ -8,13 +8,16 @@ destructive unless marked otherwise — or `side_effecting`, which reaches a pho
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import re
 import secrets as _secrets
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree
@@ -75,8 +78,9 @@ def pytest_addoption(parser) -> None:
 
 
 MARKERS = (
-    "documented(seed, section, spec): a contract for a documented exchange (SPEC §2 D1–D15)",
-    "inferred(spec, basis): a contract for an operation inferred from the client library (SPEC §2 I1–I16)",
+    "documented(doc, section, spec): a contract for a documented exchange (D1–D15), citing the API document "
+    "by title and its section",
+    "inferred(spec, basis): a contract for an operation inferred from the client library (I1–I16)",
     "read_only: the contract only reads; runs against any URL target",
     "mutating: the contract creates, changes or deletes (the default); needs --ocss-allow-mutating on a URL",
     "side_effecting: the contract sends an SMS or push to a phone; needs --ocss-allow-sms and --ocss-test-phone",
@@ -132,7 +136,7 @@ def pytest_configure_node(node) -> None:
 class ContractInfo:
     spec: str
     provenance: str  # documented | inferred
-    source: str  # seed and section, or the basis of the inference
+    source: str  # document title and section, or the basis of the inference
     safety: str  # read-only | mutating | side-effecting
     fake_only: str | None
 
@@ -143,21 +147,22 @@ def contract_info(item) -> ContractInfo:
              ("documented", "inferred", "read_only", "mutating", "side_effecting", "fake_only")}
     provenance = marks["documented"] + marks["inferred"]
     if len(provenance) != 1:
-        raise ValueError("needs exactly one provenance marker, @pytest.mark.documented(seed, section, spec) "
+        raise ValueError("needs exactly one provenance marker, @pytest.mark.documented(doc, section, spec) "
                          f"or @pytest.mark.inferred(spec, basis); it has {len(provenance)}")
     mark = provenance[0]
-    params = dict(zip(("seed", "section", "spec") if mark.name == "documented" else ("spec", "basis"), mark.args))
+    params = dict(zip(("doc", "section", "spec") if mark.name == "documented" else ("spec", "basis"), mark.args))
     params.update(mark.kwargs)
     spec = params.get("spec", "")
     route = SPEC_IDS.get(spec)
     if route is None:
-        raise ValueError(f"names {spec!r}, not an id of SPEC §2 (D1–D15, I1–I16)")
+        raise ValueError(f"names {spec!r}, not a route id (D1–D15, I1–I16; docs/decisions.md, 'Route ids')")
     if route.provenance.kind != mark.name:
         raise ValueError(f"is marked {mark.name} but {spec} is {route.provenance.kind} in the route table")
     if mark.name == "documented":
-        if params.get("seed") != route.provenance.seed or not params.get("section"):
-            raise ValueError(f"documented contracts of {spec} cite {route.provenance.seed} and a section")
-        source = f"{params['seed']}, {params['section']}"
+        if params.get("doc") != route.provenance.title or not params.get("section"):
+            raise ValueError(f"documented contracts of {spec} cite {route.provenance.title!r} (the API "
+                             "document's title) and a section")
+        source = f"{params['doc']}, '{params['section']}'"
     else:
         if not params.get("basis"):
             raise ValueError("inferred contracts say what they are inferred from (basis=...)")
@@ -175,6 +180,60 @@ def _is_contract(item) -> bool:
     return HERE in Path(str(item.path)).resolve().parents
 
 
+# A contract that signs as the second user says so in its source: `contract.other`,
+# `contract.api_of("other")` or a helper given `role="other"`.
+_SECOND_USER = re.compile(r"""\bcontract\.other\b|\bapi_of\(\s*["']other["']|\brole\s*=\s*["']other["']""")
+
+
+def uses_second_user(item) -> bool:
+    """Whether the contract's own code signs as the second user (see _SECOND_USER)."""
+    function = getattr(item, "function", None)
+    try:
+        source = inspect.getsource(function) if function is not None else ""
+    except (OSError, TypeError):  # no source to read: the call in api_of() still skips it
+        return False
+    return bool(_SECOND_USER.search(source))
+
+
+def second_user_hint(base_url: str) -> str:
+    host = urlsplit(base_url).hostname or "HOST"
+    return ("the second user's credentials (OCSS_OTHER_ACCESS_TOKEN and OCSS_OTHER_ACCESS_SECRET, "
+            f"or --ocss-netrc with an entry for machine other.{host})")
+
+
+def skip_reason(info: ContractInfo, uses_other: bool, *, base_url: str | None, allow_mutating: bool,
+                allow_sms: bool, test_phone: str | None, has_second_user: bool) -> str | None:
+    """Why the contract cannot run against this target, naming at once *everything* it
+    lacks (every flag, the second user's credentials), or None when it can run.
+
+    On the in-process fake (`base_url` None) everything runs. A fake-only contract cannot
+    run against any URL, whatever else is given, so its reason names only that.
+    """
+    if not base_url:
+        return None
+    if info.fake_only:
+        return (f"fake only ({info.fake_only}): runs only against the in-process fake, "
+                "that is without --ocss-base-url")
+    missing = []
+    if info.safety != "read-only" and not allow_mutating:
+        missing.append("--ocss-allow-mutating")
+    if info.safety == "side-effecting":
+        if not allow_sms:
+            missing.append("--ocss-allow-sms")
+        if not test_phone:
+            missing.append("--ocss-test-phone NUMBER")
+    if uses_other and not has_second_user:
+        missing.append(second_user_hint(base_url))
+    if not missing:
+        return None
+    what = {"read-only": "read-only", "mutating": "mutating (creates, changes or deletes data)",
+            "side-effecting": "side-effecting (sends an SMS or push to a phone)"}[info.safety]
+    if uses_other:
+        what += ", signs as a second user"
+    needs = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
+    return f"{what}: against a URL target it needs {needs}"
+
+
 def pytest_collection_modifyitems(session, config, items) -> None:
     opt = config.option
     rejected = []
@@ -189,14 +248,12 @@ def pytest_collection_modifyitems(session, config, items) -> None:
         item.stash[STASH] = {"info": info, "matches": [], "recordings": []}
         if not opt.ocss_base_url:
             continue
-        if info.fake_only:
-            item.add_marker(pytest.mark.skip(reason=f"fake only: {info.fake_only}"))
-        elif info.safety != "read-only" and not opt.ocss_allow_mutating:
-            item.add_marker(pytest.mark.skip(reason=f"{info.safety}: give --ocss-allow-mutating to run it "
-                                                    "against a URL target"))
-        elif info.safety == "side-effecting" and not opt.ocss_allow_sms:
-            item.add_marker(pytest.mark.skip(reason="side-effecting (sends an SMS or push): give --ocss-allow-sms "
-                                                    "and --ocss-test-phone to run it against a URL target"))
+        reason = skip_reason(info, uses_second_user(item), base_url=opt.ocss_base_url,
+                             allow_mutating=opt.ocss_allow_mutating, allow_sms=opt.ocss_allow_sms,
+                             test_phone=opt.ocss_test_phone,
+                             has_second_user="other" in (config.stash[STASH]["credentials"] or {}))
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
     if rejected:
         raise pytest.UsageError("contracts without an acceptable provenance marker:\n  " + "\n  ".join(rejected))
 
@@ -260,7 +317,9 @@ class Contract:
     def api_of(self, role: str | None):
         if role not in self._apis:
             if role is not None and role not in self.target.credentials:
-                pytest.skip("needs a second user: set OCSS_OTHER_ACCESS_TOKEN and OCSS_OTHER_ACCESS_SECRET")
+                # a contract whose source did not show it (see uses_second_user) ends up here
+                pytest.skip(f"signs as a second user: against a URL target it needs "
+                            f"{second_user_hint(self.target.base_url)}")
             api = self._apis[role] = self.target.api(role, allowed=self.info.safety)
             api.on_reply = self._watch
         return self._apis[role]
@@ -402,6 +461,17 @@ def scrub(text: str, secrets: dict[str, str]) -> str:
     return text
 
 
+def scrub_values(data, secrets: dict[str, str]):
+    """`data` (JSON-like) with every string value scrubbed; keys are the harness's own."""
+    if isinstance(data, str):
+        return scrub(data, secrets)
+    if isinstance(data, dict):
+        return {k: scrub_values(v, secrets) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [scrub_values(v, secrets) for v in data]
+    return data
+
+
 class ContractDrift(pytest.fail.Exception):
     """The contract's own assertions held, but the answer differs from its snapshot."""
 
@@ -444,9 +514,12 @@ def pytest_runtest_makereport(item, call):
         entry = {"nodeid": item.nodeid, "spec": info.spec, "provenance": info.provenance, "source": info.source,
                  "safety": info.safety, "fake_only": info.fake_only, "behaviour": behaviour,
                  "matches": data["matches"], "recordings": data["recordings"],
-                 "skip": scrub(str(report.longrepr[2]) if report.skipped and isinstance(report.longrepr, tuple)
-                               else "", secrets)}
-        report.user_properties.append(("ocss.contract", scrub(json.dumps(entry), secrets)))
+                 "skip": scrub(str(report.longrepr[2]).removeprefix("Skipped: ")
+                               if report.skipped and isinstance(report.longrepr, tuple) else "", secrets)}
+        if behaviour == "failed" and call.excinfo is not None:  # the report shows why, in a line
+            entry["failure"] = call.excinfo.exconly().strip().splitlines()[0][:300]
+        # values only: a short secret ("s", say) scrubbed from the JSON text would break its keys
+        report.user_properties.append(("ocss.contract", json.dumps(scrub_values(entry, secrets))))
 
 
 class Reporter:
@@ -456,6 +529,9 @@ class Reporter:
     def __init__(self, config) -> None:
         self.config = config
         self.state = config.stash[STASH]
+        # pytest's own tally of the session, counted as its summary line counts: one
+        # category per report, from the same hook its terminal reporter asks
+        self.pytest_counts: Counter[str] = Counter()
 
     def pytest_runtest_logreport(self, report) -> None:
         results = self.state["results"]
@@ -466,11 +542,25 @@ class Reporter:
         if report.when == "teardown" and report.failed and report.nodeid in results:
             results[report.nodeid]["behaviour"] = "failed"
             results[report.nodeid]["teardown_error"] = True
+        category = self.config.hook.pytest_report_teststatus(report=report, config=self.config)[0]
+        if category and getattr(report, "count_towards_summary", True):
+            self.pytest_counts[category] += 1
+            if report.nodeid in results:
+                results[report.nodeid].setdefault("counted", []).append(category)
+
+    def pytest_collectreport(self, report) -> None:
+        if report.failed:
+            self.pytest_counts["error"] += 1
+        elif report.skipped:
+            self.pytest_counts["skipped"] += 1
+
+    def summarize(self, results) -> dict:
+        return reports.summarize(results, dict(self.pytest_counts))
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if not self.state["results"]:
             return
-        summary = reports.summarize(self.state["results"].values())
+        summary = self.summarize(self.state["results"].values())
         terminalreporter.write_sep("-", "ocss contract suite")
         for line in reports.terminal_lines(summary, self.state["run_id"]):
             terminalreporter.write_line(line)
@@ -482,7 +572,7 @@ class Reporter:
         results = list(self.state["results"].values())
         if not results or hasattr(self.config, "workerinput"):
             return
-        summary = reports.summarize(results)
+        summary = self.summarize(results)
         target = self.config.option.ocss_base_url or "the in-process fake"
         if self.config.option.ocss_snapshot_update:
             if exitstatus == 0 and not summary["behaviour"]["failed"]:
