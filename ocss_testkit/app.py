@@ -33,7 +33,8 @@ from .faults import Fault, Faults
 from .journal import DEFAULT_LIMIT as DEFAULT_JOURNAL_LIMIT
 from .journal import Entry, Journal
 from .request_log import log_request
-from .wire import ATOM_TYPE, ApiError, AtomResponse, SingleValueParams, host_problem, status_line
+from .wire import (ATOM_TYPE, ApiError, AtomResponse, SingleValueParams, StrictFormDataParser, host_problem,
+                   status_line, target_problem)
 
 log = logging.getLogger("ocss_testkit")
 
@@ -60,6 +61,9 @@ class FakeApp:
         # Called with the World (its lock held) after every change, before the answer
         # leaves: the place for persistence (a state file) to write what it acknowledges.
         self.on_change = None
+        # The tenants this fake is the default tenant of (tenants.TenantsApp), managed by its
+        # /_fake/tenants routes; None for a fake of one world.
+        self.tenants = None
         self.request_schemas = schemas("request")  # compiled now, not on the first request
         known_timezones()  # likewise the IANA zone list
         self._ids = itertools.count(1)
@@ -118,39 +122,51 @@ class FakeApp:
         control = request.path.startswith("/_fake")
         trace = None if control else self.journal.start(request_id, request.method, request.path,
                                                          request.query_string.decode("latin-1"))
-        # One place for two wire rules, API and control plane alike. A parameter given twice
+        # One place for the wire rules, API and control plane alike. A parameter given twice
         # is refused when a handler reads it (wire.SingleValueParams). The Host header is
         # checked first of all (RFC 7230 §5.4), as every absolute URL of an answer is built
         # from it and werkzeug's IDNA step raises on a bad one; with --base-url too, where
         # URLs do not come from Host: a request's answer does not depend on the fake's
-        # configuration, and the OAuth signature base string still holds Host.
+        # configuration, and the OAuth signature base string still holds Host. Then the
+        # path and query must be text (UTF-8, nothing an answer cannot hold), before
+        # routing, and so must a form body when a handler reads it (wire.target_problem,
+        # wire.StrictFormDataParser): werkzeug would raise, or read other text than sent.
         request.parameter_storage_class = SingleValueParams
-        bad_host = host_problem(request.environ)
-        fault = None if control or bad_host else self.faults.take(request.method, request.path)
+        request.form_data_parser_class = StrictFormDataParser
+        bad_request = host_problem(request.environ) or target_problem(request.environ)
+        fault = None if control or bad_request else self.faults.take(request.method, request.path)
         try:
-            if bad_host:
-                raise ApiError(400, "Bad Request", bad_host)
+            if bad_request:
+                raise ApiError(400, "Bad Request", bad_request)
             if fault is not None:
-                trace.fault = fault.id
+                trace.fault, trace.detail = fault.id, fault.describe()
+                trace.injected = fault.action != "delay"
                 response = self._faulty(fault, request, trace)
             else:
                 response = self._dispatch(request, trace)
         except ApiError as error:
             response = error.response(request_id)
+            if trace is not None:  # the journal keeps the sentence the client read
+                trace.detail = error.detail or None
         except DropConnection:
             self.journal.record(trace, 0, "connection dropped", started)
-            log_request(request_id, request.method, request.path, "0 connection dropped", started, trace.user)
+            log_request(request_id, request.method, request.root_path + request.path, "0 connection dropped",
+                        started, trace.user)
             raise
         except Exception:  # noqa: BLE001 - the client gets a request id, never a traceback
             log.exception("unexpected error handling %s %s [%s]", request.method, request.path, request_id)
-            response = ApiError(500, "Internal Server Error",
-                                f"unexpected error; the server log has request id {request_id}").response()
+            error = ApiError(500, "Internal Server Error",
+                             f"unexpected error; the server log has request id {request_id}")
+            response = error.response()
+            if trace is not None:
+                trace.detail = error.detail or None
         response.headers["X-Request-Id"] = request_id
         if trace is not None:
             status, _, reason = response.status.partition(" ")
             self.journal.record(trace, int(status), reason, started)
         # One line per request for whoever listens: request_log.py (the CLI's --log-format).
-        log_request(request_id, request.method, request.path, response.status, started,
+        # The path with its root (a tenant's /t/{tenant}): one log for every tenant.
+        log_request(request_id, request.method, request.root_path + request.path, response.status, started,
                     trace.user if trace is not None else None)
         return response
 

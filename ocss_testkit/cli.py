@@ -1,6 +1,7 @@
 """`ocss-fake`: the fake as a standalone process (also `python -m ocss_testkit`).
 
-Commands: `serve` (the fake over HTTP until interrupted), `routes` (the route table) and
+Commands: `serve` (the fake over HTTP until interrupted; tenants under `/t/{tenant}/`,
+tenants.py), `routes` (the route table) and
 `sign` (an OAuth 1.0a Authorization header or a curl command line for one request).
 Every number an option takes is checked by argparse against its range, so a wrong one
 is the usual usage error naming the option (exit status 2), never a surprise later.
@@ -17,12 +18,15 @@ from pathlib import Path
 
 from . import request_log
 from .app import DEFAULT_MAX_BODY, FakeApp
-from .persistence import StateFile, StateFileError
+from .persistence import STATE_SUFFIX, StateFile, StateFileError
 from .server import FakeServer
+from .tenants import DEFAULT_MAX_TENANTS, DEFAULT_TENANT_IDLE, TenantsApp
 
 MAX_PORT = 65535
 MAX_BODY_LIMIT = 2 ** 30  # 1 GiB: a body is held in memory whole, and validated whole
 MAX_THREADS = 256
+MAX_TENANTS = 10_000
+MAX_TENANT_IDLE = 30 * 86400  # a month, in seconds
 _INTEGER = re.compile(r"-?[0-9]{1,20}")
 
 
@@ -75,6 +79,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--state-file", metavar="PATH",
                        help="load the state from PATH (created from the fixture set if missing) and "
                             "append every change to it, durably, before answering; one server per file")
+    serve.add_argument("--max-tenants", type=int_in(1, MAX_TENANTS), default=DEFAULT_MAX_TENANTS,
+                       help=f"tenants (worlds under /t/{{tenant}}/) kept at once, 1 to {MAX_TENANTS} "
+                            f"(default {DEFAULT_MAX_TENANTS}); a new one beyond gets 503 with Retry-After")
+    serve.add_argument("--tenant-idle", type=int_in(0, MAX_TENANT_IDLE, "seconds; 0 never drops one"),
+                       default=DEFAULT_TENANT_IDLE, metavar="SECONDS",
+                       help=f"drop a tenant unused for this many seconds, 0 to {MAX_TENANT_IDLE}; 0: never "
+                            f"(default {DEFAULT_TENANT_IDLE})")
+    serve.add_argument("--state-dir", metavar="DIR",
+                       help="keep every tenant's state in DIR/{tenant}.state, as --state-file keeps the default "
+                            "tenant's (created if missing; a restart brings every tenant back); one server per "
+                            "folder")
     serve.add_argument("--log-format", choices=request_log.FORMATS, default="text",
                        help="one line per request on standard error, as text or one JSON object (default text)")
     serve.add_argument("--quiet", action="store_true",
@@ -137,6 +152,13 @@ def serve(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"ocss-fake: {exc}", file=sys.stderr)
         return 2
+    if args.state_dir and args.state_file:
+        folder, file = Path(args.state_dir).absolute(), Path(args.state_file).absolute()
+        if file.parent == folder and file.name.endswith(STATE_SUFFIX):
+            # it would be the file of the tenant of that name, held twice
+            print(f"ocss-fake: --state-file {args.state_file} is a tenant's file in --state-dir "
+                  f"{args.state_dir}: name it without {STATE_SUFFIX}, or keep it elsewhere", file=sys.stderr)
+            return 2
     state_file = None
     if args.state_file:
         try:  # before the port opens: no request may see the fixture world instead
@@ -144,11 +166,20 @@ def serve(args: argparse.Namespace) -> int:
         except StateFileError as exc:
             print(f"ocss-fake: {' '.join(str(exc).splitlines())}", file=sys.stderr)
             return 2
-    server = FakeServer(app, host=args.host, port=args.port, threads=args.threads)
+    try:  # before the port opens, as the state file: every tenant of the folder is loaded now
+        tenants = TenantsApp(app, max_tenants=args.max_tenants, tenant_idle=args.tenant_idle,
+                             state_dir=args.state_dir)
+    except StateFileError as exc:
+        print(f"ocss-fake: {' '.join(str(exc).splitlines())}", file=sys.stderr)
+        if state_file is not None:
+            state_file.close()
+        return 2
+    server = FakeServer(tenants, host=args.host, port=args.port, threads=args.threads)
     try:
         server.start()
     except OSError as exc:
         print(f"ocss-fake: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        tenants.close()
         return 1
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -159,10 +190,15 @@ def serve(args: argparse.Namespace) -> int:
     print(_credentials(app), flush=True)
     if state_file is not None:  # after the credentials, which always follow the ready line
         print(f"ocss-fake state file {state_file.path}", flush=True)
+    idle = f"dropped after {args.tenant_idle} s unused" if args.tenant_idle else "kept until dropped"
+    print(f"ocss-fake tenants at {server.url}/t/{{tenant}}/ (at most {args.max_tenants}, {idle})", flush=True)
+    if tenants.state_dir is not None:
+        print(f"ocss-fake state dir {tenants.state_dir.path} ({len(tenants.names())} tenants loaded)", flush=True)
     try:
         stop.wait()
     finally:
         server.stop()
+        tenants.close()
         if state_file is not None:
             state_file.close()  # after the last request: flushes accepted nonces, frees the file
         request_log.reset()  # a main() called in-process leaves no handler behind

@@ -27,6 +27,9 @@ A file written by earlier versions (one JSON document, the `/_fake/state` format
 as it is and is rewritten in this format. The file is held with an exclusive `flock`
 for as long as the server runs: a second server on the same file is refused.
 
+`ocss-fake serve --state-dir DIR` keeps one such file per tenant, `DIR/{tenant}.state`
+(StateDir, below; tenants.py).
+
 Measured on the development machine (benchmarks/bench_persistence.py, `--engines`), an
 appended line with fdatasync costs the same as an SQLite commit in WAL mode and much
 less than one in rollback-journal mode, and keeps the state in one file (no -wal and
@@ -38,6 +41,7 @@ import errno
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 from collections import deque
@@ -191,8 +195,13 @@ class StateFile:
     """One state file. `install(app)` once at start (load, then save every change);
     `close()` at the end releases the file for the next server."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, tidy: bool = True) -> None:
         self.path = Path(path).absolute()
+        # tidy: remove temporaries a killed save left beside the file, at load. A folder of
+        # many state files (StateDir) tidies once for all of them, at its start: a file's
+        # temporary prefix (`.a.state.`) can begin another's (`.a.state.b.state.`).
+        self._tidy = tidy
+        self._retired = False
         self.saves = 0
         self.snapshots = 0
         # Saves of one World are serialized by its lock; this also orders them against
@@ -241,7 +250,8 @@ class StateFile:
         if self._fd is not None:
             raise StateFileError(f"state file {self.path}: already loaded")
         nonces = getattr(getattr(app, "auth", None), "nonces", None)
-        self._remove_stale_temporaries()
+        if self._tidy:
+            self._remove_stale_temporaries()
         for _ in range(5):
             try:
                 return self._load(app, nonces)
@@ -292,11 +302,32 @@ class StateFile:
         if nonces is not None:
             nonces.listener = self._nonce_seen
 
-    def install(self, app) -> StateFile:
-        """Load the file into `app`, then save every change it makes."""
-        self.load(app)
+    def install(self, app, fresh: bool = False) -> StateFile:
+        """Load the file into `app`, then save every change it makes.
+
+        With `fresh`, the file is not read: `app`'s World is written over whatever the
+        path holds (one snapshot, renamed into place), as when a tenant is replaced
+        (`PUT /_fake/tenants/{tenant}`). Raises StateFileError naming the file."""
+        if fresh:
+            if self._fd is not None:
+                raise StateFileError(f"state file {self.path}: already loaded")
+            nonces = getattr(getattr(app, "auth", None), "nonces", None)
+            with app.world.lock, self._lock:
+                self._nonces = nonces
+                self._snapshot(app.world)
+            self._listen(nonces)
+        else:
+            self.load(app)
         app.on_change = self.save
         return self
+
+    def retire(self) -> None:
+        """Close the file for good: later saves are ignored instead of refused. For the
+        file of a world that was dropped or replaced, whose requests still in flight must
+        neither fail nor write into the file that follows it."""
+        with self._lock:
+            self._retired = True
+        self.close()
 
     def close(self) -> None:
         """Flush what is not yet on disk and release the file (and its lock)."""
@@ -325,6 +356,8 @@ class StateFile:
         """
         with world.lock, self._lock:
             if self._fd is None:
+                if self._retired:
+                    return
                 raise StateFileError(f"state file {self.path}: closed")
             if world is not self._world or self._stale or self._compaction_due():
                 self._snapshot(world)
@@ -515,6 +548,92 @@ class StateFile:
                     os.unlink(self.path.parent / name)
                 except OSError:
                     pass
+
+
+# --- a folder of state files, one per tenant (`--state-dir`) ------------------------------
+STATE_SUFFIX = ".state"
+DIR_LOCK = ".ocss-fake.lock"
+# What a killed snapshot of a tenant's file leaves: `.{tenant}.state.{mkstemp's 8}.tmp`.
+_DIR_TEMPORARY = re.compile(r"\.[A-Za-z0-9_.-]+\.state\.[a-z0-9_]+\.tmp")
+
+
+class StateDir:
+    """A folder of state files, one per tenant: `DIR/{tenant}.state`, each a StateFile with
+    all of its guarantees (`ocss-fake serve --state-dir DIR`; tenants.py).
+
+    `open()` creates the folder if it is missing (its parent must exist), takes an
+    exclusive `flock` on `DIR/.ocss-fake.lock` for as long as it stays open (one server
+    per folder), and removes the temporaries that killed snapshots left behind. A tenant
+    name is a file name here: the caller checks it. Every failure is a StateFileError
+    naming the folder or the file.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path).absolute()
+        self._lock_fd: int | None = None
+
+    def open(self) -> StateDir:
+        try:
+            self.path.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise StateFileError(f"state folder {self.path}: cannot create it: {exc.strerror or exc}") from None
+        if not self.path.is_dir():
+            raise StateFileError(f"state folder {self.path}: not a folder")
+        try:
+            fd = os.open(self.path / DIR_LOCK, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except OSError as exc:
+            raise StateFileError(f"state folder {self.path}: cannot write in it: {exc.strerror or exc}") from None
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise StateFileError(f"state folder {self.path}: in use by another ocss-fake server "
+                                         "(one server per state folder)") from None
+                raise StateFileError(f"state folder {self.path}: cannot lock it: {exc.strerror or exc}") from None
+        self._lock_fd = fd
+        for name in os.listdir(self.path):
+            if _DIR_TEMPORARY.fullmatch(name):
+                try:
+                    os.unlink(self.path / name)
+                except OSError:
+                    pass
+        return self
+
+    def names(self) -> list[str]:
+        """The tenants with a state file in the folder, sorted."""
+        with os.scandir(self.path) as entries:
+            return sorted(entry.name[:-len(STATE_SUFFIX)] for entry in entries
+                          if entry.name.endswith(STATE_SUFFIX) and len(entry.name) > len(STATE_SUFFIX)
+                          and entry.is_file())
+
+    def file_of(self, name: str) -> Path:
+        return self.path / f"{name}{STATE_SUFFIX}"
+
+    def state_file(self, name: str) -> StateFile:
+        """The tenant's StateFile, not yet loaded (`install` it)."""
+        return StateFile(self.file_of(name), tidy=False)
+
+    def remove(self, names) -> None:
+        """Delete these tenants' files, durably (the folder is fsynced once, after all)."""
+        removed = False
+        for name in names:
+            try:
+                os.unlink(self.file_of(name))
+                removed = True
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise StateFileError(f"state file {self.file_of(name)}: cannot delete it: "
+                                     f"{exc.strerror or exc}") from None
+        if removed:
+            _fsync_directory(self.path)
+
+    def close(self) -> None:
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)
 
 
 def _line(record: dict) -> bytes:

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map, Rule
 
 from .handlers import clients, control, dashboard, gdata, oauth, phones, syncml
+from .handlers import tenants as tenant_handlers
 from .model.errors import (
     Conflict,
     DomainError,
@@ -284,6 +285,11 @@ CONTROL_ROUTES: tuple[Route, ...] = (
       for action, handler in (("accept-setup", control.phone_setup), ("reject-setup", control.phone_setup),
                               ("accept-sync", control.phone_sync), ("reject-sync", control.phone_sync))),
     *(Route(m, "/_fake/phone/{number}/autopilot", control.autopilot, CONTROL, auth=False) for m in ("PUT", "DELETE")),
+    # The tenants of `ocss-fake serve` (tenants.py), at the server's root: they change the
+    # registry, not this fake's World.
+    Route("GET", "/_fake/tenants", tenant_handlers.list_tenants, CONTROL, auth=False),
+    Route("PUT", "/_fake/tenants/{tenant}", tenant_handlers.put_tenant, CONTROL, auth=False, changes=False),
+    Route("DELETE", "/_fake/tenants/{tenant}", tenant_handlers.drop_tenant, CONTROL, auth=False, changes=False),
 )
 
 

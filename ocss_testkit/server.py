@@ -32,6 +32,7 @@ from waitress.task import WSGITask
 from waitress.utilities import Error, RequestHeaderFieldsTooLarge
 
 from .app import DEFAULT_MAX_BODY, FakeApp
+from .tenants import TenantsApp
 
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
@@ -215,10 +216,12 @@ class _Task(WSGITask):
 
     def _drop(self) -> None:
         """A `drop` fault: close the socket with no answer, as a crashed server would."""
-        try:
-            self.channel.socket.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        sock = self.channel.socket  # None once the loop closed the channel (the client left)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self.close_on_finish = True
 
     def build_response_header(self):
@@ -291,6 +294,10 @@ class _Channel(HTTPChannel):
             # up). Closing at once with its bytes unread would send a TCP reset, which
             # can destroy the answer before the client reads it.
             self._flush_exception(self._flush_some)
+            if self.socket is None:
+                # The send found the peer gone (a `drop` fault shut the socket, or the
+                # client reset it) and wasyncore closed the channel already.
+                return
             if self.will_close:
                 self.handle_close()
             elif not self.total_outbufs_len:
@@ -319,9 +326,18 @@ class _Channel(HTTPChannel):
 
 
 class FakeServer:
-    def __init__(self, app: FakeApp | None = None, host: str = "127.0.0.1", port: int = 0,
+    """`app` on a real HTTP port: a FakeApp (one world; made from `app_options` if not
+    given), or a tenants.TenantsApp (`ocss-fake serve`), which is then what is served,
+    as `tenants`, while `app` is its default tenant's FakeApp."""
+
+    def __init__(self, app: FakeApp | TenantsApp | None = None, host: str = "127.0.0.1", port: int = 0,
                  threads: int = 6, **app_options) -> None:
-        self.app = app or FakeApp(**app_options)
+        if isinstance(app, TenantsApp):
+            self.tenants: TenantsApp | None = app
+            self.app = app.default
+        else:
+            self.tenants = None
+            self.app = app or FakeApp(**app_options)
         self.host = host
         self._requested_port = port
         self.threads = threads
@@ -346,7 +362,7 @@ class FakeServer:
         # app's, applied by _Parser with the fake's sentence (waitress's own would count a
         # chunked body's framing against it, and answer in its own words): waitress's is
         # set beyond reach.
-        self._server = create_server(self.app, host=self.host, port=self._requested_port,
+        self._server = create_server(self.tenants or self.app, host=self.host, port=self._requested_port,
                                      threads=self.threads, asyncore_loop_timeout=1,
                                      channel_timeout=60, ident="ocss-fake", clear_untrusted_proxy_headers=True,
                                      max_request_body_size=2 ** 62)
@@ -357,18 +373,24 @@ class FakeServer:
         return self
 
     def _wait_until_answering(self, timeout: float) -> None:
+        """Poll `/_fake/health` until it answers 200; past `timeout` seconds stop the server
+        and raise (the last connection error, or RuntimeError naming the last status)."""
         deadline = time.monotonic() + timeout
         while True:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=1)
             try:
-                conn = http.client.HTTPConnection(self.host, self.port, timeout=1)
                 conn.request("GET", "/_fake/health")
-                if conn.getresponse().status == 200:
-                    conn.close()
+                status = conn.getresponse().status
+                if status == 200:
                     return
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise
+                problem: Exception = RuntimeError(f"GET /_fake/health answered {status}, not 200")
+            except (OSError, http.client.HTTPException) as exc:
+                problem = exc
+            finally:
+                conn.close()
+            if time.monotonic() > deadline:
+                self.stop()
+                raise problem
             time.sleep(0.02)
 
     def stop(self) -> None:

@@ -96,7 +96,7 @@ def test_trailing_slash_variants_with_authlib(fake):
 
 def _concrete(path: str) -> str:
     values = {"uuid": ADMIN_SYNCML_5310, "session": "1", "vendor": "4", "model": "242", "binding": "1",
-              "item": "1", "code": "nosuchcode", "number": "+4790981948", "fault": "1"}
+              "item": "1", "code": "nosuchcode", "number": "+4790981948", "fault": "1", "tenant": "ci-job-42"}
     if path.startswith(GOOGLE):
         values["uuid"] = ADMIN_GDATA
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
