@@ -5,16 +5,20 @@ The docs give many statuses non-standard phrases (`200 Updated`, `400 No Entry p
 """
 from __future__ import annotations
 
+import io
 import ipaddress
 import json
 import math
 import re
+from urllib.parse import quote, unquote_to_bytes
 
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.formparser import FormDataParser
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
 from .atom.render import serialize
+from .model.state import escape_pointer, text_culprit, text_problem
 
 ATOM_TYPE = "application/atom+xml"
 
@@ -59,14 +63,33 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def response(self, request_id: str | None = None) -> Response:
+        """`<status> <reason>: <detail>` as text/plain UTF-8. Never raises on any text: a
+        character UTF-8 cannot encode (a lone surrogate) is written as its escape (`\\ud800`),
+        and the reason phrase and header values as Latin-1 without control characters,
+        which is all a status line and a header may carry (RFC 9110 §5.5)."""
         text = f"{self.status} {self.reason}"
         if self.detail:
             text += f": {self.detail}"
-        headers = dict(self.headers)
+        headers = {name: header_safe(value) for name, value in self.headers.items()}
         if request_id:
             headers["X-Request-Id"] = request_id
-        return Response(text + "\n", status=f"{self.status} {self.reason}",
+        return Response((text + "\n").encode("utf-8", "backslashreplace"),
+                        status=f"{self.status} {header_safe(self.reason)}",
                         content_type="text/plain; charset=utf-8", headers=headers)
+
+
+_NOT_IN_HEADERS = re.compile(r"[^\t\x20-\x7e\x80-\xff]|[\x7f-\x9f]")  # HTAB, SP, VCHAR, obs-text; no C1
+
+
+def header_safe(value) -> str:
+    """`value` as a header value (or reason phrase) can carry it: Latin-1 without control
+    characters (RFC 9110 §5.5: CR, LF and NUL are never allowed). Anything else is written
+    as a Python escape (`\\x01`, `\\u65e5`), so no line can be broken or forged."""
+    value = str(value)
+    if not _NOT_IN_HEADERS.search(value):
+        return value
+    return _NOT_IN_HEADERS.sub(lambda m: m.group(0).encode("unicode_escape", "backslashreplace").decode("ascii"),
+                               value)
 
 
 class AtomResponse(Response):
@@ -187,12 +210,20 @@ def _json_object(pairs: list) -> dict:
     return data
 
 
-def load_json(raw: bytes | str):
+def load_json(raw: bytes | str, *, text_checked: bool = False):
     """A JSON request body (RFC 8259), strictly: raises ApiError 400 naming the culprit for
     a body that is not JSON, nests too deep, gives a member twice (RFC 8259 §4 leaves the
     meaning open), or holds a number outside the I-JSON range (RFC 7493 §2.2: integers of
     magnitude at most 2**53 - 1, finite floats; 1e999 is no number). Named by JSON Pointer
-    (RFC 6901), e.g. `/times`."""
+    (RFC 6901), e.g. `/times`.
+
+    Every string, member names included, must be text an answer can carry (`text_problem`
+    of model/state.py), else ApiError 400 naming it: no unpaired surrogate (`"\\ud800"`,
+    which RFC 8259 §8.2 lets through and RFC 7493 §2.1, I-JSON, forbids: it is no
+    character, and no answer could encode it), and no character XML 1.0 cannot hold
+    (U+0000, U+0001, U+FFFE…), as a string the fake keeps is shown in Atom answers.
+    `text_checked=True` leaves that check to a caller that makes it itself and names its
+    own paths (the state document: model/state.py refuses such strings, 422)."""
     made: list = []  # out-of-range numbers met: the document is walked only when there are some
     try:
         data = json.loads(raw, parse_int=_counting(_json_int, made), parse_float=_counting(_json_float, made),
@@ -204,12 +235,20 @@ def load_json(raw: bytes | str):
         raise ApiError(400, "Bad Request", "the JSON body nests too deep") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "Bad Request", f"the body is not JSON: {exc}") from None
+    # The walks that name a culprit run only when there is one: an out-of-range number was
+    # made, or some string holds what `text_problem` refuses (text_culprit looks at C speed
+    # first).
     where = _out_of_range(data) if made else None
     if where is not None:
         pointer, number = where
         digits = number.text if len(number.text) <= 24 else f"{number.text[:20]}… ({len(number.text)} characters)"
         raise ApiError(400, "Bad Request", f"the number {digits} at {pointer or 'the top level'} is out of range: "
                                            f"integers up to ±{MAX_INT}, finite decimals (RFC 7493 §2.2)")
+    found = None if text_checked else text_culprit(data)
+    if found is not None:
+        pointer, what, problem = found
+        raise ApiError(400, "Bad Request", f"the {what} at {pointer or 'the top level'} of the JSON body holds "
+                                           f"{problem}: no answer could show it")
     return data
 
 
@@ -222,18 +261,13 @@ def _out_of_range(data) -> tuple[str, _OutOfRange] | None:
         if isinstance(value, _OutOfRange):
             return pointer, value
         if isinstance(value, dict):
-            children = [(f"{pointer}/{_escape_pointer(k)}", v) for k, v in value.items()]
+            children = [(f"{pointer}/{escape_pointer(k)}", v) for k, v in value.items()]
         elif isinstance(value, list):
             children = [(f"{pointer}/{i}", v) for i, v in enumerate(value)]
         else:
             continue
         stack.extend(reversed(children))
     return None
-
-
-def _escape_pointer(key: str) -> str:
-    key = key.replace("~", "~0").replace("/", "~1")
-    return key if len(key) <= 64 else key[:64] + "…"
 
 
 class SingleValueParams(ImmutableMultiDict):
@@ -256,6 +290,92 @@ class SingleValueParams(ImmutableMultiDict):
     def get(self, key, default=None, type=None):  # noqa: A002 - werkzeug's signature
         self._once(key)
         return super().get(key, default, type)
+
+
+# --- the request-target and form bodies as text -----------------------------------------------
+def target_problem(environ: dict) -> str | None:
+    """Why the path or the query of a request cannot be read as text, or None when both can.
+
+    Text in a URI is UTF-8, percent-encoded (RFC 3986 §2.5; RFC 5849 §3.6 for what OAuth
+    signs), and whatever the fake keeps from a request it may show in an Atom answer
+    (`text_problem`). werkzeug reads a path that is not UTF-8 with U+FFFD in place of each
+    bad byte, so /_fake/phone/%FF and /_fake/phone/%FE would name the same phone, and its
+    `request.args` raises UnicodeDecodeError on a raw byte over 0x7F in the query (a 500)
+    while it keeps a percent-escape of one (`%FF`) as those three characters: every form
+    is refused alike here (400), before routing. waitress refuses raw bytes in the
+    request line already ("Bad URI"); in-process and behind other WSGI servers they
+    arrive. `environ` holds PATH_INFO and QUERY_STRING as WSGI's Latin-1 strings."""
+    raw_path = _octets(environ.get("PATH_INFO", ""))
+    try:
+        path = raw_path.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (f"the path {_sent(raw_path)} is not UTF-8 (byte 0x{exc.object[exc.start]:02X}): "
+                "percent-encode the UTF-8 bytes of text (RFC 3986 §2.5)")
+    problem = text_problem(path)
+    if problem:
+        return f"the path {_sent(path.encode('utf-8', 'surrogatepass'))} holds {problem}"
+    return params_problem(environ.get("QUERY_STRING", ""), "query")
+
+
+def params_problem(text: str, where: str) -> str | None:
+    """Why `text`, a query or an application/x-www-form-urlencoded body as received (one
+    character per byte, as WSGI hands the query over), cannot be read as parameters of
+    text, or None: each name and value, once percent-decoded ('+' a space, as the form
+    encoding and werkzeug read it), must be UTF-8 and pass `text_problem`. `where` names
+    the place in the sentence ("query", "form body"). Linear in the length of `text`."""
+    if text.isascii() and text.isprintable() and "%" not in text:
+        return None  # printable ASCII with nothing escaped: text by construction
+    for piece in text.split("&"):
+        name, _, value = (unquote_to_bytes(_octets(part.replace("+", " "))) for part in piece.partition("="))
+        for which, raw in ((f"a {where} parameter name ({_sent(name)})", name),
+                           (f"the value of the {where} parameter {_sent(name)}", value)):
+            try:
+                problem = text_problem(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                return (f"{which} is not UTF-8 (byte 0x{exc.object[exc.start]:02X}): percent-encode the UTF-8 "
+                        "bytes of text (RFC 3986 §2.5)")
+            if problem:
+                return f"{which} holds {problem}"
+    return None
+
+
+def _octets(text: str) -> bytes:
+    # WSGI strings hold one byte per character; a server that handed over text instead
+    # gets it read as UTF-8 (a lone surrogate then fails to decode, as it should).
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _sent(raw: bytes) -> str:
+    """Bytes as a client would write them in a URI: printable ASCII, the rest %XX; cut."""
+    text = quote(raw, safe="/:@!$&'()*+,;=-._~")
+    return repr(text) if len(text) <= 80 else repr(text[:80]) + f"… ({len(text)} characters)"
+
+
+class StrictFormDataParser(FormDataParser):
+    """werkzeug's form parser, refusing (ApiError 400, `params_problem`) a form body that
+    is not text rather than reading it as an empty form (a raw byte over 0x7F: werkzeug's
+    UnicodeDecodeError is a ValueError its silent parser swallows) or keeping `%FF` as
+    three characters. Multipart field values werkzeug decodes itself (U+FFFD for a bad
+    byte); they are held to `text_problem`. Set per request, on
+    `Request.form_data_parser_class`."""
+
+    def _parse_urlencoded(self, stream, mimetype, content_length, options):
+        raw = stream.read()
+        problem = params_problem(raw.decode("latin-1"), "form body")
+        if problem:
+            raise ApiError(400, "Bad Request", problem)
+        return super()._parse_urlencoded(io.BytesIO(raw), mimetype, content_length, options)
+
+    def _parse_multipart(self, stream, mimetype, content_length, options):
+        parsed = super()._parse_multipart(stream, mimetype, content_length, options)
+        for name, value in parsed[1].items(multi=True):
+            problem = text_problem(name) or text_problem(value)
+            if problem:
+                raise ApiError(400, "Bad Request", f"the form body field {shown(name)} holds {problem}")
+        return parsed
 
 
 # --- the Host header ----------------------------------------------------------------------

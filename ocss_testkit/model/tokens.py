@@ -18,11 +18,13 @@ import dataclasses
 import secrets
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
+from ..clock import LATEST
 from .errors import Invalid, NotFound
 
 REQUEST_TOKEN_LIFETIME = 600
+_LAST = datetime.fromtimestamp(LATEST, timezone.utc)
 DEFAULT_REQUEST_TOKEN_LIMIT = 10_000
 REQUEST_TOKEN_BYTES = 8 * 1024 * 1024  # the callback URL comes from the client: bound the sum
 DEFAULT_ISSUED_TOKEN_LIMIT = 10_000
@@ -40,7 +42,11 @@ class RequestToken:
 
     @property
     def expires(self) -> datetime:
-        return self.created + timedelta(seconds=REQUEST_TOKEN_LIFETIME)
+        """`created` plus REQUEST_TOKEN_LIFETIME seconds, but never past the clock's last
+        second (clock.LATEST, 9999-12-31T23:59:59Z): a token issued or loaded that late
+        lives until then, and its expiry stays a time datetime can hold."""
+        lifetime = timedelta(seconds=REQUEST_TOKEN_LIFETIME)
+        return self.created + lifetime if self.created <= _LAST - lifetime else max(self.created, _LAST)
 
     @property
     def weight(self) -> int:
