@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from oauthlib.oauth1 import AccessTokenEndpoint, RequestTokenEndpoint, RequestValidator
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
@@ -369,6 +369,9 @@ class Authenticator:
         text = body.decode("utf-8", "replace") if body else None
         form = text if "application/x-www-form-urlencoded" in headers.get("Content-Type", "") else None
         refuse_duplicates(protocol_parameters(uri, headers.get("Authorization", ""), form))
+        callback = _callback_problem(uri, headers.get("Authorization", ""), form)
+        if callback:
+            return {}, callback, 400
         create = (endpoint.create_request_token_response if step == "request_token"
                   else endpoint.create_access_token_response)
         try:
@@ -665,6 +668,22 @@ def _protocol_parameters(items: list[str] | None, uri: str, form: str | None) ->
             found.extend((name, PLACES[place]) for name, _ in parse_qsl(text, keep_blank_values=True)
                          if name.startswith("oauth_"))
     return found
+
+
+def _callback_problem(uri: str, authorization: str, form: str | None) -> str | None:
+    """Why the request's `oauth_callback` cannot be kept, or None: the token it goes into
+    is state, and the state holds only text an answer can show (model.state.text_problem);
+    the query is checked by the app before this (wire.py)."""
+    from .model.state import text_problem  # the state module's rule, in one place
+
+    header = authorization_params(authorization).get("oauth_callback")
+    sent = [unquote(header) if header else None]  # percent-encoded in the header (RFC 5849 §3.5.1)
+    sent += [value for name, value in parse_qsl(form or "", keep_blank_values=True) if name == "oauth_callback"]
+    for value in sent:
+        problem = text_problem(value) if value else None
+        if problem:
+            return f"oauth_callback holds {problem}"
+    return None
 
 
 def refuse_duplicates(found: list[tuple[str, str]]) -> None:

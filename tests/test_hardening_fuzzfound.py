@@ -196,8 +196,6 @@ def test_load_json_leaves_text_to_a_caller_that_checks_it():
 # The fuzz test expects 422 here: the state document's own loader names the path (kind 3, which
 # counts lone surrogates among what the state refuses). The JSON reader refuses first (400)
 # until PUT /_fake/state reads its body with load_json(..., text_checked=True) (handlers/control.py).
-@pytest.mark.xfail(strict=True, reason="PUT /_fake/state must read its body with text_checked=True "
-                                       "(handlers/control.py, not this change)")
 @pytest.mark.parametrize("change, detail", [
     (lambda d: d.__setitem__("\ud800", 1), f"state /\\ud800: the member name holds {SURROGATE}: no answer could show it"),
     (lambda d: d["bindings"][0].__setitem__("source", "\ud800"),
@@ -520,9 +518,6 @@ STATE_INPUTS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="PUT /_fake/state must read its body with text_checked=True "
-                                       "(handlers/control.py, not this change): until then the JSON "
-                                       "reader's 400 comes first")
 @pytest.mark.parametrize("name, part, field, user, read", STATE_INPUTS, ids=[s[0] for s in STATE_INPUTS])
 def test_a_state_string_xml_cannot_hold_is_422_naming_the_path(busy, name, part, field, user, read):
     app, document = busy
@@ -602,8 +597,6 @@ def test_the_schema_refuses_a_member_name_xml_cannot_hold(busy):
     assert path == "/phone_states/+47\x00" and message.startswith("expected text an answer can show")
 
 
-@pytest.mark.xfail(strict=True, reason=f"{OPEN_ELSEWHERE}: the User-Agent of /d/{{code}} is kept as sent "
-                                       "(handlers/phones.py or model/detection.py)")
 def test_a_detection_page_visit_cannot_store_a_user_agent_xml_cannot_hold(busy):
     """Over HTTP waitress refuses a control character in a header; in-process it arrives."""
     app, _ = busy
@@ -613,8 +606,6 @@ def test_a_detection_page_visit_cannot_store_a_user_agent_xml_cannot_hold(busy):
     World.from_dict(app.world.to_dict(), app.world.phones)  # what a restart with --state-file does
 
 
-@pytest.mark.xfail(strict=True, reason=f"{OPEN_ELSEWHERE}: oauth_callback from the Authorization header "
-                                       "or the form body is kept as sent (auth.py)")
 @pytest.mark.parametrize("place", ["AUTH_HEADER", "BODY"])
 def test_a_request_token_cannot_store_a_callback_xml_cannot_hold(app, place):
     from oauthlib.oauth1 import Client
@@ -716,8 +707,6 @@ def test_a_state_with_every_time_at_an_end_of_the_range_can_be_served(busy, when
             assert answer.status < 500 or answer.status == 501, (route.path, user, answer.status, answer.body[:200])
 
 
-@pytest.mark.xfail(strict=True, reason=f"{OPEN_ELSEWHERE}: a detection code's expiry is now + lifetime "
-                                       "without a bound (model/detection.py)")
 def test_a_detection_code_is_issued_at_the_clocks_last_second(busy):
     app, _ = busy
     app.world.clock.freeze(END)

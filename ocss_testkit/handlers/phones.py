@@ -16,6 +16,7 @@ from ..atom import incoming, render
 from ..atom import render_inferred as ri
 from ..model.errors import Invalid, NotFound
 from ..model.phones import PhonesDB
+from ..model.state import text_problem
 from ..wire import ApiError, atom, empty, status_line
 from . import Call
 
@@ -206,6 +207,10 @@ def detection_page(call: Call, code: str, *, record: bool = True):
     `record=False` (a HEAD, e.g. a messenger's link preview) shows the same page and
     records nothing: the detection stays pending for the phone's real visit."""
     user_agent = call.request.headers.get("User-Agent", "")
+    problem = text_problem(user_agent)
+    if problem:  # it would be kept in the state, which holds only text an answer can show
+        return Response(_PAGE.format(message=escape(f"Your browser's User-Agent holds {problem}.")),
+                        status=status_line(400), content_type="text/html; charset=utf-8")
     try:
         if record:
             model = call.world.visit_detection(code, user_agent).model

@@ -17,7 +17,9 @@ from __future__ import annotations
 import secrets
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+
+from ..clock import LATEST
 
 from .errors import Forbidden, Invalid, NotFound
 from .phones import IDENTIFY_LIMIT, Model
@@ -60,8 +62,8 @@ class DetectionService:
         now = self.clock.now()
         self._purge_detections(now)
         code = secrets.token_urlsafe(9)
-        detection = Detection(code, user.name, phone_number, now,
-                              now + timedelta(seconds=self.settings["detection_code_lifetime"]), updated=now)
+        detection = Detection(code, user.name, phone_number, now, _expiry(now, self.settings["detection_code_lifetime"]),
+                              updated=now)
         self.detections[code] = detection
         self._detection_expiry.append((detection.expires, code))
         self._send(phone_number, "detection-link",
@@ -119,3 +121,11 @@ class DetectionService:
         self.handsets[number] = model
         while len(self._learned_handsets) > self.handset_limit:
             self.handsets.pop(self._learned_handsets.popleft(), None)
+
+
+def _expiry(now: datetime, lifetime: float) -> datetime:
+    """`now` plus `lifetime` seconds, but never past the clock's last second
+    (clock.LATEST): a code issued that late lives until then, and its expiry stays a time
+    datetime can hold."""
+    last = datetime.fromtimestamp(LATEST, timezone.utc)
+    return now + timedelta(seconds=lifetime) if now <= last - timedelta(seconds=lifetime) else max(now, last)
