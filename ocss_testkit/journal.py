@@ -65,8 +65,10 @@ class Entry:
     - `duration_ms`: milliseconds spent answering;
     - `problem`: why it is likely a bug in the code under test, one of PROBLEMS:
       `unmatched` (404/405: no route), `unauthorized` (401), `invalid` (400, 413, 415,
-      422 or a refused body), `error` (a 5xx no fault injected); None otherwise, as for a
-      403, 404 or 409 the domain answered, which tests provoke on purpose.
+      422, a refused body, or any refusal the HTTP server makes from the request's head
+      before the app reads it, 431 and 501 included: `Journal.refused`), `error` (a 5xx
+      no fault injected); None otherwise, as for a 403, 404 or 409 the domain answered,
+      which tests provoke on purpose.
     """
     id: int
     request_id: str
@@ -115,17 +117,20 @@ class Journal:
         # The bound is on bytes too, not only on entries: a hostile request line is cut short.
         return Entry(next(self._ids), request_id, time.time(), method[:16], _cut(path), _cut(query))
 
-    def record(self, entry: Entry, status: int, reason: str, started: float) -> None:
+    def record(self, entry: Entry, status: int, reason: str, started: float, problem: str | None = None) -> None:
         """Store `entry` with its answer. Its strings were set while the request ran, from
         whatever it held (an auth refusal quoting a 200 KB parameter, a schema error naming
-        a 40 KB element): they are cut here, as they go into the buffer."""
+        a 40 KB element): they are cut here, as they go into the buffer. `problem`, one of
+        PROBLEMS, replaces the classification derived from the answer (`refused`)."""
         entry.status, entry.reason = status, reason
         for name in _TEXT_FIELDS:
             value = getattr(entry, name)
             if value is not None and len(value) > MAX_TEXT + _MARK:
                 setattr(entry, name, _cut(value))
         entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
-        if entry.injected:
+        if problem is not None:
+            entry.problem = problem
+        elif entry.injected:
             pass  # the test injected this answer on purpose
         elif entry.route is None and status in (404, 405):
             entry.problem = "unmatched"
@@ -137,6 +142,20 @@ class Journal:
             entry.problem = "error"
         with self._lock:
             self._entries.append(entry)
+
+    def refused(self, request_id: str, method: str, path: str, query: str, status: int, reason: str,
+                sentence: str, started: float) -> Entry:
+        """Store a request the HTTP server refused from its head or framing before the app
+        read it (server.py: a body over the limit, ambiguous framing, an oversized head, a
+        target that is not a URI), as an app refusal is stored: `detail` is `sentence`, the
+        words the client read after `<status> <reason>: `. Its problem is `invalid`
+        whatever the status (400, 413, 431, or 501 for a transfer coding the fake does not
+        decode): the request, not the fake, was at fault. `started`: time.perf_counter()
+        when it was refused. Returns the stored entry."""
+        entry = self.start(request_id, method, path, query)
+        entry.detail = sentence or None
+        self.record(entry, status, reason, started, problem="invalid")
+        return entry
 
     def entries(self, after: int = 0, problems_only: bool = False) -> list[Entry]:
         """The entries after id `after`, oldest first; only those with a `problem` when
