@@ -57,7 +57,8 @@ def datastore_entry(name: str) -> bytes:
 
 
 def setup_entry(pincode: str = "1234") -> bytes:
-    return f'<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="{OC_NS}"><oc:pincode>{pincode}</oc:pincode></entry>'.encode()
+    return (f'<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="{OC_NS}">'
+            f'<oc:pincode>{pincode}</oc:pincode></entry>').encode()
 
 
 class FakeClock:
@@ -391,7 +392,8 @@ def test_put_creates_from_the_server_set_a_named_set_or_a_state_and_replaces():
 
 
 @pytest.mark.parametrize("body,content_type,status,words", [
-    ({"fixtures": "no-such-set"}, "application/json", 400, "no fixture set 'no-such-set' on this server; available: demo"),
+    ({"fixtures": "no-such-set"}, "application/json", 400,
+     "no fixture set 'no-such-set' on this server; available: demo"),
     ({"fixtures": "/etc"}, "application/json", 400, "no fixture set '/etc'"),
     ({"fixtures": "../fixtures/demo"}, "application/json", 400, "no fixture set"),
     ({"fixtures": 5}, "application/json", 400, "fixtures must be the name of a fixture set"),
@@ -425,7 +427,8 @@ def test_tenant_routes_where_there_are_no_tenants():
         assert "this fake serves one world, without tenants" in text(reply) and "ocss-fake serve" in text(reply)
     inside = Fleet().control("GET", "/t/x/_fake/tenants")
     assert inside.status_code == 404
-    assert "tenants are managed at the server's root (GET /_fake/tenants), not inside the tenant at /t/x/" in text(inside)
+    assert ("tenants are managed at the server's root (GET /_fake/tenants), not inside the tenant at /t/x/"
+            in text(inside))
 
 
 def test_a_wrong_method_on_the_tenants_routes_is_a_405_with_allow():
@@ -526,12 +529,13 @@ def test_the_dashboard_under_the_prefix_calls_only_its_own_tenant():
                 requested = []
                 browser_page.on("request", lambda request: requested.append(request.url))
                 browser_page.goto(f"{server.url}/t/x/_fake/", wait_until="load")
-                browser_page.get_by_test_id("refreshed").wait_for()
-                browser_page.wait_for_function(
-                    "document.querySelector('[data-testid=refreshed]').getAttribute('data-generation') !== null")
+                from playwright.sync_api import expect
+
+                # Locator assertions, not wait_for_function: the dashboard's CSP forbids eval.
+                expect(browser_page.get_by_test_id("refreshed")).to_have_attribute(
+                    "data-generation", re.compile(r".+"), timeout=30_000)
                 browser_page.locator("#clock-freeze").click()
-                browser_page.wait_for_function(
-                    "document.getElementById('clock-state').textContent === 'frozen'")
+                expect(browser_page.locator("#clock-state")).to_have_text("frozen", timeout=30_000)
             finally:
                 context.close()
         api_calls = [u for u in requested if not u.startswith("data:")]
@@ -661,7 +665,8 @@ def test_a_fixture_set_object_from_python_and_only_names_over_http():
     from ocss_testkit.model.fixtures import FixtureSet
 
     fleet = Fleet()
-    entry, created = fleet.app.put("py", fixtures=FixtureSet("hand-made", CAROL_STATE, fleet.app.default.fixtures.phones))
+    hand_made = FixtureSet("hand-made", CAROL_STATE, fleet.app.default.fixtures.phones)
+    entry, created = fleet.app.put("py", fixtures=hand_made)
     assert created and entry["fixtures"] == "hand-made"
     assert fleet.call("GET", "/t/py" + SYNCML, sign=CAROL).status_code == 200
     with pytest.raises(Exception, match="no fixture set './fixtures/demo' on this server"):
