@@ -6,11 +6,11 @@ import pytest
 import requests
 from requests_oauthlib import OAuth1
 
-pytest_plugins = ["pytester"]
-
 from ocss_testkit.app import FakeApp
 from ocss_testkit.client import Credentials, SignedClient
 from ocss_testkit.server import FakeServer
+
+pytest_plugins = ["pytester"]
 
 DEMO_USERS = ("alice", "bob", "admin")
 

@@ -47,6 +47,7 @@ import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
+
 from machineinfo import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -533,7 +534,7 @@ def in_process_figures(iterations: int, blocks: int = 8) -> list[tuple[str, list
                     None))
 
     results: dict[str, list[float]] = {label: [] for label, _, _ in figures}
-    for label, fn, setup in figures:
+    for _label, fn, setup in figures:
         timed(fn, 0, setup, warmup=200)
     for block in range(blocks):
         count = iterations // blocks + (1 if block < iterations % blocks else 0)
@@ -864,7 +865,8 @@ def report(results: dict[str, list[dict]], inproc, feed_len: int, conns: int) ->
               f"added, 1e6/({bare}) + (e4) = {1e6 / rate[bare]:.0f} + {med['(e4)']:.0f} = "
               f"{1e6 / rate[bare] + med['(e4)']:.0f}")
     rest = med["(e4)"] - med["(e2)"] - med["(e3)"]
-    print(f"  of (e4) {med['(e4)']:.0f} µs: OAuth verify (e2) {med['(e2)']:.0f}, feed rendering (e3) {med['(e3)']:.0f}, "
+    print(f"  of (e4) {med['(e4)']:.0f} µs: OAuth verify (e2) {med['(e2)']:.0f}, "
+          f"feed rendering (e3) {med['(e3)']:.0f}, "
           f"the rest (werkzeug request, routing, response) " + (f"~{rest:.0f}" if rest > 0 else "lost in the noise"))
 
 

@@ -34,6 +34,7 @@ import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
 from machineinfo import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,8 +148,10 @@ def main() -> int:
     wall = time.perf_counter() - started
 
     print()
-    head = f"{'requests':>9} | {'journal':>7} {'traced MiB':>10} {'RSS MiB':>8} | {'journal':>7} {'traced MiB':>10} {'RSS MiB':>8}"
-    print(f"{'':>9} | {'bounded: limit ' + format(bounded['limit'], ','):^27} | {'control: limit ' + format(control['limit'], ','):^27}")
+    head = (f"{'requests':>9} | {'journal':>7} {'traced MiB':>10} {'RSS MiB':>8} "
+            f"| {'journal':>7} {'traced MiB':>10} {'RSS MiB':>8}")
+    print(f"{'':>9} | {'bounded: limit ' + format(bounded['limit'], ','):^27} "
+          f"| {'control: limit ' + format(control['limit'], ','):^27}")
     print(head)
     print("-" * len(head))
     for b, c in zip(bounded["samples"], control["samples"]):
@@ -177,7 +180,8 @@ def main() -> int:
     _, _, flat = growth(bounded, "traced")
     verdict = "PASS" if flat <= FLAT_MIB and not bounded["stopped_early"] else "FAIL"
     print("Target")
-    print(f"  bounded journal: traced growth after the buffer is full   <= {FLAT_MIB:g} MiB   {flat:+.2f} MiB   {verdict}")
+    print(f"  bounded journal: traced growth after the buffer is full   <= {FLAT_MIB:g} MiB   "
+          f"{flat:+.2f} MiB   {verdict}")
     print(f"total {wall:.0f} s")
     return 0
 

@@ -89,7 +89,6 @@ class Mix:
 
     def request(self, i: int):
         k = i % 20
-        host = self.host(i)
         long_id = "9" * 1024
         anonymous = {
             0: ("GET", "/v2/phones/models/", "200"),
@@ -468,7 +467,8 @@ def main() -> int:
           "(clients, bindings, phone states, ...)")
     grown = sorted(((last[c + "_bytes"] - first[c + "_bytes"]) / 1e6, c) for c in columns + ("world",))
     print("  growth by store after the warm-up: " + ", ".join(f"{c} {mb:+.2f} MB" for mb, c in reversed(grown)))
-    print(f"  tracemalloc run: {traced['requests']:,} requests after the same warm-up, {traced['traced'] / 1e6:+.2f} MB "
+    print(f"  tracemalloc run: {traced['requests']:,} requests after the same warm-up, "
+          f"{traced['traced'] / 1e6:+.2f} MB "
           f"still allocated ({traced['traced'] / max(1, traced['requests']):.0f} B per request), "
           f"{traced['elapsed']:.0f} s; by line:")
     for t in traced["top"]:

@@ -122,7 +122,8 @@ def steps(calls: int) -> list[tuple[str, float]]:
     work = [
         ("split the header (parse_http_list)", lambda: utils.parse_http_list(authorization[6:])),
         ("duplicates and places", lambda: auth.refuse_duplicates(auth._protocol_parameters(items, uri, None))),
-        ("read the parameters (parse_keqv_list, unescape)", lambda: auth._read_parameters(uri, authorization, items, None)),
+        ("read the parameters (parse_keqv_list, unescape)",
+         lambda: auth._read_parameters(uri, authorization, items, None)),
         ("normalize_parameters", lambda: signature.normalize_parameters(params)),
         ("base_string_uri (not cached)", lambda: signature.base_string_uri(uri)),
         ("signature_base_string", lambda: signature.signature_base_string("GET", base_uri, normalized)),

@@ -41,9 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from machineinfo import machine  # noqa: E402
+
 from ocss_testkit.app import FakeApp  # noqa: E402
 from ocss_testkit.persistence import StateFile, _fsync_directory  # noqa: E402
-from machineinfo import machine  # noqa: E402
 
 BLOCKS = 8
 DETECTIONS = 3000
@@ -185,7 +186,7 @@ def engines(saves: int) -> None:
                 subjects[(name, size)] = (make(folder, size), [])
         whole_saves = 2 * BLOCKS  # the whole-document row at 10,000 is slow
         for block in range(BLOCKS):
-            for (name, size), (engine, samples) in subjects.items():
+            for (_name, size), (engine, samples) in subjects.items():
                 count = (whole_saves if engine.__class__ is WholeDocument else saves) // BLOCKS
                 for i in range(count):
                     r = row(size + block * saves + i)

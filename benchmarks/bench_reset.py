@@ -30,12 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from machineinfo import machine  # noqa: E402
+
 from ocss_testkit.app import FakeApp  # noqa: E402
 from ocss_testkit.model import phones as phones_module  # noqa: E402
 from ocss_testkit.model.fixtures import FixtureSet  # noqa: E402
 from ocss_testkit.model.phones import PhonesDB  # noqa: E402
 from ocss_testkit.resources import fixtures_dir  # noqa: E402
-from machineinfo import machine  # noqa: E402
 
 TARGET_MS = 1.0
 BLOCKS = 8
@@ -85,7 +86,7 @@ def main() -> int:
 
     for _ in range(50):  # warm-up
         app.reset()
-    for block in range(BLOCKS):
+    for _block in range(BLOCKS):
         for _ in range(n_reset // BLOCKS):
             before = app.world
             t = clock()

@@ -51,7 +51,6 @@ import signal
 import socket
 import sys
 import sysconfig
-import threading
 import time
 from pathlib import Path
 
@@ -693,7 +692,6 @@ def main(argv: list[str] | None = None) -> int:
 def report(results, inproc, answers, conns_list, first_last, per_nonce, judged: int, more: int) -> None:
     rate: dict[tuple[int, str, str], float] = {}
     tails: list[tuple[str, float, float]] = []  # the fake's rows: (label, p50, p99)
-    labels = {(row, who): (label, kind) for row, who, label, kind in PHASES}
     server_name = {"fake": FakeHTTP.label, "werkzeug": WerkzeugDev.label, "moto": Moto.label,
                    "bare": BareWaitress.label}
     print(f"\nHTTP over 127.0.0.1, one client process; bodies: list feed {len(answers['get'][2])} B, "
@@ -784,7 +782,8 @@ def report(results, inproc, answers, conns_list, first_last, per_nonce, judged: 
         calls = next(r["marks"][-1][0] for r in inproc if r["label"] == label)
         per_100k = grew * 100_000 / max(calls, 1)  # a capped run: its growth scaled to 100,000 calls
         label = "RSS growth per 100,000 calls, " + label.replace("in-process: ", "")
-        print(f"  {label:<58} <= {T_RSS_MIB:.0f} MiB {per_100k / 2**20:+6.1f} MiB {verdict(per_100k <= T_RSS_MIB * 2**20)}"
+        print(f"  {label:<58} <= {T_RSS_MIB:.0f} MiB {per_100k / 2**20:+6.1f} MiB "
+              f"{verdict(per_100k <= T_RSS_MIB * 2**20)}"
               + ("" if calls == 100_000 else f"   (measured {grew / 2**20:+.1f} MiB over {calls:,} calls)"))
     if more:
         print(f"Ratios at {more} connections (no target)")

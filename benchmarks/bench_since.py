@@ -34,7 +34,8 @@ def build(store: ContentStore, changes: int) -> datetime:
         when = T0 + timedelta(seconds=n)
         kind = n % 10
         if kind < 6 or len(ids) < 10:
-            ids.append(store.add(f"BEGIN:VCARD\nFN:Person {n}\nEND:VCARD", "text/x-vcard", None, f"Person {n}", when).id)
+            vcard = f"BEGIN:VCARD\nFN:Person {n}\nEND:VCARD"
+            ids.append(store.add(vcard, "text/x-vcard", None, f"Person {n}", when).id)
         elif kind < 9:
             store.update(ids[(n * 7) % len(ids)], when, title=f"Renamed {n}")
         else:

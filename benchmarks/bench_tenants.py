@@ -101,7 +101,7 @@ def run_load(job: dict) -> dict:
     while True:
         now = perf()
         if m_start is None and now >= warm_until:
-            m_start, cpu0 = now, time.process_time()
+            m_start = now
         if now >= deadline or errors >= 20:
             break
         for key, _ in sel.select(timeout=0.05):
@@ -305,7 +305,8 @@ def main() -> int:
     cpu = in_child("cpu", 5 if args.quick else 15)
     print("  memory of an idle demo tenant (one signed GET made it)")
     print(f"    traced (tracemalloc, 100 tenants)            {traced / 1024:7.1f} KiB per tenant")
-    print(f"    RSS ({100 if args.quick else 1000:,} tenants)                          {rss / 1024:7.1f} KiB per tenant")
+    print(f"    RSS ({100 if args.quick else 1000:,} tenants)"
+          f"                          {rss / 1024:7.1f} KiB per tenant")
     print(f"    first request of a tenant (builds it)        {first * 1000:7.2f} ms median "
           f"(a request to an existing one: {again * 1000:.2f} ms)")
     print("  CPU of one signed GET in-process (best of interleaved blocks of 64)")

@@ -52,7 +52,8 @@ def entry_ids(reply) -> list[str]:
 def foreign_entries(reply, run_id: str) -> list[bytes]:
     """The entries of a feed that this run did not make. Other contracts (other xdist
     workers) create and delete concurrently, so "nothing changed" is checked on these."""
-    return sorted(etree.tostring(e) for e in xpath(reply, "/a:feed/a:entry") if run_id not in etree.tostring(e).decode())
+    return sorted(etree.tostring(e) for e in xpath(reply, "/a:feed/a:entry")
+                  if run_id not in etree.tostring(e).decode())
 
 
 def uuid_of(reply) -> str:

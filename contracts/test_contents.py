@@ -84,8 +84,8 @@ def test_new_item_dataclass_follows_the_content_type(contract, ctype, data, data
     reply = contract.api.post(contents(store), item_body(data, ctype, title))
     if reply.status < 300:
         contract.created("content", title, f"{contents(store)}{item_id(reply)}/")
-    contract.match("content-item-" + ctype.replace("/", "-"), reply, replace={title: "content-title", name: "datastore-name"},
-                   regex=ITEM_ID)
+    contract.match("content-item-" + ctype.replace("/", "-"), reply,
+                   replace={title: "content-title", name: "datastore-name"}, regex=ITEM_ID)
     assert reply.status_line == (201, "Created")
     assert reply.content_type == ATOM_TYPE
     assert reply.xml().tag == f"{{{ATOM}}}entry"

@@ -504,13 +504,13 @@ def check_contents(api, store) -> list | None:
         assert isinstance(item.data, str) and item.operation is None
     for change in changes:
         assert change.operation in ("insert", "update", "delete"), change.operation
-    for dataclass in {item.dataclass for item in items}:
+    for wanted in {item.dataclass for item in items}:
         try:
-            only = store.contents(dataclass=dataclass).values()
+            only = store.contents(dataclass=wanted).values()
         except NotFoundError:
             assert gone(api.clients.datastore, store.id)
             return None
-        assert all(item.dataclass == dataclass for item in only), dataclass
+        assert all(item.dataclass == wanted for item in only), wanted
     return items
 
 

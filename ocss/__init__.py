@@ -28,7 +28,6 @@ from . import exceptions
 from .api import DEFAULT_BASE_URL, SyncServerAPI
 from .auth import SyncServerAuth
 from .base import Client, Resource
-from .collection import Collection
 from .clients import (
     Activesync,
     ActivesyncClient,
@@ -38,6 +37,7 @@ from .clients import (
     Syncml,
     SyncmlClient,
 )
+from .collection import Collection
 from .datastore import Content, ContentCollection, Datastore, DatastoreClient
 from .exceptions import (
     ClientError,

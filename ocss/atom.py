@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, timezone
+from typing import TypeAlias
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -20,7 +21,7 @@ NS = {"a": ATOM, "oc": OC}
 A = "{%s}" % ATOM
 O = "{%s}" % OC  # noqa: E741 - mirrors A
 
-Element = etree._Element
+Element: TypeAlias = etree._Element
 
 MAX_DEPTH = 64  # deeper than any API document: a hostile one is refused before use
 
@@ -111,13 +112,14 @@ def last_segment(url: str | None) -> str | None:
 # --- request entries ---------------------------------------------------------------------------
 def entry(*children: Element) -> bytes:
     """An ``atom:entry`` holding these elements, as UTF-8 bytes with an XML declaration."""
-    root = etree.Element(A + "entry", nsmap={None: ATOM, "oc": OC})  # type: ignore[dict-item]
+    root = etree.Element(A + "entry", nsmap={None: ATOM, "oc": OC})
     for child in children:
         root.append(child)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def element(tag: str, value: str | None = None, children: Iterable[Element] = (), **attributes: str) -> Element:
+def element(tag: str, value: str | None = None, children: Iterable[Element] = (),
+            **attributes: str | None) -> Element:
     """An element; ``tag`` is ``"oc:name"`` or ``"a:name"``.
 
     :raises ValueError: a value XML cannot carry (a control character such as NUL, a lone

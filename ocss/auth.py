@@ -25,6 +25,7 @@ from __future__ import annotations
 import netrc
 import os
 from typing import Any, cast
+
 from oauthlib.oauth1 import SIGNATURE_HMAC, SIGNATURE_TYPE_AUTH_HEADER
 from oauthlib.oauth1 import Client as OAuthClient
 

@@ -15,12 +15,14 @@ if TYPE_CHECKING:
 
 def _raw(value: Any, what: str) -> str:
     """Data or a title: ``str``, or ``bytes`` taken as UTF-8 (ValueError when they are not)."""
-    return checks.raw_text(value, what)
+    text: str = checks.raw_text(value, what)
+    return text
 
 
 def _name(value: Any, what: str) -> str:
     """A required, non-empty ``str``."""
-    return checks.text(value, what)
+    name: str = checks.text(value, what)
+    return name
 
 
 class Content(Resource):
@@ -171,14 +173,14 @@ class ContentCollection(Collection):
             an empty ``ctype`` or ``dataclass``.
         :raises ClientError: the server refused a value (400).
         """
-        data = checks.raw_text(data, "contents.new(): data")
+        text: str = checks.raw_text(data, "contents.new(): data")
         checks.text(ctype, "contents.new(): ctype")
         checks.text(dataclass, "contents.new(): dataclass", optional=True)
         title = checks.raw_text(title, "contents.new(): title", optional=True)
         children = []
         if title is not None:
             children.append(atom.element("a:title", title))
-        children.append(atom.element("a:content", data, type=ctype))
+        children.append(atom.element("a:content", text, type=ctype))
         if dataclass is not None:
             children.append(atom.element("oc:dataclass", dataclass))
         response = self._api._request("POST", self.path, atom.entry(*children))

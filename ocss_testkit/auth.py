@@ -20,7 +20,7 @@ import hmac
 import threading
 import time
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeGuard
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from oauthlib.oauth1 import AccessTokenEndpoint, RequestTokenEndpoint, RequestValidator
@@ -228,8 +228,8 @@ def _cut(message: str, limit: int = 200) -> str:
     return message if len(message) <= limit else message[:limit] + "…"
 
 
-def _plausible(value: str | None) -> bool:
-    return bool(value) and len(value) <= _MAX_CREDENTIAL_LENGTH and value.isprintable()
+def _plausible(value: str | None) -> TypeGuard[str]:
+    return value is not None and 0 < len(value) <= _MAX_CREDENTIAL_LENGTH and value.isprintable()
 
 
 class _Validator(RequestValidator):

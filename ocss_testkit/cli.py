@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import request_log
 from .app import DEFAULT_MAX_BODY, FakeApp
+from .faults import METHODS
 from .persistence import STATE_SUFFIX, StateFile, StateFileError
 from .server import FakeServer
 from .tenants import DEFAULT_MAX_TENANTS, DEFAULT_TENANT_IDLE, TenantsApp
@@ -71,7 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int_in(0, MAX_PORT, "0 picks a free port"), default=8080,
                        help=f"port from 0 to {MAX_PORT}; 0 picks a free one (default 8080)")
     serve.add_argument("--fixtures", default="demo", help="fixture set name or folder (default demo)")
-    serve.add_argument("--base-url", help="absolute base URL used in ids and links (default: from Host)")
+    serve.add_argument("--base-url", help="the public URL clients use (behind a reverse proxy, a path prefix "
+                                          "allowed): what ids and links say and OAuth signatures are checked "
+                                          "against (default: from Host)")
+    serve.add_argument("--trust-forwarded", action="store_true",
+                       help="take the public URL from the reverse proxy in front: Forwarded (RFC 7239, its last "
+                            "element) or X-Forwarded-Proto/Host/Port/Prefix; only with a proxy that sets them "
+                            "and drops what clients send (default: ignored)")
     serve.add_argument("--max-body", type=int_in(1, MAX_BODY_LIMIT, "bytes"), default=DEFAULT_MAX_BODY,
                        help=f"request body limit in bytes, 1 to {MAX_BODY_LIMIT} (default {DEFAULT_MAX_BODY})")
     serve.add_argument("--threads", type=int_in(1, MAX_THREADS), default=6,
@@ -104,9 +111,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Sign one request with OAuth 1.0a (HMAC-SHA1) for a user of the fixture set, or for "
                     "explicit credentials. The header holds a fresh nonce and the current time: it is "
                     "good for one request within 10 minutes.")
-    sign.add_argument("method", metavar="METHOD", help="GET, POST, PUT, DELETE or HEAD")
+    sign.add_argument("method", metavar="METHOD",
+                      help=f"the HTTP method, one of {', '.join(METHODS)} (any case)")
     sign.add_argument("url", metavar="URL", help="the absolute URL, e.g. http://127.0.0.1:8080/v2/clients/")
-    sign.add_argument("--user", help="a user of the fixture set (default alice, else the set's first user)")
+    sign.add_argument("--user", help="a user of the fixture set given by --fixtures, read from its files, not "
+                                       "from a running server (default alice, else the set's first user)")
     sign.add_argument("--fixtures", default="demo", help="fixture set name or folder (default demo)")
     sign.add_argument("--data", metavar="BODY|@FILE", help="the request body, or @FILE for a file's bytes")
     sign.add_argument("--content-type", metavar="TYPE",
@@ -148,7 +157,8 @@ def _credentials(app: FakeApp) -> str:
 
 def serve(args: argparse.Namespace) -> int:
     try:  # an unknown set's one-line message lists the sets that exist (FixtureSet.load)
-        app = FakeApp(args.fixtures, base_url=args.base_url, max_body=args.max_body)
+        app = FakeApp(args.fixtures, base_url=args.base_url, max_body=args.max_body,
+                      trust_forwarded=args.trust_forwarded)
     except (FileNotFoundError, ValueError) as exc:
         print(f"ocss-fake: {exc}", file=sys.stderr)
         return 2
@@ -222,13 +232,16 @@ def _signing_credentials(args: argparse.Namespace):
         return Credentials(args.consumer_key, args.consumer_secret, args.token, args.token_secret)
     try:
         world = FixtureSet.load(args.fixtures).build()
-    except (FileNotFoundError, ValueError) as exc:
-        return " ".join(str(exc).splitlines())
+    except (FileNotFoundError, ValueError) as exc:  # a broken set: every problem on its own line
+        return str(exc)
     users = world.users
     name = args.user if args.user is not None else ("alice" if "alice" in users else next(iter(users), None))
     if name not in users:
+        # Users come from the fixture set, never from a running server: say so, or a
+        # user added over the control plane looks like a bug here.
         return (f"no user {name!r} in fixture set {args.fixtures!r}; users: "
-                f"{', '.join(users) or 'none'}")
+                f"{', '.join(users) or 'none'} (credentials come from the fixture set, "
+                f"--fixtures NAME|DIR, not from a running server; or give --consumer-key …)")
     user = users[name]
     return Credentials(user.consumer_key, world.consumers[user.consumer_key], user.token, user.token_secret)
 
@@ -236,9 +249,10 @@ def _signing_credentials(args: argparse.Namespace):
 def sign(args: argparse.Namespace) -> int:
     from . import signer
 
+    problem = signer.method_problem(args.method)
+    if problem:  # a typo such as GTE would sign a request no server route answers
+        args.usage_error(f"argument METHOD: {problem}")
     method = args.method.upper()
-    if not re.fullmatch(r"[A-Z]{1,16}", method):
-        args.usage_error(f"argument METHOD: {args.method[:40]!r} is not an HTTP method, e.g. GET or POST")
     credentials = _signing_credentials(args)
     if isinstance(credentials, str):
         print(f"ocss-fake: {credentials}", file=sys.stderr)

@@ -23,7 +23,7 @@ class Credentials:
     token_secret: str
 
     @classmethod
-    def of(cls, app: FakeApp, user: str) -> "Credentials":
+    def of(cls, app: FakeApp, user: str) -> Credentials:
         u = app.world.users[user]
         return cls(u.consumer_key, app.world.consumers[u.consumer_key], u.token, u.token_secret)
 
@@ -45,7 +45,9 @@ class SignedClient:
         self.credentials = credentials
         if isinstance(target, FakeApp):
             self._wsgi = WSGIClient(target)
-            self.base = "http://localhost"
+            # Signed for the URL the app answers as: its base URL, which is also the URL it
+            # verifies signatures against (behind a proxy); else http://localhost.
+            self.base = target.base_url.rstrip("/") if target.base_url else "http://localhost"
             self._conn = None
         else:
             self._wsgi = None

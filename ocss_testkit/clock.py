@@ -18,7 +18,6 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc).timestamp()
 LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import threading
+from collections import deque
 from dataclasses import asdict, dataclass
 
 ACTIONS = ("status", "delay", "drop", "truncate", "garbage")
@@ -18,6 +19,11 @@ ACTIONS = ("status", "delay", "drop", "truncate", "garbage")
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
 MAX_DELAY = 30.0
 MAX_TIMES = 2 ** 53 - 1  # the exact integers of JSON (RFC 7493 §2.2), as wire.MAX_INT
+# Spent rules kept for tests to read (`Fault.hits`), newest last: at most this many, and
+# at most this many characters of their texts (reason, body, path) together; the oldest
+# leave first. The newest spent rule always stays: it was held as a live rule anyway.
+MAX_SPENT = 100
+MAX_SPENT_CHARS = 1 << 20
 
 
 class FaultError(ValueError):
@@ -59,7 +65,12 @@ class Fault:
       phrase and text of a `status` answer (defaults: the standard phrase, a sentence
       naming the fault);
     - `delay`: seconds, from 0 to MAX_DELAY; `times`: how many matches it answers, None
-      for always; `hits`: how many it answered so far.
+      for always; `hits`: how many it answered so far;
+    - `spent`: True once a rule with `times` has answered that many requests. A spent rule
+      matches nothing more, but stays listed (`Faults.rules`, `GET /_fake/faults`, with
+      `remaining` 0), so that a test can check `hits` after the fact, until it is removed
+      or the faults are cleared (a reset clears them). Only the last MAX_SPENT spent rules
+      are kept (and MAX_SPENT_CHARS of their texts): the oldest leave first.
     """
     id: int
     action: str
@@ -71,6 +82,7 @@ class Fault:
     delay: float = 0.0
     times: int | None = None  # None: always
     hits: int = 0
+    spent: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("*", method) and path_matches(self.path, path)
@@ -91,7 +103,9 @@ class Fault:
 
 class Faults:
     def __init__(self) -> None:
-        self._rules: list[Fault] = []
+        self._rules: list[Fault] = []  # the live rules, in the order they are tried
+        self._spent: deque[Fault] = deque()  # used up, oldest first (MAX_SPENT)
+        self._spent_chars = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -136,26 +150,48 @@ class Faults:
         return fault
 
     def take(self, method: str, path: str) -> Fault | None:
-        """The first rule matching this request, counted as used (spent rules leave)."""
+        """The first live rule matching this request, counted as used; a rule used up
+        is marked `spent` and moves to the spent rules, which match nothing."""
         with self._lock:
             for fault in self._rules:
                 if fault.matches(method, path):
                     fault.hits += 1
                     if fault.times is not None and fault.hits >= fault.times:
                         self._rules.remove(fault)
+                        self._keep_spent(fault)
                     return fault
         return None
 
+    def _keep_spent(self, fault: Fault) -> None:
+        fault.spent = True
+        self._spent.append(fault)
+        self._spent_chars += _chars(fault)
+        while len(self._spent) > 1 and (len(self._spent) > MAX_SPENT or self._spent_chars > MAX_SPENT_CHARS):
+            self._spent_chars -= _chars(self._spent.popleft())
+
     def rules(self) -> list[Fault]:
+        """Every rule by id: the live ones (tried in this order) and the spent ones kept
+        (`spent` True, matching nothing)."""
         with self._lock:
-            return list(self._rules)
+            return sorted([*self._rules, *self._spent], key=lambda f: f.id)
 
     def remove(self, fault_id: int) -> bool:
+        """Remove one rule, live or spent; False when no rule has that id."""
         with self._lock:
-            before = len(self._rules)
+            before = len(self._rules) + len(self._spent)
             self._rules = [f for f in self._rules if f.id != fault_id]
-            return len(self._rules) != before
+            for fault in [f for f in self._spent if f.id == fault_id]:
+                self._spent.remove(fault)
+                self._spent_chars -= _chars(fault)
+            return len(self._rules) + len(self._spent) != before
 
     def clear(self) -> None:
+        """Remove every rule, the spent ones too."""
         with self._lock:
             self._rules.clear()
+            self._spent.clear()
+            self._spent_chars = 0
+
+
+def _chars(fault: Fault) -> int:
+    return len(fault.reason) + len(fault.body) + len(fault.path)

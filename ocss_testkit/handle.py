@@ -110,7 +110,7 @@ class Journal:
     The journal is a ring buffer (1000 requests by default): in a test sending more,
     the oldest are no longer counted."""
 
-    def __init__(self, handle: "FakeHandle") -> None:
+    def __init__(self, handle: FakeHandle) -> None:
         self._handle = handle
 
     def _all(self) -> list[Entry]:

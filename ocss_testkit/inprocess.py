@@ -219,7 +219,7 @@ try:
     import requests as _requests
     from requests.adapters import HTTPAdapter as _HTTPAdapter
 except ImportError:  # optional: only RequestsAdapter and requests_session need it
-    _requests = None
+    _requests = None  # type: ignore[assignment]  # tested as `_requests is not None` before use
 
 if _requests is not None:
     from urllib3 import HTTPResponse as _UrllibResponse
@@ -246,7 +246,8 @@ if _requests is not None:
                 answer = self.gateway.call(request.method, request.url, headers, _request_body(request.body))
             except InProcessError as error:
                 raise _requests.ConnectionError(str(error), request=request) from None
-            raw = _UrllibResponse(body=io.BytesIO(answer.body), headers=answer.headers,
+            # A list of pairs, not a Mapping: repeated headers (Set-Cookie) stay apart.
+            raw = _UrllibResponse(body=io.BytesIO(answer.body), headers=answer.headers,  # type: ignore[arg-type]
                                   status=answer.status, reason=answer.reason, preload_content=False,
                                   decode_content=False, enforce_content_length=True,
                                   request_method=request.method, request_url=request.url)
@@ -276,7 +277,7 @@ if _requests is not None:
 try:
     import httpx as _httpx
 except ImportError:  # optional: only the httpx transports, auth and clients need it
-    _httpx = None
+    _httpx = None  # type: ignore[assignment]  # tested as `_httpx is not None` before use
 
 if _httpx is not None:
     def _httpx_answer(gateway: WSGIGateway, request, content: bytes):

@@ -194,7 +194,7 @@ class RequestFilter:
 
     @classmethod
     def of(cls, method: str | None = None, path: str | None = None, user: str | None = None,
-           status: int | str | None = None, users=None) -> "RequestFilter":
+           status: int | str | None = None, users=None) -> RequestFilter:
         """Checked and normalised. `users`: the names `user` may take, when known (a typo
         then fails loudly instead of matching nothing). Raises TypeError for a criterion
         of the wrong type, ValueError for a value outside its set, naming the valid ones."""

@@ -54,7 +54,7 @@ from .model.world import World
 try:
     import fcntl
 except ImportError:  # Windows: no flock; one server per file is then the user's care
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # tested as `fcntl is not None` before use
 
 log = logging.getLogger("ocss_testkit")
 
@@ -88,7 +88,7 @@ class _Retry(Exception):
 class _Parts:
     """The state document cut into parts a log line can change one entry at a time."""
 
-    def __init__(self, doc: dict) -> None:
+    def __init__(self, doc: object) -> None:
         if not isinstance(doc, dict):
             raise ValueError("the snapshot is not a JSON object")
         self.head = {k: v for k, v in doc.items() if k not in LIST_PARTS and k not in MAP_PARTS
@@ -380,12 +380,14 @@ class StateFile:
         encoded = _JSON.encode(head)
         if encoded != self._head:
             record["head"], self._head = head, encoded
-        sets, dels = {}, {}
+        sets: dict[str, list[list]] = {}
+        dels: dict[str, list] = {}
         for name, keys in world.take_changes().items():
             part, entry = getattr(world, name), KEYED_ENTRIES[name]
+            ordered: list | set = keys
             if name == "request_tokens" and len(keys) > 1:  # the document keeps their order
-                keys = [k for k in dict.keys(part) if k in keys] + [k for k in keys if k not in part]
-            for key in keys:
+                ordered = [k for k in dict.keys(part) if k in keys] + [k for k in keys if k not in part]
+            for key in ordered:
                 value = dict.get(part, key, _MISSING)
                 if value is _MISSING:
                     dels.setdefault(name, []).append(key)
@@ -422,7 +424,7 @@ class StateFile:
             world.track_changes()
         world.take_changes()  # the snapshot holds everything they name…
         self._stale = True  # …so until it is written, only another snapshot may follow
-        nonces = self._nonces.snapshot() if self._nonces is not None else []
+        nonces: list[list[str]] = self._nonces.snapshot() if self._nonces is not None else []
         data = _line({FORMAT: FORMAT_VERSION, "state": world.to_dict(), "nonces": nonces})
         directory = self.path.parent
         try:

@@ -4,6 +4,13 @@ before every test.
 Installed with the package, it needs no conftest. Under pytest-xdist each worker is its
 own process, so each gets its own fake on its own free port: nothing is shared.
 
+With `--ocss-fake-url URL` (or ini `ocss_fake_url`) no fake is started: each session
+(each xdist worker) claims a tenant of its own on the shared `ocss-fake serve` at URL
+(`PUT /_fake/tenants/pytest-{random}-{worker}`), resets it before every test and drops it
+at the end; `ocss_fake` is then a remote.RemoteHandle, with the same methods and return
+types (but no `world`). The in-process fixtures (`ocss_fake_wsgi`, `ocss_requests`,
+`ocss_httpx`, `ocss_httpx_async`) are skipped, saying why.
+
     def test_register(ocss_fake):
         api = ocss_fake.client("alice")
         ...
@@ -11,6 +18,11 @@ own process, so each gets its own fake on its own free port: nothing is shared.
         ocss_fake.assert_requested(method="POST", path="/v2/services/syncml/*", status=201, times=1)
 """
 from __future__ import annotations
+
+import os
+import secrets
+import warnings
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -29,7 +41,11 @@ def pytest_addoption(parser) -> None:
     group.addoption("--ocss-problems", default=None, choices=PROBLEM_MODES,
                     help="what to do when the fake received requests it could not route, or refused as "
                          "unauthenticated or invalid, during a test (default: ini ocss_problems, or fail)")
+    group.addoption("--ocss-fake-url", default=None, metavar="URL",
+                    help="use a tenant of this shared `ocss-fake serve` (one per session, per xdist worker) "
+                         "instead of starting a fake (default: ini ocss_fake_url, or start one)")
     parser.addini("ocss_fixtures", "default fixture set of the fake", default="demo")
+    parser.addini("ocss_fake_url", "URL of a shared `ocss-fake serve` to claim tenants on", default="")
     parser.addini("ocss_problems", "fail | warn | ignore: requests the fake refused during a test",
                   default="fail")
 
@@ -42,6 +58,7 @@ def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "ocss_allow_problems: this test sends requests the fake refuses, "
                                        "on purpose")
     _option(config, "problems")  # a misspelt ini value stops the run now, not after the first test
+    _fake_url(config)  # likewise a URL that is none
 
 
 def _option(config, name: str) -> str:
@@ -50,6 +67,21 @@ def _option(config, name: str) -> str:
         raise pytest.UsageError(f"ocss_problems = {value!r:.40}: use one of {', '.join(PROBLEM_MODES)}")
     return value
 
+
+def _fake_url(config) -> str | None:
+    """The shared fake's URL (--ocss-fake-url, ini ocss_fake_url), or None: start one."""
+    url = (config.getoption("--ocss-fake-url") or config.getini("ocss_fake_url") or "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise pytest.UsageError(f"ocss fake URL {url!r:.80}: give the root of a running `ocss-fake serve`, "
+                                "like http://fake:8080")
+    return url.rstrip("/")
+
+
+REMOTE_ONLY = ("runs the fake in this process, and with --ocss-fake-url (ini ocss_fake_url) this session "
+               "uses the shared fake instead: use ocss_fake")
 
 _sets: dict[str, FixtureSet] = {}
 
@@ -63,15 +95,46 @@ def _fixture_set(name: str) -> FixtureSet:
 
 @pytest.fixture(scope="session")
 def ocss_fake_server(pytestconfig):
-    """The session's fake on real HTTP (127.0.0.1, a free port); prefer `ocss_fake`."""
+    """The session's fake on real HTTP (127.0.0.1, a free port); prefer `ocss_fake`.
+    Under --ocss-fake-url there is none (the test errors, saying so)."""
+    if _fake_url(pytestconfig):
+        pytest.fail("ocss_fake_server is a fake this session starts, and with --ocss-fake-url (ini "
+                    "ocss_fake_url) it starts none: use ocss_fake, whose url is this session's tenant",
+                    pytrace=False)
     server = FakeServer(FakeApp(_fixture_set(_option(pytestconfig, "fixtures")))).start()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
+def ocss_fake_tenant(pytestconfig):
+    """Under --ocss-fake-url: this session's tenant of the shared fake (a
+    remote.RemoteHandle), claimed at the first test that needs it, dropped at the end."""
+    from .remote import RemoteError, RemoteHandle
+
+    url = _fake_url(pytestconfig)
+    if not url:
+        pytest.fail("ocss_fake_tenant needs --ocss-fake-url (ini ocss_fake_url): the URL of a shared "
+                    "`ocss-fake serve`", pytrace=False)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"pytest-{secrets.token_hex(4)}-{worker}"[:64]
+    try:
+        handle = RemoteHandle.claim(url, name, _fixture_set(_option(pytestconfig, "fixtures")))
+    except RemoteError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield handle
+    try:
+        handle.drop()
+    except RemoteError as exc:  # the tests ran; a tenant left behind goes idle and is dropped
+        warnings.warn(pytest.PytestWarning(str(exc)), stacklevel=1)
+
+
+@pytest.fixture(scope="session")
 def ocss_fake_app(pytestconfig):
-    """The session's in-process fake (no sockets); prefer `ocss_fake_wsgi`."""
+    """The session's in-process fake (no sockets); prefer `ocss_fake_wsgi`. Skipped under
+    --ocss-fake-url."""
+    if _fake_url(pytestconfig):
+        pytest.skip(f"ocss_fake_wsgi {REMOTE_ONLY}")
     return FakeApp(_fixture_set(_option(pytestconfig, "fixtures")))
 
 
@@ -110,9 +173,14 @@ def _report(problems) -> str:
 
 
 @pytest.fixture
-def ocss_fake(ocss_fake_server, request):
-    """A fake SyncServer on real HTTP, with a fresh world for this test."""
-    yield from _prepared(FakeHandle(ocss_fake_server), request)
+def ocss_fake(request):
+    """A fake SyncServer on real HTTP, with a fresh world for this test: the session's
+    own, or under --ocss-fake-url its tenant of the shared one."""
+    if _fake_url(request.config):
+        handle = request.getfixturevalue("ocss_fake_tenant")
+    else:
+        handle = FakeHandle(request.getfixturevalue("ocss_fake_server"))
+    yield from _prepared(handle, request)
 
 
 @pytest.fixture

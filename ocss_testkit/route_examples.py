@@ -110,7 +110,7 @@ GDATA_CREATE = b"""<entry xmlns="http://www.w3.org/2005/Atom">
     </datastore>
   </client>
 </entry>
-"""
+"""  # noqa: E501 - the documentation's example, byte for byte
 GDATA_UPDATE = b"""<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="http://schemas.obexcode.com/syncserver/2009">
   <oc:client>
     <oc:user_id>some_user@gmail.com</oc:user_id>
@@ -140,7 +140,8 @@ SYNCML_SETUP = b"""<entry xmlns="http://www.w3.org/2005/Atom"
 """
 # The same update on the collection URL: the client named by oc:uuid (Google Data Client
 # API, 'Update a client').
-GDATA_UPDATE_BY_UUID = GDATA_UPDATE.replace(b"  <oc:client>\n", f"  <oc:client>\n    <oc:uuid>{GDATA}</oc:uuid>\n".encode())
+GDATA_UPDATE_BY_UUID = GDATA_UPDATE.replace(b"  <oc:client>\n",
+                                            f"  <oc:client>\n    <oc:uuid>{GDATA}</oc:uuid>\n".encode())
 DETECT = _entry("  <oc:phone_number>+4790066951</oc:phone_number>")
 BINDING = _entry(f"  <oc:binding>\n    <oc:source>{SYNCML}</oc:source>\n    <oc:target>{DATASTORE}</oc:target>\n"
                  "  </oc:binding>")
@@ -469,9 +470,9 @@ def run(route: Route, example: Example | None = None) -> Exchange:
 
     response = [f"HTTP/1.1 {reply.status} {reply.reason}"]
     response += [f"{name}: {reply.headers[name]}" for name in SHOWN_HEADERS if name in reply.headers]
-    body = _shown_body(reply.body, reply.headers.get("Content-Type", ""), example.shown_lines)
-    if body:
-        response += ["", body]
+    shown = _shown_body(reply.body, reply.headers.get("Content-Type", ""), example.shown_lines)
+    if shown:
+        response += ["", shown]
     text = _stand_ins("\n".join(response), known)
     return Exchange("\n".join(request), reply.status, reply.reason, text)
 

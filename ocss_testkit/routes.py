@@ -28,6 +28,7 @@ from .model.errors import (
     Unsupported,
 )
 
+
 @dataclass(frozen=True)
 class Document:
     """A document routes come from: cited by its `title` (its own heading) wherever people
@@ -149,7 +150,8 @@ def _read_only(path: str, handler, spec_id: str, section: str) -> tuple[Route, .
 ROUTES: tuple[Route, ...] = (
     # --- Google Data clients (Google Data Client API) -------------------------------------
     Route("GET", G, gdata.list_clients, documented(GDATA_API, "List all clients"), "D1"),
-    Route("GET", G + "all.xml", gdata.list_clients, inferred(GDATA_API, "List all clients: the feed's id and self link")),
+    Route("GET", G + "all.xml", gdata.list_clients,
+          inferred(GDATA_API, "List all clients: the feed's id and self link")),
     Route("POST", G, gdata.create_client, documented(GDATA_API, "Add a new client"), "D2",
           body="gdata-client", reasons={Conflict: (400, "Google client already registered")}),
     Route("PUT", G, gdata.update_client, documented(GDATA_API, "Update a client"), "D4",

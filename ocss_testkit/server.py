@@ -13,7 +13,10 @@ deliberate ones, each `<status> <reason>: <sentence>` in text/plain like the app
   body read), else the moment a chunked body passes the limit;
 - connections: an answer without content (204, an empty 200, any HEAD) keeps the
   connection open like any other, and a connection that ends after an answer is closed
-  gracefully, so a client still sending a refused body reads the refusal, not a reset.
+  gracefully, so a client still sending a refused body reads the refusal, not a reset;
+- records: each such refusal carries an `X-Request-Id` and is journaled and logged by the
+  app it was meant for, as the app's own refusals are (`_ErrorTask`), so the journal,
+  the dashboard and the pytest plugin show the sentence the client read.
 """
 from __future__ import annotations
 
@@ -23,17 +26,19 @@ import re
 import socket
 import threading
 import time
+from urllib.parse import unquote_to_bytes
 
 from waitress import create_server
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError, crack_first_line, get_header_lines
 from waitress.rfc7230 import HEADER_FIELD_RE
-from waitress.task import WSGITask
+from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import Error, RequestHeaderFieldsTooLarge
 
 from .app import DEFAULT_MAX_BODY, FakeApp
-from .tenants import TenantsApp
+from .tenants import PREFIX, TenantsApp
 
+log = logging.getLogger("ocss_testkit")
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 # A chunked body may spend this much on framing (chunk sizes, extensions, trailers) on
@@ -59,7 +64,7 @@ class _Refusal(Error):
         self.code, self.reason = code, reason
 
     def to_response(self, ident=None):
-        body = f"{self.code} {self.reason}: {self.body}\n".encode("utf-8")
+        body = f"{self.code} {self.reason}: {self.body}\n".encode()
         return f"{self.code} {self.reason}", [("Content-Type", "text/plain; charset=utf-8")], body
 
 
@@ -153,11 +158,32 @@ def _one_chunked(header_plus: bytes) -> bytes:
     return b"\r\n".join([header_plus[:end], *fields, b"Transfer-Encoding: chunked"])
 
 
+def _request_target(head: bytes) -> tuple[str, str, str]:
+    """(method, PATH_INFO, QUERY_STRING) of the request line that begins `head`, as far as
+    it can be read, in their WSGI form (PEP 3333: latin-1 text of the bytes, the path
+    percent-decoded): what a refused request is journaled by, whatever it held."""
+    line = head.lstrip(b"\r\n").partition(b"\n")[0].strip()
+    method, _, rest = line.partition(b" ")
+    target = rest.strip()
+    if target.rpartition(b" ")[2].upper().startswith(b"HTTP/"):
+        target = target.rpartition(b" ")[0].strip()
+    target = target.partition(b"#")[0]
+    if not target.startswith(b"/") and b"://" in target:  # absolute form (RFC 9112 §3.2.2)
+        after = target.partition(b"://")[2]
+        ends = [i for i in (after.find(b"/"), after.find(b"?")) if i >= 0]
+        target = after[min(ends):] if ends else b""
+    path, _, query = target.partition(b"?")
+    return method.decode("latin-1"), unquote_to_bytes(path).decode("latin-1"), query.decode("latin-1")
+
+
 class _Parser(HTTPRequestParser):
     """waitress's request parser with the fake's framing and size rules (module doc)."""
     max_body = DEFAULT_MAX_BODY  # set per connection from the app
+    request_line = b""  # the head's first line, for the record of a refusal
+    refused_at = 0.0  # time.perf_counter() of the refusal
 
     def parse_header(self, header_plus):
+        self.request_line = header_plus.partition(b"\n")[0]
         version = ""
         try:
             refusal, version = _framing(header_plus, self.max_body)
@@ -173,6 +199,7 @@ class _Parser(HTTPRequestParser):
         self._refuse(refusal, version)
 
     def _refuse(self, refusal: _Refusal, version: str = "") -> None:
+        self.refused_at = time.perf_counter()
         if self.body_rcv is not None:
             self.body_rcv.getbuf().close()
         self.error = refusal
@@ -202,10 +229,57 @@ class _Parser(HTTPRequestParser):
         if error is not None and not isinstance(error, _Refusal):
             if isinstance(error, RequestHeaderFieldsTooLarge):
                 detail = f"the request line and headers exceed {self.adj.max_request_header_size} bytes"
+                # waitress parsed a stand-in head (`GET / HTTP/1.0`); the journal gets the real line
+                self.request_line = (self.header_plus + data).lstrip(b"\r\n").partition(b"\n")[0]
             else:  # a malformed chunked body
                 detail = f"malformed chunked body: {error.body[:1].lower()}{error.body[1:]}"
             self._refuse(_Refusal(error.code, error.reason, detail))
         return consumed
+
+
+def _served(server):
+    """The FakeApp or TenantsApp a waitress server serves: its `application` is waitress's
+    proxy-headers wrapper around it whenever proxy headers are cleared or trusted."""
+    return getattr(server, "ocss_app", server.application)
+
+
+def _record_refusal(application, parser: _Parser) -> str | None:
+    """Journal and log `parser`'s refusal in the app it was meant for; its request id.
+
+    With tenants, a `/t/{tenant}/…` path goes to that tenant's journal when the tenant
+    exists, as it would have had the request been read; else (no such tenant, or no
+    tenant path) to the default tenant's, the journal of the server as a whole. A refused
+    request never creates a tenant: it would change the server's state (and could take
+    the last free tenant place) for a request that is answered without it."""
+    error = parser.error
+    method, path_info, query = _request_target(parser.request_line)
+    app, script_name = application, ""
+    if isinstance(application, TenantsApp):
+        app = application.default
+        if path_info == PREFIX[:-1] or path_info.startswith(PREFIX):
+            name, slash, rest = path_info[len(PREFIX):].partition("/")
+            tenant = application.tenant(name) if name else None  # a lookup: never creates one
+            if tenant is not None:
+                app, script_name, path_info = tenant, PREFIX + name, slash + rest
+    if not isinstance(app, FakeApp):
+        return None
+    return app.record_refusal(method, path_info, query, error.code, error.reason, str(error.body),
+                              parser.refused_at or time.perf_counter(), script_name)
+
+
+class _ErrorTask(ErrorTask):
+    """waitress's answer to a request its parser refused (`_Refusal.to_response`),
+    recorded before it is sent, so that the journal holds it once the client has read it."""
+
+    def execute(self):
+        try:
+            request_id = _record_refusal(_served(self.channel.server), self.request)
+        except Exception:  # noqa: BLE001 - the client gets its refusal even if recording fails
+            log.exception("could not record the refusal %s", self.request.error.body)
+            request_id = None
+        if request_id is not None:
+            self.response_headers.append(("X-Request-Id", request_id))
+        super().execute()
 
 
 class _Task(WSGITask):
@@ -259,12 +333,13 @@ class _Channel(HTTPChannel):
     for the end of its task before the loop sends the rest: fine for the fake's bodies.
     """
     task_class = _Task
+    error_task_class = _ErrorTask
     linger_until: float | None = None  # lingering: the answer is sent, the write side shut
     linger_deadline = 0.0
 
     def parser_class(self, adj) -> _Parser:  # waitress calls `self.parser_class(adj)`
         parser = _Parser(adj)
-        parser.max_body = getattr(self.server.application, "max_body", DEFAULT_MAX_BODY)
+        parser.max_body = getattr(_served(self.server), "max_body", DEFAULT_MAX_BODY)
         return parser
 
     def writable(self):
@@ -355,7 +430,7 @@ class FakeServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    def start(self, timeout: float = 10.0) -> "FakeServer":
+    def start(self, timeout: float = 10.0) -> FakeServer:
         # asyncore_loop_timeout is a whole number of seconds to waitress (it int()s it: 0.2
         # becomes 0 and the loop polls non-stop, a full core even when idle). Stopping does
         # not wait for it: stop() wakes the loop through its trigger. The body limit is the
@@ -364,9 +439,14 @@ class FakeServer:
         # set beyond reach.
         self._server = create_server(self.tenants or self.app, host=self.host, port=self._requested_port,
                                      threads=self.threads, asyncore_loop_timeout=1,
-                                     channel_timeout=60, ident="ocss-fake", clear_untrusted_proxy_headers=True,
+                                     channel_timeout=60, ident="ocss-fake",
+                                     # Forwarded headers are read by the app (forwarded.py: also in-process,
+                                     # with X-Forwarded-Prefix, and a 400 sentence for a malformed one); waitress
+                                     # strips them unless the app trusts its proxy.
+                                     clear_untrusted_proxy_headers=not self.app.trust_forwarded,
                                      max_request_body_size=2 ** 62)
         self._server.channel_class = _Channel
+        self._server.ocss_app = self.tenants or self.app  # `application` may be waitress's proxy wrapper
         self._thread = threading.Thread(target=self._server.run, name="ocss-fake", daemon=True)
         self._thread.start()
         self._wait_until_answering(timeout)
@@ -419,7 +499,7 @@ class FakeServer:
             self._thread = None
         trigger.close()
 
-    def __enter__(self) -> "FakeServer":
+    def __enter__(self) -> FakeServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

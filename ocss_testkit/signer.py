@@ -14,6 +14,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from oauthlib.oauth1 import Client
 
+from .faults import METHODS
+
 FORM = "application/x-www-form-urlencoded"
 DEFAULT_CONTENT_TYPE = "application/atom+xml"
 # Left as they are: RFC 3986's unreserved and sub-delims, ":" and "@" (pchar), "/" and "?"
@@ -23,6 +25,16 @@ _KEEP = "/?:@!$&'()*+,;=-._~%"
 
 class SignError(ValueError):
     """A URL or body that cannot be signed as given; the message says why in one line."""
+
+
+def method_problem(method: str) -> str | None:
+    """Why `method` is not one of the HTTP methods the fake knows (faults.METHODS: RFC 9110
+    §9 and PATCH, RFC 5789; any case), or None. The pytest plugin's fault and journal
+    filters refuse the same words, so a typo such as `GTE` is caught here too instead of
+    signing a request that no route answers."""
+    if not isinstance(method, str) or method.upper() not in METHODS:
+        return f"{str(method)[:40]!r} is not an HTTP method the fake knows: use one of {', '.join(METHODS)}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -97,7 +109,11 @@ def authorization(method: str, url: str, credentials: Credentials, body: bytes |
     `url` must already be in wire form (`wire_url`). A form-encoded body
     (`application/x-www-form-urlencoded`, RFC 5849 §3.4.1.3.1) is part of the signature;
     any other body is not. Raises SignError for a form body that is not form-encoded
-    UTF-8, a body on GET or HEAD, or a query with a broken percent-escape."""
+    UTF-8, a body on GET or HEAD, a query with a broken percent-escape, or a method
+    that is not one of faults.METHODS (`method_problem`)."""
+    problem = method_problem(method)
+    if problem:
+        raise SignError(problem)
     method = method.upper()
     client = Client(credentials.consumer_key, client_secret=credentials.consumer_secret,
                     resource_owner_key=credentials.token, resource_owner_secret=credentials.token_secret)
@@ -121,8 +137,9 @@ def curl_command(method: str, url: str, authorization_value: str, *, data: str |
     """A curl command line sending exactly the signed request, each argument shell-quoted.
 
     `data` is the body as text (``--data-binary``, or ``--data-raw`` when it starts with
-    "@"), `data_file` a file whose bytes are the body (``--data-binary @FILE``), not both. HEAD is sent with ``--head`` (``-X HEAD`` would
-    wait for a body that never comes); ``-g`` stops curl reading ``[]{}`` as a glob;
+    "@"), `data_file` a file whose bytes are the body (``--data-binary @FILE``), not both.
+    HEAD is sent with ``--head`` (``-X HEAD`` would wait for a body that never comes);
+    ``-g`` stops curl reading ``[]{}`` as a glob;
     ``-i`` shows the status line, whose reason phrase the fake reproduces; ``-sS`` hides the
     progress meter but not errors."""
     method = method.upper()
@@ -133,7 +150,7 @@ def curl_command(method: str, url: str, authorization_value: str, *, data: str |
         argv += ["-H", f"Content-Type: {content_type or DEFAULT_CONTENT_TYPE}"]
         if data_file is not None:
             argv += ["--data-binary", f"@{data_file}"]
-        else:  # --data-binary would read a text starting with "@" as a file name; --data-raw not
+        elif data is not None:  # --data-binary would read a text starting with "@" as a file name; --data-raw not
             argv += ["--data-raw" if data.startswith("@") else "--data-binary", data]
     argv.append(url)
     return " ".join(shlex.quote(a) for a in argv)

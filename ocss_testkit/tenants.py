@@ -243,6 +243,8 @@ class TenantsApp:
                     if old is None:
                         self._check_room(name, now)
                     state_file = self._replace_file(name, old, app)
+                    if old is not None and old.app is not None:
+                        old.app.retire()  # its requests in flight end as stale ones
                     tenant = Tenant(name, now, app, state_file)
                     self._tenants[name] = tenant
                     self._tenants.move_to_end(name)
@@ -253,7 +255,8 @@ class TenantsApp:
 
     def drop(self, name: str) -> None:
         """Drop the tenant and delete its state file. Requests still in flight in it end in
-        its old world, which nothing sees any more. Raises ApiError: 400 a bad name, 404 no
+        its old world, which nothing sees any more, unjournaled; an API request among them
+        answers 409 (FakeApp.retire). Raises ApiError: 400 a bad name, 404 no
         such tenant, 503 a state file that cannot be deleted."""
         problem = name_problem(name)
         if problem:
@@ -329,7 +332,7 @@ class TenantsApp:
     def _new_app(self, name: str, fixture_set: FixtureSet) -> FakeApp:
         default = self.default
         app = FakeApp(fixture_set, base_url=f"{default.base_url}t/{name}/" if default.base_url else None,
-                      max_body=default.max_body, max_depth=default.max_depth,
+                      trust_forwarded=default.trust_forwarded, max_body=default.max_body, max_depth=default.max_depth,
                       outbox_limit=default._world_options.get("outbox_limit"), journal_limit=default.journal.limit)
         app.auth.nonces.limit = self.tenant_nonces
         return app
@@ -391,8 +394,11 @@ class TenantsApp:
     def _retire(self, tenants: list[Tenant]) -> None:
         """Close the state files of tenants no longer registered (lock held: a tenant of
         the same name cannot be created meanwhile) and delete them. Their requests still
-        in flight end in their own worlds; their saves are ignored (StateFile.retire)."""
+        in flight end in their own worlds as stale ones (FakeApp.retire: not journaled, an
+        API request answers 409); their saves are ignored (StateFile.retire)."""
         for tenant in tenants:
+            if tenant.app is not None:
+                tenant.app.retire()
             if tenant.state_file is not None:
                 tenant.state_file.retire()
         if self.state_dir is not None and tenants:

@@ -93,11 +93,13 @@ def header_safe(value) -> str:
 
 
 class AtomResponse(Response):
-    """An Atom answer whose XML is serialized after the World's lock is released.
+    """An Atom answer given as an lxml element, serialized after the World's lock is released.
 
-    Handlers build the element tree under the lock (it copies every value it shows);
-    lxml's tostring releases the GIL while it works, and doing that inside the lock made
-    the other workers queue behind it (benchmarks/README.md).
+    The fake's own renderers (atom/render.py) write bytes from string templates, in less
+    time than lxml took to serialize the tree alone, and those go out as a plain Response.
+    This stays for a body built as an element tree: lxml's tostring releases the GIL while
+    it works, and doing that inside the lock made the other workers queue behind it
+    (benchmarks/README.md). The response cache (response_cache.py) keeps no such answer.
     """
     element = None
 
@@ -287,7 +289,8 @@ class SingleValueParams(ImmutableMultiDict):
         self._once(key)
         return super().__getitem__(key)
 
-    def get(self, key, default=None, type=None):  # noqa: A002 - werkzeug's signature
+    # werkzeug declares `get` as overloads; this one takes and passes on the same arguments.
+    def get(self, key, default=None, type=None):  # type: ignore[override]  # noqa: A002 - werkzeug's signature
         self._once(key)
         return super().get(key, default, type)
 

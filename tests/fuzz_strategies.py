@@ -263,12 +263,12 @@ def seed_world() -> Seeded:
 # --- choices -------------------------------------------------------------------------------
 # A strategy object costs hypothesis real work the first time it is drawn from (validation,
 # labels): one made per draw made most of the fuzz tests' time. These are made once.
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _choice(options: tuple) -> st.SearchStrategy:
     return st.sampled_from(options)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _between(low: int, high: int) -> st.SearchStrategy[int]:
     return st.integers(low, high)
 
@@ -413,7 +413,7 @@ VALID_BODIES: dict[str, list[str]] = {
         "<token_type>2</token_type><key>secret_key</key><secret>secret_secret</secret>"
         "<scope>http://google_something.com/u#Friends</scope></token></datastore></client></entry>",
     ],
-    "syncml-client": [entry(f"<oc:client><oc:phone_number>+4790000001</oc:phone_number>"
+    "syncml-client": [entry("<oc:client><oc:phone_number>+4790000001</oc:phone_number>"
                             "<oc:model_uuid>02978288-537f-102b-beff-000ea60275d1</oc:model_uuid>"
                             "<oc:timezone>Europe/Paris</oc:timezone></oc:client>"),
                       entry("<oc:client><oc:phone_number>+4790000002</oc:phone_number><oc:model_uuid>112"

@@ -14,6 +14,7 @@ from authlib.integrations.requests_client import OAuth1Session
 from lxml import etree
 from oauthlib.oauth1 import Client
 from requests_oauthlib import OAuth1
+
 from ocss_testkit.atom.schemas import schemas
 
 ATOM = "http://www.w3.org/2005/Atom"

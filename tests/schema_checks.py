@@ -3,7 +3,7 @@ server uses) and xmlschema (an independent implementation)."""
 from __future__ import annotations
 
 import io
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import xmlschema
@@ -16,12 +16,12 @@ def _bytes(body: bytes | str) -> bytes:
     return body.encode() if isinstance(body, str) else body
 
 
-@lru_cache(maxsize=None)
+@cache
 def lxml_schema(kind: str, name: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(XSD_DIR / kind / f"{name}.xsd")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def xmlschema_schema(kind: str, name: str) -> xmlschema.XMLSchema10:
     return xmlschema.XMLSchema10(str(XSD_DIR / kind / f"{name}.xsd"))
 

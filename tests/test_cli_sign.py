@@ -14,6 +14,7 @@ import pytest
 
 from ocss_testkit import cli, signer
 from ocss_testkit.auth import Authenticator
+from ocss_testkit.faults import METHODS
 from ocss_testkit.model.fixtures import FixtureSet
 from ocss_testkit.server import FakeServer
 from tests.test_cli import _env, shipped_sets
@@ -207,7 +208,8 @@ def test_shell_quoting_survives_any_body():
 
 @pytest.mark.parametrize("argv,message", [
     (["GET", "http://127.0.0.1:8080/", "--user", "zed"],
-     "ocss-fake: no user 'zed' in fixture set 'demo'; users: alice, bob, admin\n"),
+     "ocss-fake: no user 'zed' in fixture set 'demo'; users: alice, bob, admin (credentials come from the "
+     "fixture set, --fixtures NAME|DIR, not from a running server; or give --consumer-key …)\n"),
     (["GET", "ftp://127.0.0.1/"],
      "ocss-fake: 'ftp://127.0.0.1/' is not an absolute http:// or https:// URL, e.g. http://127.0.0.1:8080/v2/clients/\n"),
     (["GET", "/v2/clients/"],
@@ -229,6 +231,33 @@ def test_an_unknown_fixture_set_lists_the_sets(capsys):
                                        "or a folder holding world.json or patch.json\n")
 
 
+@pytest.mark.parametrize("method", ["GTE", "FETCH", "G*T", "*", ""])
+def test_a_method_the_fake_does_not_know_is_a_usage_error_naming_the_known_ones(capsys, method):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["sign", method, "http://127.0.0.1:8080/v2/clients/"])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("usage: ocss-fake sign"), err
+    assert (f"ocss-fake sign: error: argument METHOD: {method!r} is not an HTTP method the fake knows: "
+            f"use one of {', '.join(METHODS)}\n") in err, err
+    with pytest.raises(signer.SignError, match="not an HTTP method"):  # the library refuses it too
+        signer.authorization(method, "http://h/", signer.Credentials("k", "s"))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_known_method_signs_in_any_case(capsys, method):
+    out, _ = sign(capsys, method.lower(), "http://127.0.0.1:8080/v2/clients/")
+    header_of(out)
+
+
+def test_an_unknown_user_names_the_users_and_where_credentials_come_from(capsys):
+    assert cli.main(["sign", "GET", "http://127.0.0.1/", "--user", "dora", "--fixtures", "demo"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ocss-fake: no user 'dora' in fixture set 'demo'; users: alice, bob, admin "), err
+    assert "come from the fixture set, --fixtures NAME|DIR, not from a running server" in err
+    assert err.count("\n") == 1
+
+
 @pytest.mark.parametrize("argv,message", [
     (["--user", "bob", "--consumer-key", "k", "--consumer-secret", "s"], "give --user or explicit credentials"),
     (["--consumer-key", "k"], "--consumer-key and --consumer-secret go together"),
@@ -243,7 +272,8 @@ def test_conflicting_credentials_are_usage_errors(capsys, argv, message):
 
 
 def test_sign_from_the_command_line(fake, tmp_path):
-    done = subprocess.run([sys.executable, "-m", "ocss_testkit", "sign", "GET", f"{fake.url}{SYNCML}", "--user", "admin",
-                           "--curl"], capture_output=True, text=True, env=_env(), cwd=str(tmp_path), timeout=30)
+    done = subprocess.run([sys.executable, "-m", "ocss_testkit", "sign", "GET", f"{fake.url}{SYNCML}",
+                           "--user", "admin", "--curl"],
+                          capture_output=True, text=True, env=_env(), cwd=str(tmp_path), timeout=30)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert replay(done.stdout.strip())[0] == 200

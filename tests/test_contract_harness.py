@@ -137,7 +137,8 @@ class TestNormalizer:
 
 
 class TestRefineAndSelection:
-    BODY: ClassVar[list] = ["atom:entry", ["atom:author", ["atom:name", "admin"], ["atom:email", "support@obexcode.com"]],
+    BODY: ClassVar[list] = ["atom:entry",
+                            ["atom:author", ["atom:name", "admin"], ["atom:email", "support@obexcode.com"]],
             ["atom:link", {"href": "<base-url>/phones/models/242/"}],
             ["oc:client", ["oc:user_id", "some_user@gmail.com"], ["oc:name", "admin"]]]
 
@@ -164,7 +165,8 @@ class TestRefineAndSelection:
 
     def test_keep_entries_keeps_only_the_runs_own_in_the_given_order(self):
         feed = parse(f'<feed xmlns="{ATOM}"><id>f</id>'.encode() + b"".join(
-            f"<entry><id>http://h/x/{u}</id></entry>".encode() for u in ("aaa", "bbb", "ccc")) + b"<title>t</title></feed>")
+            f"<entry><id>http://h/x/{u}</id></entry>".encode() for u in ("aaa", "bbb", "ccc"))
+            + b"<title>t</title></feed>")
         kept = keep_entries(feed, ("ccc", "aaa", "zzz"))
         assert [e.findtext(f"{{{ATOM}}}id") for e in kept.findall(f"{{{ATOM}}}entry")] == ["http://h/x/ccc",
                                                                                             "http://h/x/aaa"]
@@ -549,7 +551,7 @@ class TestLedger:
         assert {e.path: e.deleted for e in ledger.entries} == {"/a/": True, "/b/": True, "/c/": True, "/d/": False,
                                                                "/e/": False, "/f/": True}
         lines = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines()]
-        assert [(l["kind"], l["event"]) for l in lines] == [
+        assert [(ln["kind"], ln["event"]) for ln in lines] == [
             ("a", "created"), ("b", "created"), ("c", "created"), ("d", "created"), ("e", "created"),
             ("f", "created"), ("c", "deleted by its contract"), ("f", "deleted at the end of the run"),
             ("e", "NOT deleted: HTTP 500"), ("d", "NOT deleted: RuntimeError: boom"),
@@ -629,8 +631,8 @@ class TestReport:
         for d in DIFFS:
             assert f"- **gdata-create** (`contracts/test_x.py::test_b<i>`): `{d}`" in md
         assert "| `contracts/test_x.py::test_a` | D1 | read-only | passed |" in md
-        assert "| `contracts/test_x.py::test_skipped` | I1 | mutating | skipped (mutating: give --ocss-allow-mutating " \
-               "<now>) |" in md
+        assert ("| `contracts/test_x.py::test_skipped` | I1 | mutating | "
+                "skipped (mutating: give --ocss-allow-mutating <now>) |") in md
         assert "| `contracts/test_x.py::test_b<i>` | gdata-create | drift |" in md
         assert "| D1 | documented | 1 | 1 | 001, List all clients |" in md
         assert "| D3 | documented | 0 | 0 |  |" in md
@@ -727,7 +729,8 @@ def child_env(**extra: str) -> dict:
 
 def run_child(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-p", "no:xdist", "-q"]
-    return subprocess.run(cmd, cwd=ROOT, env=env or child_env(), capture_output=True, text=True, timeout=180, check=False)
+    return subprocess.run(cmd, cwd=ROOT, env=env or child_env(), capture_output=True, text=True, timeout=180,
+                          check=False)
 
 
 def run_probe(source: str, *args: str) -> tuple[subprocess.CompletedProcess, str]:
@@ -804,7 +807,7 @@ def test_unacceptable_markers_stop_the_run(rejected_run, test, reason):
     result, nodeid, ran = rejected_run
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
     assert "contracts without an acceptable provenance marker" in result.stderr
-    line = next((l for l in result.stderr.splitlines() if l.strip().startswith(f"{nodeid}::{test} ")), None)
+    line = next((ln for ln in result.stderr.splitlines() if ln.strip().startswith(f"{nodeid}::{test} ")), None)
     assert line is not None, result.stderr
     assert reason in line
     assert f"{nodeid}::test_fine" not in result.stderr

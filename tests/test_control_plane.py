@@ -9,6 +9,8 @@ import requests
 
 from ocss_testkit.app import FakeApp
 from ocss_testkit.client import SignedClient
+from ocss_testkit.faults import MAX_SPENT, MAX_SPENT_CHARS
+from ocss_testkit.wire import ApiError
 from tests.helpers import oauth1, syncml_create, unchanged
 
 SYNCML = "/v2/services/syncml/"
@@ -36,8 +38,10 @@ def test_patch_seeds_and_get_reads_back(fake):
 
 
 @pytest.mark.parametrize("ops, status, needle", [
-    ([{"op": "test", "path": "/version", "value": 2}], 409, "test operation failed"),
-    ([{"op": "remove", "path": "/clients/0"}, {"op": "remove", "path": "/nope"}], 400, "invalid JSON Patch"),
+    ([{"op": "test", "path": "/version", "value": 2}], 409,
+     "operation 0 (test /version) failed: the value is 1, not 2"),
+    ([{"op": "remove", "path": "/clients/0"}, {"op": "remove", "path": "/nope"}], 400,
+     "invalid JSON Patch: operation 1 (remove /nope) failed: there is no value at /nope"),
     ([{"op": "replace", "path": "/clients/0/owner", "value": "mallory"}], 422, "/clients/0/owner"),
     ([{"op": "add", "path": "/clients/-", "value": {"kind": "fax"}}], 422, "/clients/3/kind"),
     ({"op": "remove", "path": "/clients/0"}, 400, "list of operations"),
@@ -48,11 +52,55 @@ def test_a_bad_patch_changes_nothing_and_says_why(fake, ops, status, needle):
     assert r.status_code == status and needle in r.text, r.text
 
 
+def test_a_failed_test_operation_names_the_operation_and_both_values(fake):
+    ops = [{"op": "test", "path": "/users/1/name", "value": "alice"},
+           {"op": "replace", "path": "/users/1/admin", "value": True},
+           {"op": "test", "path": "/users/2/name", "value": "alice"}]
+    with unchanged(fake):  # all or nothing: operation 1 was applied to a copy only
+        r = control(fake, "PATCH", "state", data=json.dumps(ops), headers=PATCH_TYPE)
+    assert r.status_code == 409, r.text
+    assert "operation 2 (test /users/2/name) failed: the value is 'bob', not 'alice'" in r.text, r.text
+    assert "<class" not in r.text
+    # in-process, as a failing @pytest.mark.ocss_patch reports it (handle.State.patch)
+    app = FakeApp()
+    before = app.world.to_dict()
+    with pytest.raises(ApiError) as error:
+        app.patch_state([{"op": "test", "path": "/users/1/name", "value": "bob"}])
+    assert str(error.value) == "409 Conflict: operation 0 (test /users/1/name) failed: the value is 'alice', not 'bob'"
+    with pytest.raises(ApiError) as error:  # the string "1" is not the number 1: both are shown as typed
+        app.patch_state([{"op": "test", "path": "/version", "value": "1"}])
+    assert error.value.detail == "operation 0 (test /version) failed: the value is 1, not '1'"
+    with pytest.raises(ApiError) as error:  # a test of a path that does not exist fails too (RFC 6902 §4.6)
+        app.patch_state([{"op": "test", "path": "/users/9/name", "value": "x"}])
+    assert error.value.detail == "operation 0 (test /users/9/name) failed: there is no value at /users/9/name"
+    assert app.world.to_dict() == before
+
+
+@pytest.mark.parametrize("op, detail", [
+    ({"op": "copy", "from": "/nope", "path": "/settings/x"}, "(copy /settings/x) failed: there is no value at "
+                                                             "/nope (its from)"),
+    ({"op": "add", "path": "/nope/x", "value": 1},
+     "(add /nope/x) failed: there is no value at /nope to add /nope/x to"),
+    ({"op": "replace", "path": "/users/x/name", "value": 1}, "(replace /users/x/name) failed: there is no value at "
+                                                             "/users/x/name"),
+    ({"op": "frob", "path": "/version"}, "(frob /version) failed: Unknown operation 'frob'"),
+    ({"op": "add", "path": "/settings/x"}, "(add /settings/x) failed: The operation does not contain a 'value' member"),
+    (5, "failed: an operation is a JSON object"),
+])
+def test_an_operation_that_cannot_be_applied_is_named_with_the_reason(fake, op, detail):
+    ops = [{"op": "test", "path": "/version", "value": 1}, op]
+    with unchanged(fake):
+        r = control(fake, "PATCH", "state", data=json.dumps(ops), headers=PATCH_TYPE)
+    assert r.status_code == 400, r.text
+    assert f"invalid JSON Patch: operation 1 {detail}" in r.text, r.text
+
+
 def test_state_media_types_are_enforced(fake):
     with unchanged(fake):
-        assert control(fake, "PATCH", "state", data="[]", headers={"Content-Type": "application/json"}).status_code == 415
+        as_json = {"Content-Type": "application/json"}
+        assert control(fake, "PATCH", "state", data="[]", headers=as_json).status_code == 415
         assert control(fake, "PUT", "state", data="{}", headers={"Content-Type": "text/plain"}).status_code == 415
-        assert control(fake, "PUT", "state", data="{nope", headers={"Content-Type": "application/json"}).status_code == 400
+        assert control(fake, "PUT", "state", data="{nope", headers=as_json).status_code == 400
 
 
 def test_put_replaces_the_whole_state(fake):
@@ -78,7 +126,9 @@ def test_status_fault_for_the_next_n_matches(fake):
     s.auth = oauth1("admin")
     answers = [s.get(fake.url + SYNCML, timeout=30) for _ in range(3)]
     assert [(a.status_code, a.reason) for a in answers] == [(503, "Service Unavailable")] * 2 + [(200, "OK")]
-    assert control(fake, "GET", "faults").json() == {"faults": []}  # spent rules leave
+    # a spent rule stays listed, so its hits can be checked, but matches nothing more
+    [rule] = control(fake, "GET", "faults").json()["faults"]
+    assert (rule["spent"], rule["hits"], rule["remaining"]) == (True, 2, 0), rule
     # a POST did not match the GET-only rule
     created = s.post(fake.url + SYNCML, data=syncml_create(), headers={"Content-Type": "application/atom+xml"})
     assert created.status_code == 201
@@ -141,6 +191,52 @@ def test_faults_can_be_removed_and_reset_clears_them(fake):
     add_fault(fake, action="status", path="/v2/*")
     assert control(fake, "POST", "reset").status_code == 200
     assert control(fake, "GET", "faults").json() == {"faults": []}
+
+
+def test_spent_rules_stay_listed_until_removed_or_cleared(fake):
+    once = add_fault(fake, action="status", status=503, path=SYNCML, times=1)
+    always = add_fault(fake, action="status", status=502, path="/v2/phones/*")
+    assert (once["spent"], once["remaining"], always["spent"], always["remaining"]) == (False, 1, False, None)
+    s = requests.Session()
+    s.auth = oauth1("admin")
+    assert [s.get(fake.url + SYNCML, timeout=30).status_code for _ in range(2)] == [503, 200]
+    listed = {r["id"]: r for r in control(fake, "GET", "faults").json()["faults"]}
+    assert list(listed) == [once["id"], always["id"]]  # by id, spent or not
+    assert listed[once["id"]] == dict(once, spent=True, hits=1, remaining=0)
+    assert listed[always["id"]]["spent"] is False
+    assert control(fake, "DELETE", f"faults/{once['id']}").status_code == 200  # a spent rule can be removed
+    assert [r["id"] for r in control(fake, "GET", "faults").json()["faults"]] == [always["id"]]
+    again = add_fault(fake, action="status", status=503, path=SYNCML, times=1)
+    assert s.get(fake.url + SYNCML, timeout=30).status_code == 503
+    assert control(fake, "DELETE", "faults").status_code == 200  # clearing removes spent rules too
+    assert control(fake, "GET", "faults").json() == {"faults": []}
+    add_fault(fake, action="status", path=SYNCML, times=1)
+    assert s.get(fake.url + SYNCML, timeout=30).status_code == 500
+    assert control(fake, "POST", "reset").status_code == 200  # and so does a reset
+    assert control(fake, "GET", "faults").json() == {"faults": []}
+    assert again["id"] > once["id"]
+
+
+def test_spent_rules_are_bounded_in_count_and_characters():
+    app = FakeApp()
+    client = SignedClient(app)
+    for _ in range(MAX_SPENT + 5):
+        app.faults.add({"action": "status", "status": 503, "path": "/v2/phones/models/*", "times": 1})
+        assert client.get("/v2/phones/models/242").status == 503
+    rules = app.faults.rules()
+    assert len(rules) == MAX_SPENT and all(r.spent and r.hits == 1 for r in rules)
+    assert [r.id for r in rules] == list(range(6, MAX_SPENT + 6))  # the oldest left first
+    assert client.get("/v2/phones/models/242").status == 200  # none of them matches any more
+    big = "x" * (MAX_SPENT_CHARS // 3)
+    for _ in range(4):
+        app.faults.add({"action": "status", "body": big, "path": "/v2/phones/models/*", "times": 1})
+        assert client.get("/v2/phones/models/242").status == 500
+    rules = app.faults.rules()
+    assert sum(len(r.body) for r in rules) <= MAX_SPENT_CHARS and len([r for r in rules if r.body]) == 2
+    app.faults.add({"action": "status", "body": "y" * (MAX_SPENT_CHARS + 1), "path": "/v2/*", "times": 1})
+    assert client.get("/v2/phones/models/242").status == 500
+    [last] = app.faults.rules()  # alone over the bound: the newest is kept, all older leave
+    assert last.spent and len(last.body) == MAX_SPENT_CHARS + 1
 
 
 # --- journal ----------------------------------------------------------------------------------

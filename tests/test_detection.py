@@ -18,7 +18,8 @@ from requests_oauthlib import OAuth1
 
 from ocss_testkit.model.detection import DEFAULT_CODE_LIFETIME
 from tests.helpers import assert_error, unchanged
-from tests.helpers import valid_atom as xml, find_text as text
+from tests.helpers import find_text as text
+from tests.helpers import valid_atom as xml
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -109,7 +110,7 @@ def test_manual_detection_end_to_end(fake):
     url = f"{fake.url}{MANUAL}{code}/"
     assert reply.headers["Location"] == url
     assert text(entry, "a:id") == url
-    assert [l.get("href") for l in links(entry, "self")] == [url]
+    assert [lk.get("href") for lk in links(entry, "self")] == [url]
     assert text(entry, "oc:phone_number") == NUMBER
     assert text(entry, "oc:status") == "pending"
     assert entry.find("oc:model_uuid", NS) is None and not links(entry, "related")

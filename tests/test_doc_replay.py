@@ -123,7 +123,7 @@ def test_replay(fake, exchange_id, signer):
 
 def test_replay_with_base_url_reproduces_the_doc_host(app, wsgi):
     """With --base-url set to the real host, ids and links read exactly as in the docs."""
-    app.base_url = DOC_HOST + "/"
+    app.base_url = DOC_HOST + "/"  # also the URL signatures are checked against: wsgi() signs for it
     reply = wsgi("admin").get("/v2/services/google/4f1d2dd0-49e4-11de-b387-002215064801/")
     assert reply.status == 200
     _, _, doc_body = load_message("gdata-get", "response")

@@ -1,8 +1,9 @@
 """Custom fixture sets, as a user writes them from docs/fixture-sets.md: a copied or
 empty world.json loads from any folder (FakeApp, the plugin's option and marker, the
 standalone server), phones default to the shipped database, relative paths resolve
-against the set's own folder, and every refusal is one line naming the set, the JSON
-Pointer and what was expected. The JSON Schema describes every state the fake dumps."""
+against the set's own folder, and every refusal's first line names the set, the JSON
+Pointer and what was expected (several schema problems follow, one per line). The JSON
+Schema describes every state the fake dumps."""
 from __future__ import annotations
 
 import copy
@@ -22,7 +23,7 @@ from ocss_testkit import resources
 from ocss_testkit.app import FakeApp
 from ocss_testkit.handle import FakeHandle
 from ocss_testkit.model.errors import Invalid
-from ocss_testkit.model.fixtures import FixtureError, FixtureSet, UnknownFixtureSet, schema_problem
+from ocss_testkit.model.fixtures import MAX_LISTED, FixtureError, FixtureSet, UnknownFixtureSet, schema_problem
 from ocss_testkit.model.world import World
 
 from .test_state import busy_world
@@ -226,9 +227,69 @@ def test_cross_references_are_checked_in_the_same_form(tmp_path):
                                "names unknown consumer 'my-app'")
 
 
-def test_several_problems_are_counted(tmp_path):
+def several(ref) -> list[str]:
+    """The lines of a refusal listing several problems."""
+    with pytest.raises(FixtureError) as error:
+        FixtureSet.load(ref)
+    return str(error.value).split("\n")
+
+
+def test_every_problem_is_listed_on_its_own_line(tmp_path):
     folder = make_set(tmp_path / "typo", {"users": [dict(USER, admin=1, may_detect_auto=2)], "clock": 5})
-    assert refusal(folder).endswith("(and 2 more problems)")
+    with pytest.raises(FixtureError) as error:
+        FixtureSet.load(folder)
+    lines = str(error.value).split("\n")
+    # the first line alone still says what is wrong (the CLI prints it after "ocss-fake: ")
+    assert lines[0].startswith(f"fixture set 'typo' ({folder / 'world.json'}): 3 problems; the first at /"), lines
+    assert sorted(lines[1:]) == ["  world.json at /clock: expected an object or null",
+                                 "  world.json at /users/0/admin: expected true or false",
+                                 "  world.json at /users/0/may_detect_auto: expected true or false"], lines
+    assert lines[0].endswith(lines[1].removeprefix("  world.json at "))  # the first listed is the summary's
+    assert sorted(error.value.problems) == [("world.json", "/clock", "expected an object or null"),
+                                            ("world.json", "/users/0/admin", "expected true or false"),
+                                            ("world.json", "/users/0/may_detect_auto", "expected true or false")]
+
+
+def test_a_long_list_is_cut_and_the_rest_counted(tmp_path):
+    users = [dict(USER, name=f"u{i}", token=f"t{i}", account_id=f"x{i}") for i in range(MAX_LISTED + 5)]
+    folder = make_set(tmp_path / "typo", {"users": users, "consumers": ONE_USER["consumers"], "clock": 5})
+    lines = several(folder)
+    assert lines[0].startswith(f"fixture set 'typo' ({folder / 'world.json'}): {MAX_LISTED + 6} problems; "), lines[0]
+    listed = lines[1:-1]
+    assert len(listed) == MAX_LISTED and all(line.startswith("  world.json at /") for line in listed), lines
+    assert lines[-1] == "  (and 6 more, not listed)"
+    assert "  world.json at /users/0/account_id: expected an integer" in "\n".join(listed)
+
+
+def test_a_patch_set_lists_the_problems_of_its_patch_file_and_of_the_patched_state(tmp_path):
+    sets = tmp_path / "sets"
+    copied_demo(sets / "common")
+    bad_file = make_set(sets / "bad-file", patch={"base": "common", "patch": 5, "extra": 1})
+    lines = several(bad_file)
+    assert lines[0].startswith(f"fixture set 'bad-file' ({bad_file / 'patch.json'}): 2 problems; "), lines
+    assert all(line.startswith("  patch.json at /") for line in lines[1:]) and len(lines) == 3, lines
+    bad_state = make_set(sets / "bad-state", patch={"base": "common", "patch": [
+        {"op": "replace", "path": "/users/0/admin", "value": "yes"},
+        {"op": "replace", "path": "/users/1/account_id", "value": "seven"}]})
+    lines = several(bad_state)
+    assert lines[0].startswith(f"fixture set 'bad-state' ({bad_state / 'patch.json'}): the patched state: "
+                               "2 problems; the first at /users/"), lines
+    assert sorted(lines[1:]) == [
+        "  the patched state at /users/0/admin: expected true or false",
+        "  the patched state at /users/1/account_id: expected an integer from -9007199254740991 to "
+        "9007199254740991"], lines
+
+
+def test_the_cli_prints_every_problem_readably(tmp_path, capsys):
+    from ocss_testkit import cli
+
+    folder = make_set(tmp_path / "typo", {"users": [dict(USER, admin=1, may_detect_auto=2)], "clock": 5})
+    for argv in (["serve", "--port", "0"], ["sign", "GET", "http://127.0.0.1/"]):
+        assert cli.main([*argv, "--fixtures", str(folder)]) == 2
+        out, err = capsys.readouterr()
+        lines = err.rstrip("\n").split("\n")
+        assert out == "" and lines[0].startswith("ocss-fake: fixture set 'typo' ("), err
+        assert len(lines) == 4 and all(line.startswith("  world.json at /") for line in lines[1:]), err
 
 
 # --- patch sets ---------------------------------------------------------------------------
@@ -248,7 +309,11 @@ def test_a_failing_patch_operation_is_named_by_its_place(tmp_path):
         {"op": "test", "path": "/users/2/name", "value": "bob"},
         {"op": "test", "path": "/users/1/name", "value": "bob"}]})
     message = refusal(folder)
-    assert message.startswith(f"fixture set 'p' ({folder / 'patch.json'}) at /patch/1: the test operation failed")
+    assert message == (f"fixture set 'p' ({folder / 'patch.json'}) at /patch/1: the test operation failed: "
+                       "the value is 'alice', not 'bob'")
+    missing = make_set(tmp_path / "q", patch={"base": "demo", "patch": [{"op": "copy", "from": "/x", "path": "/y"}]})
+    assert refusal(missing) == (f"fixture set 'q' ({missing / 'patch.json'}) at /patch/0: cannot be applied: "
+                                "there is no value at /x (its from)")
 
 
 def test_a_patch_that_breaks_the_state_says_where(tmp_path):

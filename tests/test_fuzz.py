@@ -37,7 +37,6 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from lxml import etree
-
 from werkzeug.exceptions import HTTPException
 
 from ocss_testkit.routes import CONTROL_ROUTES, ROUTES, Route, build_map
@@ -67,9 +66,9 @@ from tests.fuzz_strategies import (
     query_string,
     raw_request,
     route_path,
-    state_mutation,
     seed_world,
     sign,
+    state_mutation,
     xml_body,
 )
 
@@ -225,7 +224,8 @@ def default_body(route: Route, seeded: Seeded) -> tuple[list[tuple[str, str]], b
     if key == "PATCH /_fake/state":
         return [("Content-Type", "application/json-patch+json")], b'[{"op": "test", "path": "/version", "value": 1}]'
     if key == "POST /oauth/authorize":
-        return [("Content-Type", "application/x-www-form-urlencoded")], b"oauth_token=@request_token@&user=alice&approve=yes"
+        return ([("Content-Type", "application/x-www-form-urlencoded")],
+                b"oauth_token=@request_token@&user=alice&approve=yes")
     return [], b""
 
 

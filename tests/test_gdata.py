@@ -315,7 +315,8 @@ def test_put_on_an_item_without_body_is_400_no_entry_provided(fake):
 
 def test_put_with_an_empty_client_is_400_no_entry_provided(fake):
     before = fake.app.world.to_dict()
-    r = call(fake, "PUT", GOOGLE + ADMIN_GDATA + "/", "admin", f'<entry xmlns="{ATOM}" xmlns:oc="{OC}"><oc:client/></entry>')
+    r = call(fake, "PUT", GOOGLE + ADMIN_GDATA + "/", "admin",
+             f'<entry xmlns="{ATOM}" xmlns:oc="{OC}"><oc:client/></entry>')
     assert (r.status_code, r.reason) == (400, "No Entry provided")
     assert fake.app.world.to_dict() == before
 
@@ -437,7 +438,8 @@ def test_in_process_errors_keep_their_documented_reasons(wsgi):
 # --- authlib: the whole life cycle with another OAuth implementation ---------------------------
 def test_life_cycle_with_authlib(fake):
     with authlib_session("bob") as s:
-        r = s.post(fake.url + GOOGLE, data=gdata_create("authlib@gmail.com", type_tag="type", key="AUTHLIB-KEY-7", secret="AUTHLIB-SECRET-7"),
+        body = gdata_create("authlib@gmail.com", type_tag="type", key="AUTHLIB-KEY-7", secret="AUTHLIB-SECRET-7")
+        r = s.post(fake.url + GOOGLE, data=body,
                    headers={"Content-Type": "application/atom+xml"}, allow_redirects=False)
         assert (r.status_code, r.reason) == (201, "Created"), r.text
         entry = xml(r)

@@ -101,6 +101,37 @@ def test_a_fault_that_is_not_a_refusal_says_what_it_did(handle, action, rule, st
     assert handle.journal[-1].detail == sentence
 
 
+def test_a_used_up_fault_stays_listed_so_its_hits_can_be_checked(handle):
+    once = handle.faults.add("status", status=503, path=SYNCML, times=1)
+    always = handle.faults.add("status", status=502, path="/v2/phones/*")
+    client = handle.client("alice")
+    assert [client.get(SYNCML).status for _ in range(2)] == [503, 200]  # spent: it matches no more
+    assert handle.faults.rules == [once, always]
+    assert (once.spent, once.hits, once.as_dict()["remaining"]) == (True, 1, 0)
+    assert always.spent is False
+    assert handle.faults.remove(once.id) is True and handle.faults.rules == [always]
+    handle.faults.add("status", status=503, path=SYNCML, times=1)
+    assert client.get(SYNCML).status == 503
+    handle.faults.clear()
+    assert handle.faults.rules == []
+
+
+def test_a_spent_fault_reads_the_same_through_a_remote_handle():
+    from ocss_testkit.model.fixtures import FixtureSet
+    from ocss_testkit.remote import RemoteHandle
+    from ocss_testkit.server import FakeServer
+    from ocss_testkit.tenants import TenantsApp
+
+    demo = FixtureSet.load("demo")
+    with FakeServer(TenantsApp(FakeApp(demo))) as server:
+        handle = RemoteHandle.claim(server.url, "spent-1", demo)
+        rule = handle.faults.add("status", status=503, path=SYNCML, times=1)
+        assert rule.spent is False
+        assert [handle.client("alice").get(SYNCML).status for _ in range(2)] == [503, 200]
+        [listed] = handle.faults.rules
+        assert isinstance(listed, Fault) and (listed.id, listed.spent, listed.hits) == (rule.id, True, 1)
+
+
 def test_a_delay_fault_before_a_refusal_keeps_the_refusals_sentence(handle):
     handle.faults.add("delay", delay=0.01, path=SYNCML)
     handle.client("alice").post(SYNCML, syncml_create(model="999999"))
@@ -457,7 +488,7 @@ def test_the_message_and_session_fields_are_documented_for_the_handle(handle):
 
 
 # --- the dashboard shows the sentence ---------------------------------------------------------------
-def test_the_dashboard_shows_the_refusals_sentence(fake, page):
+def test_the_dashboard_shows_the_refusals_sentence(fake, page):  # noqa: F811 - the fixture
     requests.post(fake.url + SYNCML, data=syncml_create(model="999999"), auth=oauth1("alice"),
                   headers={"Content-Type": "application/atom+xml"}, timeout=30)
     open_dashboard(page, fake)

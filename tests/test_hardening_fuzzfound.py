@@ -197,7 +197,8 @@ def test_load_json_leaves_text_to_a_caller_that_checks_it():
 # counts lone surrogates among what the state refuses). The JSON reader refuses first (400)
 # until PUT /_fake/state reads its body with load_json(..., text_checked=True) (handlers/control.py).
 @pytest.mark.parametrize("change, detail", [
-    (lambda d: d.__setitem__("\ud800", 1), f"state /\\ud800: the member name holds {SURROGATE}: no answer could show it"),
+    (lambda d: d.__setitem__("\ud800", 1),
+     f"state /\\ud800: the member name holds {SURROGATE}: no answer could show it"),
     (lambda d: d["bindings"][0].__setitem__("source", "\ud800"),
      f"state /bindings/0/source: the string holds {SURROGATE}: no answer could show it"),
 ], ids=["member-name", "binding-source"])
@@ -496,7 +497,7 @@ def test_a_character_xml_cannot_hold_is_refused(busy, char):
     app, document = busy
     document = copy.deepcopy(document)
     document["users"][1]["email"] = f"alice{char}@example.com"
-    assert loader_refusal(document, app.world.phones).startswith(f"state /users/1/email: the string holds ")
+    assert loader_refusal(document, app.world.phones).startswith("state /users/1/email: the string holds ")
     assert text_problem(char) is not None
     assert schema_problem(document)[0] == "/users/1/email"
 

@@ -90,7 +90,7 @@ def test_leading_zeros_name_the_same_binding_without_any_limit(app, admin):
 def test_put_on_a_binding_id_past_the_limit_is_404_and_changes_nothing(app, admin):
     binding(app)
     body = ('<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="http://schemas.obexcode.com/syncserver/2009">'
-            f"<oc:binding><oc:dominant>target</oc:dominant></oc:binding></entry>")
+            "<oc:binding><oc:dominant>target</oc:dominant></oc:binding></entry>")
     before = dump(app)
     assert_refused(app, admin.put(f"/v2/clients/bindings/{BIG}/", body), 404, "no binding")
     assert dump(app) == before

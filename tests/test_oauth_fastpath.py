@@ -26,13 +26,23 @@ from urllib.request import parse_http_list
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
-from oauthlib.oauth1 import SIGNATURE_TYPE_AUTH_HEADER, SIGNATURE_TYPE_BODY, SIGNATURE_TYPE_QUERY, Client
-from oauthlib.oauth1 import ResourceEndpoint
+from oauthlib.oauth1 import (
+    SIGNATURE_TYPE_AUTH_HEADER,
+    SIGNATURE_TYPE_BODY,
+    SIGNATURE_TYPE_QUERY,
+    Client,
+    ResourceEndpoint,
+)
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 
 from ocss_testkit import auth
 from ocss_testkit.auth import (
-    MAX_BASE_STRING, SIGNATURE_MISMATCH, TIMESTAMP_LIFETIME, AuthResult, Authenticator, authorization_params,
+    MAX_BASE_STRING,
+    SIGNATURE_MISMATCH,
+    TIMESTAMP_LIFETIME,
+    Authenticator,
+    AuthResult,
+    authorization_params,
     refuse_duplicates,
 )
 from ocss_testkit.model.fixtures import FixtureSet

@@ -13,8 +13,7 @@ import pytest
 from oauthlib.oauth1 import Client as OAuthClient
 from werkzeug.test import Client as WSGIClient
 
-from ocss_testkit import make_app
-from ocss_testkit import persistence
+from ocss_testkit import make_app, persistence
 from ocss_testkit.auth import NonceStore
 from ocss_testkit.client import Credentials, SignedClient
 from ocss_testkit.drive import Clock

@@ -18,7 +18,8 @@ from requests_oauthlib import OAuth1
 
 import ocss_testkit.clock as clock_module
 from tests.helpers import assert_error, unchanged
-from tests.helpers import valid_atom as xml, find_text as text
+from tests.helpers import find_text as text
+from tests.helpers import valid_atom as xml
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"

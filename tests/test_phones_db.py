@@ -1,8 +1,9 @@
 """The phones database (fixtures/phones.json): real 2003-2009 handsets, no placeholders.
 
 Sources: the SyncServer API Python interface (the vendor listing prints `HTC 26`,
-`Nokia 188`, `LG 5`, `Sony Ericsson 84`, etc.) and the SyncML API (models `112`, `56`, `242` = `02978288-537f-102b-beff-000ea60275d1`, and the
-phone-side datastore names `C:Contacts.cdb`, `C:Calendar`, `c:Notepad.dat`, `cal.vcs`).
+`Nokia 188`, `LG 5`, `Sony Ericsson 84`, etc.) and the SyncML API (models `112`, `56`,
+`242` = `02978288-537f-102b-beff-000ea60275d1`, and the phone-side datastore names
+`C:Contacts.cdb`, `C:Calendar`, `c:Notepad.dat`, `cal.vcs`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -87,12 +88,12 @@ UA_SHAPE = re.compile(r"^[A-Za-z][\w.-]*/[\w.]+|^Mozilla/\d\.\d \(|^[A-Z][\w-]+ 
 DATACLASSES = {"Contacts", "Calendar", "Notes", "Tasks", "Memo"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def raw() -> dict:
     return json.loads(PHONES.read_text("utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def db() -> PhonesDB:
     return PhonesDB.from_json(raw())
 
@@ -259,7 +260,8 @@ def test_tricky_neighbours_are_told_apart():
         assert len(hits) <= 1, (ua, hits)
         return hits[0] if hits else None
 
-    s60 = "Mozilla/5.0 (SymbianOS/9.2; U; Series60/3.1 {}/21.0.016; Profile/MIDP-2.0 Configuration/CLDC-1.1 ) AppleWebKit/413 (KHTML, like Gecko) Safari/413"
+    s60 = ("Mozilla/5.0 (SymbianOS/9.2; U; Series60/3.1 {}/21.0.016; Profile/MIDP-2.0 Configuration/CLDC-1.1 ) "
+           "AppleWebKit/413 (KHTML, like Gecko) Safari/413")
     assert who(s60.format("NokiaN95")) == "Nokia N95"
     assert who(s60.format("NokiaN95-3")) == "Nokia N95"
     assert who(s60.format("NokiaN95_8GB")) == "Nokia N95 8GB"
@@ -271,10 +273,10 @@ def test_tricky_neighbours_are_told_apart():
     assert who("SonyEricssonK800i/R1KG Browser/NetFront/3.3 Profile/MIDP-2.0 Configuration/CLDC-1.1") \
         == "Sony Ericsson K800i"
     assert who("LG-KU990 Obigo/WAP2.0 Profile/MIDP-2.0 Configuration/CLDC-1.1") == "LG KU990 Viewty"
-    assert who("SAMSUNG-SGH-D900/1.0 Profile/MIDP-2.0 Configuration/CLDC-1.1 UP.Browser/6.2.3.3.c.1.101 (GUI) MMP/2.0") \
-        == "Samsung SGH-D900"
-    assert who("SAMSUNG-SGH-D900i/D900iXXGA1 SHP/VPP/R5 NetFront/3.4 SMM-MMS/1.2.0 profile/MIDP-2.0 configuration/CLDC-1.1") \
-        == "Samsung SGH-D900i"
+    assert who("SAMSUNG-SGH-D900/1.0 Profile/MIDP-2.0 Configuration/CLDC-1.1 "
+               "UP.Browser/6.2.3.3.c.1.101 (GUI) MMP/2.0") == "Samsung SGH-D900"
+    assert who("SAMSUNG-SGH-D900i/D900iXXGA1 SHP/VPP/R5 NetFront/3.4 SMM-MMS/1.2.0 "
+               "profile/MIDP-2.0 configuration/CLDC-1.1") == "Samsung SGH-D900i"
     wm = "Mozilla/4.0 (compatible; MSIE 6.0; Windows CE; IEMobile 7.11)"
     assert who(f"HTC_Touch_Diamond/1.0 {wm}") == "HTC Touch Diamond"
     assert who(f"HTC_Touch_Diamond2_T5353 {wm}") == "HTC Touch Diamond2"

@@ -214,3 +214,152 @@ def test_a_misspelt_problems_mode_stops_the_run(pytester, run):
     result = run("--ocss-problems=wran")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--ocss-problems*invalid choice*'wran'*"])
+
+
+# --- on a shared fake (--ocss-fake-url): a tenant per session, every fixture the same --------------
+REMOTE_SURFACE = """
+    import pytest
+    from datetime import datetime, timezone
+    from ocss_testkit.faults import Fault, FaultError
+    from ocss_testkit.journal import Entry
+    from ocss_testkit.model.errors import NotFound
+
+    BODY = ('<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="http://schemas.obexcode.com/syncserver/2009">'
+            '<oc:client><oc:phone_number>+4798765432</oc:phone_number><oc:model_uuid>242</oc:model_uuid>'
+            '</oc:client></entry>')
+    SETUP = ('<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="http://schemas.obexcode.com/syncserver/2009">'
+             '<oc:pincode>1234</oc:pincode></entry>')
+
+    def test_a_tenant_of_the_shared_fake(ocss_fake):
+        assert ocss_fake.url.startswith("{url}/t/pytest-")
+        with pytest.raises(AttributeError, match="another process"):
+            ocss_fake.world
+        assert ocss_fake.credentials("bob").token == "bob-access-token"
+        with pytest.raises(LookupError, match="its users"):
+            ocss_fake.credentials("mallory")
+
+    def test_outbox_phone_clock(ocss_fake):
+        ocss_fake.clock.freeze(datetime(2009, 11, 1, 12, 30, tzinfo=timezone.utc))
+        assert ocss_fake.clock.frozen and ocss_fake.clock.now().year == 2009
+        assert ocss_fake.clock.advance(60) == 0 and ocss_fake.clock.now().minute == 31
+        api = ocss_fake.client("alice")
+        uuid = api.post("/v2/services/syncml/", BODY).text.split("<uuid>")[1].split("<")[0]
+        assert api.post(f"/v2/services/syncml/{{uuid}}/setup/", SETUP).status == 201
+        sms = ocss_fake.outbox.last(to="+4798765432", kind="setup-sms")
+        assert "1234" in sms.body and sms.time.year == 2009 and len(ocss_fake.outbox) == 1
+        phone = ocss_fake.phone("+4798765432")
+        assert phone.accept_setup() == uuid
+        assert api.post(f"/v2/services/syncml/{{uuid}}/sync/").status == 200
+        session = phone.accept_sync()
+        assert session.outcome == "ok" and session.client_uuid == uuid
+        with pytest.raises(NotFound, match="setup-sms"):
+            phone.accept_setup()
+        with pytest.raises(ValueError, match="kind must be one of"):
+            ocss_fake.outbox.messages(kind="sms")
+
+    def test_faults_and_journal(ocss_fake):
+        rule = ocss_fake.faults.add("status", status=503, path="/v2/services/syncml/*", times=1)
+        assert isinstance(rule, Fault) and ocss_fake.faults.rules == [rule]
+        with pytest.raises(FaultError, match="action"):
+            ocss_fake.faults.add("explode")
+        api = ocss_fake.client("bob")
+        assert api.get("/v2/services/syncml/").status == 503
+        assert api.get("/v2/services/syncml/").status == 200
+        assert [e.status for e in ocss_fake.journal] == [503, 200]
+        assert all(isinstance(e, Entry) for e in ocss_fake.journal)
+        ocss_fake.assert_requested(method="GET", user="", status=503, times=1)  # refused before OAuth
+        assert [(r.id, r.spent, r.hits) for r in ocss_fake.faults.rules] == [(rule.id, True, 1)]  # used up, listed
+
+    def test_the_next_test_starts_fresh(ocss_fake):
+        assert list(ocss_fake.journal) == [] and ocss_fake.faults.rules == [] and len(ocss_fake.outbox) == 0
+        assert not ocss_fake.clock.frozen
+
+    @pytest.mark.ocss_patch([{{"op": "replace", "path": "/users/1/admin", "value": True}}])
+    def test_patch_marker(ocss_fake):
+        assert ocss_fake.state.get()["users"][1]["admin"] is True
+
+    @pytest.mark.ocss_fixtures({extra!r})
+    def test_fixtures_marker(ocss_fake):
+        bob = ocss_fake.state.get()["users"][2]
+        assert (bob["name"], bob["may_detect_auto"]) == ("bob", True)
+
+    def test_patch_and_fixtures_are_undone(ocss_fake):
+        users = ocss_fake.state.get()["users"]
+        assert users[1]["admin"] is False and users[2]["may_detect_auto"] is False
+
+    def test_the_ocss_library(ocss_api, ocss_fake):
+        assert len(list(ocss_api.phones.vendors)) > 0
+        ocss_fake.assert_requested(method="GET", path="/v2/phones/*", status=200)
+
+    def test_in_process(ocss_fake_wsgi):
+        raise AssertionError("skipped under --ocss-fake-url")
+"""
+
+
+def test_every_fixture_works_on_a_tenant_of_a_shared_fake(pytester, run, tmp_path_factory):
+    from ocss_testkit.app import FakeApp
+    from ocss_testkit.server import FakeServer
+    from ocss_testkit.tenants import TenantsApp
+
+    extra = tmp_path_factory.mktemp("fixture-set")
+    (extra / "patch.json").write_text(json.dumps({"base": "demo", "patch": [
+        {"op": "replace", "path": "/users/2/may_detect_auto", "value": True}]}))  # bob
+    with FakeServer(TenantsApp(FakeApp("demo"))) as server:
+        pytester.makepyfile(test_remote=REMOTE_SURFACE.format(url=server.url, extra=str(extra)))
+        result = run("-v", "-rs", f"--ocss-fake-url={server.url}/")
+        tenants_after = server.tenants.names()
+        root_journal = server.app.journal.entries()
+    result.assert_outcomes(passed=8, skipped=1)
+    result.stdout.fnmatch_lines(["*ocss_fake_wsgi runs the fake in this process*use ocss_fake*"])
+    assert tenants_after == []  # dropped at the end
+    assert root_journal == []  # the default tenant saw none of it
+
+
+def test_the_shared_fake_url_from_the_ini_and_a_bad_one(pytester, run):
+    from ocss_testkit.app import FakeApp
+    from ocss_testkit.server import FakeServer
+    from ocss_testkit.tenants import TenantsApp
+
+    pytester.makepyfile(test_url="""
+        def test_url(ocss_fake):
+            assert "/t/pytest-" in ocss_fake.url
+
+        def test_no_local_server(ocss_fake_server):
+            pass
+    """)
+    with FakeServer(TenantsApp(FakeApp("demo"))) as server:
+        pytester.makeini(f"[pytest]\nocss_fake_url = {server.url}\n")
+        result = run("-v")
+        assert server.tenants.names() == []
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*ocss_fake_server is a fake this session starts*use ocss_fake*"])
+    result = run("--ocss-fake-url=fake:8080")
+    assert result.ret != 0
+    result.stderr.fnmatch_lines(["*ocss fake URL 'fake:8080': give the root of a running `ocss-fake serve`*"])
+
+
+def test_a_body_the_server_refuses_from_its_headers_is_in_the_listing_with_its_sentence(pytester, run):
+    """The 413 comes from the HTTP server, before the app reads the request (server.py):
+    the listing still names it, with the sentence the client read."""
+    pytester.makepyfile(test_too_large="""
+        import http.client
+        from urllib.parse import urlsplit
+
+        def test_uploads_too_much(ocss_fake):
+            url = urlsplit(ocss_fake.url)
+            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+            conn.request("POST", "/v2/services/syncml/?note=big", body=b"x" * (2 * 1024 * 1024),
+                         headers={"Content-Type": "application/atom+xml"})
+            reply = conn.getresponse()
+            print("answer:", reply.status, reply.getheader("X-Request-Id"), reply.read().decode())
+            conn.close()
+            assert reply.status == 413
+    """)
+    result = run("-s")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines([
+        "*answer: 413 r* 413 Request Entity Too Large: body of 2097152 bytes; the limit is 1048576 bytes",
+        "*the fake refused 1 request(s) during this test*",
+        "*POST /v2/services/syncml/?note=big -> 413 Request Entity Too Large [[]invalid[]]: "
+        "body of 2097152 bytes; the limit is 1048576 bytes",
+    ])

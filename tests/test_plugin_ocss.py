@@ -46,7 +46,7 @@ def test_ocss_api_is_alice_on_this_tests_fake(pytester, run):
                 assert error.status == 503
             else:
                 raise AssertionError("the fault did not reach the library")
-            assert ocss_fake.faults.rules == []
+            assert [(r.spent, r.hits) for r in ocss_fake.faults.rules] == [(True, 1)]  # used up, still listed
     """)
     result = run("-v")
     result.assert_outcomes(passed=3)

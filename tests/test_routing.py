@@ -23,10 +23,26 @@ from ocss_testkit.handlers import clients as clients_handlers
 from ocss_testkit.handlers import phones as phones_handlers
 from ocss_testkit.handlers import syncml as syncml_handlers
 from ocss_testkit.routes import CONTROL_ROUTES, ROUTES
-from tests.helpers import (ADMIN_GDATA, ADMIN_SYNCML_5310, ADMIN_SYNCML_5800, CONSUMER_KEY, GOOGLE, SYNCML,
-                           authlib_session, call, gdata_create, gdata_update, oauth1, setup_body,
-                           signed_headers, syncml_create, text, token, xml)
-from tests.helpers import run_a_session
+from tests.helpers import (
+    ADMIN_GDATA,
+    ADMIN_SYNCML_5310,
+    ADMIN_SYNCML_5800,
+    CONSUMER_KEY,
+    GOOGLE,
+    SYNCML,
+    authlib_session,
+    call,
+    gdata_create,
+    gdata_update,
+    oauth1,
+    run_a_session,
+    setup_body,
+    signed_headers,
+    syncml_create,
+    text,
+    token,
+    xml,
+)
 
 # A folder holding the API documents as text (each names its title in its first lines), for
 # checking that every section a route cites exists; the documents are not part of the repository.
@@ -187,7 +203,8 @@ def test_every_method_in_allow_is_really_allowed(fake, path):
 
 # --- authentication gate ------------------------------------------------------------------------
 PROTECTED = [
-    ("GET", GOOGLE, None), ("POST", GOOGLE, gdata_create("anon@gmail.com")), ("PUT", GOOGLE, gdata_update(uuid=ADMIN_GDATA)),
+    ("GET", GOOGLE, None), ("POST", GOOGLE, gdata_create("anon@gmail.com")),
+    ("PUT", GOOGLE, gdata_update(uuid=ADMIN_GDATA)),
     ("DELETE", GOOGLE, None), ("GET", G_ITEM + "/", None), ("PUT", G_ITEM + "/", gdata_update()),
     ("DELETE", G_ITEM + "/", None), ("GET", SYNCML, None), ("POST", SYNCML, syncml_create()),
     ("GET", S_ITEM, None), ("DELETE", S_ITEM, None), ("PUT", S_ITEM, syncml_create()),
@@ -351,7 +368,8 @@ SPEC_D = {
     "D10": {("POST", "/v2/services/syncml/{uuid}/setup/")},
     "D11": {("POST", "/v2/services/syncml/{uuid}/sync/")},
     "D12": {("GET", "/v2/services/syncml/sessions/")},
-    "D13": {("GET", "/v2/services/syncml/sessions/chatlog/"), ("GET", "/v2/services/syncml/sessions/{session}/chatlog/")},
+    "D13": {("GET", "/v2/services/syncml/sessions/chatlog/"),
+            ("GET", "/v2/services/syncml/sessions/{session}/chatlog/")},
     "D14": {("GET", "/v2/services/syncml/datastores/")},
     "D15": {("PUT", "/v2/services/syncml/{uuid}")},
 }

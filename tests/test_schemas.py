@@ -14,10 +14,9 @@ import pytest
 import xmlschema
 from lxml import etree
 
-from tests.schema_checks import assert_valid, lxml_errors, xmlschema_errors
-
 from contracts import doc_examples
 from ocss_testkit.routes import ROUTES
+from tests.schema_checks import assert_valid, lxml_errors, xmlschema_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 XSD_DIR = ROOT / "xsd"

@@ -351,7 +351,8 @@ DS_CLIENT_BODY = f"""
 
 AS_ENTRY_BODY = _client_head(AS_URL, "alice@corp.example.com") + AS_CLIENT_BODY
 DS_ENTRY_BODY = _client_head(
-    DS_URL, "Backup of my Nokia 6233", extra_links=f'\n    <link href="{DS_URL}/contents/" rel="related" title="contents"/>'
+    DS_URL, "Backup of my Nokia 6233",
+    extra_links=f'\n    <link href="{DS_URL}/contents/" rel="related" title="contents"/>'
 ) + DS_CLIENT_BODY
 
 CLIENTS_SYNCML = f'<entry xmlns="{ATOM}">{SYNCML_CLIENT_ENTRY_BODY}</entry>'
@@ -392,8 +393,9 @@ BINDING_ENTRY_BODY = f"""
     </binding>"""
 
 CLIENTS_BINDING = f'<entry xmlns="{ATOM}">{BINDING_ENTRY_BODY}</entry>'
-CLIENTS_BINDINGS_FEED = _feed(f"{B}v2/clients/bindings/", "Bindings", BINDING_ENTRY_BODY,
-                              BINDING_ENTRY_BODY.replace("bindings/1", "bindings/2").replace("<id>1</id>", "<id>2</id>"))
+CLIENTS_BINDINGS_FEED = _feed(
+    f"{B}v2/clients/bindings/", "Bindings", BINDING_ENTRY_BODY,
+    BINDING_ENTRY_BODY.replace("bindings/1", "bindings/2").replace("<id>1</id>", "<id>2</id>"))
 
 ACTIVESYNC_ENTRY = f'<entry xmlns="{ATOM}">{AS_ENTRY_BODY}</entry>'
 ACTIVESYNC_FEED = _feed(f"{B}v2/services/activesync/", "ActiveSync Clients", AS_ENTRY_BODY)

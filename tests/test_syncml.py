@@ -6,14 +6,31 @@ outbox (`GET /_fake/outbox`) shows what would have reached the phone.
 """
 from __future__ import annotations
 
-
 import pytest
 import requests
 
-from tests.helpers import (ADMIN_SYNCML_5310, ADMIN_SYNCML_5800, ATOM, ISO_Z, OC, PLAIN_TIME, SYNCML,
-                           UNKNOWN_UUID, authlib_session, call, link, oauth1, one, setup_body, syncml_create, tag, text,
-                           xml, xp)
-from tests.helpers import run_a_session
+from tests.helpers import (
+    ADMIN_SYNCML_5310,
+    ADMIN_SYNCML_5800,
+    ATOM,
+    ISO_Z,
+    OC,
+    PLAIN_TIME,
+    SYNCML,
+    UNKNOWN_UUID,
+    authlib_session,
+    call,
+    link,
+    oauth1,
+    one,
+    run_a_session,
+    setup_body,
+    syncml_create,
+    tag,
+    text,
+    xml,
+    xp,
+)
 
 CLIENT_ORDER_PREFIX = ["uuid", "user_id"]
 CLIENT_ORDER_SUFFIX = ["phone_number", "model_uuid", "imei", "setup", "timezone"]

@@ -79,7 +79,7 @@ class Ledger:
                 continue
             try:
                 status = delete(entry)
-            except Exception as e:  # keep cleaning: one failure must not strand the rest
+            except Exception as e:  # noqa: BLE001 - keep cleaning: one failure must not strand the rest
                 status, detail = None, f"{type(e).__name__}: {e}"
             else:
                 detail = f"HTTP {status}"

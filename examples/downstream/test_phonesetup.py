@@ -5,10 +5,10 @@ server to start.
 """
 from __future__ import annotations
 
-import pytest
-from ocss.exceptions import ClientError, ConnectionError, ServerError
-
 import phonesetup
+import pytest
+
+from ocss.exceptions import ClientError, ConnectionError, ServerError
 
 NUMBER = "+4798765432"
 MODEL = "242"  # Nokia 6233 in the fake's phones database
@@ -66,7 +66,8 @@ def test_retries_a_server_that_answers_503(ocss_api, ocss_fake):
     ]
     assert [e.fault is not None for e in ocss_fake.journal] == [True, True, False, False]
     assert pauses == [0.01, 0.02]  # exponential backoff
-    assert ocss_fake.faults.rules == []  # both failures used up
+    [rule] = ocss_fake.faults.rules  # used up, but still listed with its count
+    assert rule.spent and rule.hits == 2  # both failures happened
     assert len(ocss_fake.outbox.messages(to=NUMBER, kind="setup-sms")) == 1
 
 

@@ -2,7 +2,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
 
 A = "{%s}" % ATOM
-O = "{%s}" % OC
+O = "{%s}" % OC  # noqa: E741 - mirrors A
 
 # Used to turn Clark notation into the prefixes people read in the docs.
 PREFIXES = {ATOM: "atom", OC: "oc"}

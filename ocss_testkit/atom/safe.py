@@ -258,7 +258,7 @@ def fresh_name_dictionary() -> bool:
 
 
 # libxml2 names the fault ("xml namespace prefix mapped to wrong URI"); the rule it breaks:
-_NAMESPACE_RULES = {
+_NAMESPACE_RULES: dict[int, str] = {  # keyed by libxml2 error code (XMLSyntaxError.code)
     etree.ErrorTypes.NS_ERR_XML_NAMESPACE: "Namespaces in XML 1.0 §3: the prefixes xml and xmlns and their "
                                            "namespace names are reserved, and a prefix is never bound to an "
                                            "empty name",

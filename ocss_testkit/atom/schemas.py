@@ -11,8 +11,8 @@ from pathlib import Path
 from lxml import etree
 
 from ..resources import xsd_dir
-from .namespaces import readable
 from . import safe
+from .namespaces import readable
 from .safe import XMLRejected
 
 REQUEST_SCHEMAS = ("gdata-client", "syncml-client", "syncml-setup", "activesync-client", "datastore-client",

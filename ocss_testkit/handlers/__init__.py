@@ -3,11 +3,15 @@ request, call the World, and render the answer. Routing lives in routes.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lxml import etree
 from werkzeug.wrappers import Request
 
 from ..model.world import User, World
+
+if TYPE_CHECKING:
+    from ..app import FakeApp
 
 
 @dataclass(slots=True)
@@ -17,8 +21,8 @@ class Call:
     world: World
     user: User | None
     base: str  # absolute base URL ending in "/"
-    entry: etree._Element | None = None  # the validated request body, when the route takes one
-    app: object = None  # the FakeApp, for the control plane (reset swaps its World)
+    entry: etree._Element | None  # the validated request body, when the route takes one
+    app: FakeApp  # for the control plane (reset swaps its World)
 
     def allow(self) -> dict:
         """The `Allow` header of this URL, from the route table (for refusals by design)."""

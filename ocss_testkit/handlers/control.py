@@ -26,8 +26,9 @@ def outbox(call: Call):
     if unknown:
         raise ApiError(400, "Bad Request", f"unknown outbox filter(s): {', '.join(sorted(unknown))}; use to, kind")
     kind = args.get("kind")
-    if kind is not None and message_kind_problem(kind):  # a typo must not read as "nothing sent"
-        raise ApiError(400, "Bad Request", message_kind_problem(kind))
+    problem = message_kind_problem(kind) if kind is not None else None
+    if problem:  # a typo must not read as "nothing sent"
+        raise ApiError(400, "Bad Request", problem)
     messages = call.world.messages(to=args.get("to"), kind=kind)
     return json_response({"messages": [m.as_dict() for m in messages]})
 
@@ -61,7 +62,8 @@ def set_clock(call: Call):
     data = _json_body(call)
     unknown = set(data) - {"freeze", "set", "advance"}
     if unknown:
-        raise ApiError(400, "Bad Request", f"unknown clock field(s): {', '.join(sorted(unknown))}; use freeze, set, advance")
+        raise ApiError(400, "Bad Request",
+                       f"unknown clock field(s): {', '.join(sorted(unknown))}; use freeze, set, advance")
     at = None
     if "set" in data:
         # What the Python handle's clock.set takes, but a datetime (clock.instant).
@@ -219,6 +221,8 @@ def clear_journal(call: Call):
 
 
 def faults(call: Call):
+    """`{"faults": [rule, …]}` by id: the live rules and the last spent ones (`"spent":
+    true`, `"remaining": 0`), so a test can read a used-up rule's `hits` (faults.Fault)."""
     return json_response({"faults": [f.as_dict() for f in call.app.faults.rules()]})
 
 

@@ -81,7 +81,8 @@ def chatlog(call: Call, session_id: str | None = None):
 
 
 def datastores(call: Call):
-    raise ApiError(501, "Not implemented yet", "the SyncML Datastore API is not implemented (SyncML API, 'Datastore API')")
+    raise ApiError(501, "Not implemented yet",
+                   "the SyncML Datastore API is not implemented (SyncML API, 'Datastore API')")
 
 
 def missing_client(call: Call):

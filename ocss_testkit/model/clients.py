@@ -4,9 +4,11 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from .contents import ContentStore, Item
 from .errors import Forbidden, Invalid, NotFound
+from .world_fields import WorldFields
 
 
 @dataclass(slots=True)
@@ -17,7 +19,7 @@ class ActiveSyncClient:
     password: str  # write-only: never rendered (000: "not automatically populated")
     published: datetime
     updated: datetime
-    kind: str = "activesync"
+    kind: Literal["activesync"] = "activesync"
 
     def state(self) -> dict:
         return {"username": self.username, "password": self.password}
@@ -31,7 +33,7 @@ class DatastoreClient:
     published: datetime
     updated: datetime
     contents: ContentStore = field(default_factory=ContentStore)
-    kind: str = "datastore"
+    kind: Literal["datastore"] = "datastore"
 
     def state(self) -> dict:
         from ..clock import iso_z
@@ -61,7 +63,7 @@ class Binding:
                 "dominant": self.dominant, "published": iso_z(self.published), "updated": iso_z(self.updated)}
 
 
-class ClientsService:
+class ClientsService(WorldFields):
     """Mixed into World; every method runs under the World's lock."""
 
     # --- every kind (read-only, 000: "only read-access … through the generic interface")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import uuid as uuidlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -126,7 +127,7 @@ class ContentStore:
 
     # --- queries -----------------------------------------------------------------------
     def listing(self, dataclass: str | None = None) -> list[Item]:
-        items = self.items.values()
+        items: Iterable[Item] = self.items.values()
         if dataclass is not None:
             items = [i for i in items if i.dataclass == dataclass]
         return sorted(items, key=lambda i: (i.created, i.seq))

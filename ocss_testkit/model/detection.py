@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from ..clock import LATEST
-
 from .errors import Forbidden, Invalid, NotFound
 from .phones import IDENTIFY_LIMIT, Model
+from .world_fields import WorldFields
 
 DEFAULT_CODE_LIFETIME = 3600  # seconds of virtual time a detection link stays valid
 DEFAULT_DETECTION_LIMIT = 10_000  # live detections kept at most (oldest dropped first)
@@ -49,7 +49,7 @@ class Detection:
                 "model": self.model.id if self.model else None, "user_agent": self.user_agent}
 
 
-class DetectionService:
+class DetectionService(WorldFields):
     """Mixed into World; every method runs under the World's lock."""
 
     def detect_auto(self, user, phone_number: str) -> Model | None:
@@ -62,8 +62,8 @@ class DetectionService:
         now = self.clock.now()
         self._purge_detections(now)
         code = secrets.token_urlsafe(9)
-        detection = Detection(code, user.name, phone_number, now, _expiry(now, self.settings["detection_code_lifetime"]),
-                              updated=now)
+        detection = Detection(code, user.name, phone_number, now,
+                              _expiry(now, self.settings["detection_code_lifetime"]), updated=now)
         self.detections[code] = detection
         self._detection_expiry.append((detection.expires, code))
         self._send(phone_number, "detection-link",

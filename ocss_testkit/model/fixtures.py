@@ -9,8 +9,10 @@ other set is named by its folder.
 A set is checked when it is loaded, never on reset: its file against the JSON Schema
 `fixtures/world.schema.json` (which describes `GET/PUT /_fake/state` too), then by
 building a World, which checks what a schema cannot (owners, consumers, phone models,
-time zones). Every refusal is a FixtureError of one line naming the set, its file, the
-JSON Pointer (RFC 6901) of the problem and what was expected there.
+time zones). Every refusal is a FixtureError naming the set, its file, the JSON Pointer
+(RFC 6901) of the problem and what was expected there; where the schema finds several
+problems, its first line sums them up and one line per problem follows (at most
+MAX_LISTED), so that a broken set is mended in one round.
 
 The phones database a set uses is the shipped one unless its world.json names another
 in `phones` (relative to the set's own folder); it is parsed once per process
@@ -19,6 +21,7 @@ so it must stay cheap.
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -34,11 +37,23 @@ from .state import _client, _Reader
 from .world import World
 
 SET_FILES = ("world.json", "patch.json")
+# Problems listed one per line in a FixtureError; more are counted, not listed: a file
+# broken everywhere would otherwise print a screenful per element.
+MAX_LISTED = 20
+_MAX_LINE = 200  # characters of one listed problem: a schema message may quote a whole value
 
 
 class FixtureError(ValueError):
-    """A fixture set that cannot be loaded; the message is one line naming the set, its
-    file, where in it the problem is and what was expected."""
+    """A fixture set that cannot be loaded. The message's first line names the set, its
+    file, where in it the problem is and what was expected; when the JSON Schema finds
+    several problems, that line says how many and the first, and each of them follows on
+    its own line, `  FILE at /json/pointer: what was expected` (the first MAX_LISTED, then
+    how many more). `problems` holds all of them as (file, pointer, expected) tuples; it
+    is empty for a refusal of another kind (unreadable file, unknown set, failed patch)."""
+
+    def __init__(self, message: str, problems: list[tuple[str, str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
 
 
 class UnknownFixtureSet(FixtureError):
@@ -111,19 +126,20 @@ class FixtureSet:
         return available_sets()
 
     @classmethod
-    def load(cls, name_or_dir: str | os.PathLike = "demo") -> "FixtureSet":
+    def load(cls, name_or_dir: str | os.PathLike = "demo") -> FixtureSet:
         """The set named `name_or_dir`: a shipped set's name (`"demo"`), or a folder (a
         Path, or text with a slash or a leading dot, relative to the current directory; a
         bare name that is no shipped set is a folder of the current directory too).
 
         Raises UnknownFixtureSet when there is no such set, FixtureError (both
-        ValueErrors) when its files do not load; the message is one line.
+        ValueErrors) when its files do not load; the message's first line says what is
+        wrong, and several schema problems follow it one per line (FixtureError).
         """
         here = Path.cwd()
         return cls._load(name_or_dir, here, here, ())
 
     @classmethod
-    def _load(cls, ref, paths_from: Path, names_from: Path, seen: tuple) -> "FixtureSet":
+    def _load(cls, ref, paths_from: Path, names_from: Path, seen: tuple) -> FixtureSet:
         folder = _locate(ref, paths_from, names_from)
         if folder in seen:
             raise _Loop("fixture sets patch each other in a loop: "
@@ -142,7 +158,7 @@ class FixtureSet:
             raise FixtureError(f"{label}: not JSON: {exc}") from None
 
         if source is patch_file:
-            _check(_validators()[1], data, label)
+            _check(_validators()[1], data, label, source.name)
             base_ref = data.get("base", "demo")
             try:
                 # Paths are relative to this set's folder; a bare name that is no shipped
@@ -151,12 +167,12 @@ class FixtureSet:
             except _Loop:
                 raise
             except FixtureError as exc:
-                raise FixtureError(f"{label} at /base: {exc}") from None
+                raise FixtureError(f"{label} at /base: {exc}", exc.problems) from None
             spec = _apply(base.build().to_dict(), data.get("patch", []), label)
-            _check(_validators()[0], spec, f"{label}: the patched state")
+            _check(_validators()[0], spec, f"{label}: the patched state", "the patched state")
             phones, phones_file = base.phones, base.phones_path
         else:
-            _check(_validators()[0], data, label)
+            _check(_validators()[0], data, label, source.name)
             spec = data
             phones_file, phones = _phones(data.get("phones"), folder, label)
 
@@ -190,16 +206,93 @@ def _phones(ref, folder: Path, label: str) -> tuple[Path, PhonesDB]:
 
 
 def _apply(document: dict, operations: list, label: str) -> dict:
-    # One operation at a time, so a failure names the operation (jsonpatch's own
-    # messages do not); the document is this call's own dump, changed in place.
+    try:
+        return apply_patch(document, operations, in_place=True)  # this call's own dump
+    except PatchFailed as exc:
+        what = "the test operation failed" if exc.test else "cannot be applied"
+        raise FixtureError(f"{label} at /patch/{exc.index}: {what}: {exc.reason}") from None
+
+
+# --- JSON Patch, one operation at a time ----------------------------------------------------
+_MISSING = object()
+_SHOWN = 80  # characters of a value or path quoted in a message
+
+
+class PatchFailed(ValueError):
+    """One operation of an RFC 6902 JSON Patch that cannot be applied (RFC 6902 §5: then
+    none is). `index` is its place in the list (from 0), `reason` why, in one sentence;
+    `test` is True for a `test` operation whose value differs (RFC 6902 §4.6), which the
+    control plane answers 409, against 400 for a malformed or inapplicable operation.
+    The message: `operation 0 (test /users/1/name) failed: the value is 'alice', not 'bob'`."""
+
+    def __init__(self, index: int, operation, reason: str, test: bool = False) -> None:
+        self.index, self.reason, self.test = index, reason, test
+        super().__init__(f"operation {index}{_operation_label(operation)} failed: {reason}")
+
+
+def _shown(value, quoted: bool = False) -> str:
+    """`value` for a message, cut to _SHOWN characters; `quoted`: as repr, so that the
+    string '1' and the number 1 read differently."""
+    text = repr(value) if quoted or not isinstance(value, str) else value
+    return text if len(text) <= _SHOWN else text[:_SHOWN - 1] + "…"
+
+
+def _operation_label(operation) -> str:
+    if not isinstance(operation, dict):
+        return ""
+    return f" ({_shown(operation.get('op', '?'))} {_shown(operation.get('path', '?'))})"
+
+
+def _value_at(document, pointer):
+    """The value at JSON Pointer `pointer` (RFC 6901), or _MISSING (also for a pointer
+    that is not one)."""
+    import jsonpointer
+
+    try:
+        return jsonpointer.resolve_pointer(document, pointer, _MISSING)
+    except (jsonpointer.JsonPointerException, TypeError, AttributeError):
+        return _MISSING
+
+
+def _why(document, operation, exc: Exception) -> str:
+    if not isinstance(operation, dict):
+        return 'an operation is a JSON object, like {"op": "test", "path": "/version", "value": 1}'
+    # jsonpatch's own words name neither the pointer nor the value ("'zz'", "alice (<class
+    # 'str'>) is not equal to …"): say which pointer holds nothing where one must hold a value.
+    for field in ("from", "path"):
+        pointer = operation.get(field)
+        needs_value = field == "from" or operation.get("op") in ("remove", "replace", "test")
+        if (isinstance(pointer, str) and pointer.startswith("/") and needs_value
+                and _value_at(document, pointer) is _MISSING):
+            return f"there is no value at {_shown(pointer)}" + (" (its from)" if field == "from" else "")
+    path = operation.get("path")
+    if isinstance(path, str) and path.startswith("/") and operation.get("op") in ("add", "move", "copy"):
+        parent = path.rsplit("/", 1)[0]
+        if parent and _value_at(document, parent) is _MISSING:
+            return f"there is no value at {_shown(parent)} to add {_shown(path)} to"
+    return _shown(str(exc)) if str(exc) else type(exc).__name__
+
+
+def apply_patch(document, operations: list, in_place: bool = False):
+    """`document` with the RFC 6902 `operations` applied: a deep copy of it, or `document`
+    itself changed with `in_place` (then half patched after a failure). One operation at
+    a time, so that a failure names the operation (PatchFailed), which jsonpatch's own
+    messages do not."""
+    if not in_place:  # as jsonpatch does: the caller's document may share parts with live objects
+        document = copy.deepcopy(document)
     for i, operation in enumerate(operations):
         try:
             document = jsonpatch.JsonPatch([operation]).apply(document, in_place=True)
-        except jsonpatch.JsonPatchTestFailed as exc:
-            raise FixtureError(f"{label} at /patch/{i}: the test operation failed: {exc}") from None
+        except jsonpatch.JsonPatchTestFailed:
+            actual = _value_at(document, operation.get("path"))
+            if actual is _MISSING:
+                raise PatchFailed(i, operation, f"there is no value at {_shown(operation.get('path'))}",
+                                  test=True) from None
+            raise PatchFailed(i, operation, f"the value is {_shown(actual, True)}, "
+                                            f"not {_shown(operation.get('value'), True)}", test=True) from None
         except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError,
-                ValueError) as exc:
-            raise FixtureError(f"{label} at /patch/{i}: {exc}") from None
+                ValueError, AttributeError) as exc:
+            raise PatchFailed(i, operation, _why(document, operation, exc)) from None
     return document
 
 
@@ -238,11 +331,50 @@ def validate_state(document) -> None:
         raise Invalid(f"state {path}: {message}{_more(count)}")
 
 
-def _check(validator, document, label: str) -> None:
-    problem = _problem(validator, document)
-    if problem:
-        path, message, count = problem
-        raise FixtureError(f"{label} at {path}: {message}{_more(count)}")
+def _check(validator, document, label: str, where: str) -> None:
+    """Raises FixtureError listing every way `document` (from `where`: a file name, or
+    "the patched state") breaks the schema; nothing for a document it accepts."""
+    problems = _problems(validator, document)
+    if not problems:
+        return
+    path, message = problems[0]
+    if len(problems) == 1:
+        raise FixtureError(f"{label} at {path}: {message}", [(where, path, message)])
+    lines = [f"{label}: {len(problems)} problems; the first at {path}: {message}"]
+    lines += [_clip(f"  {where} at {p}: {m}") for p, m in problems[:MAX_LISTED]]
+    if len(problems) > MAX_LISTED:
+        lines.append(f"  (and {len(problems) - MAX_LISTED} more, not listed)")
+    raise FixtureError("\n".join(lines), [(where, p, m) for p, m in problems])
+
+
+def _clip(line: str) -> str:
+    return line if len(line) <= _MAX_LINE else line[:_MAX_LINE - 1] + "…"
+
+
+def _problems(validator, document) -> list[tuple[str, str]]:
+    """Every way `document` breaks the schema as (JSON Pointer, what was expected), in
+    the validator's order, the most relevant one first; each of them is the most
+    relevant part of one failed keyword (an `anyOf` is one problem, not one per branch)."""
+    from jsonschema.exceptions import best_match
+
+    errors = list(validator.iter_errors(document))
+    if not errors:
+        return []
+    first = best_match(errors)
+    found = [(_pointer(first), _explain(first))]
+    for error in errors:
+        problem = best_match([error])
+        entry = (_pointer(problem), _explain(problem))
+        if entry not in found:
+            found.append(entry)
+    return found
+
+
+def _pointer(error) -> str:
+    steps = list(error.absolute_path)
+    if "propertyNames" in error.absolute_schema_path:  # the key itself is wrong: point at it
+        steps.append(error.instance)
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in steps) or "/"
 
 
 def _more(count: int) -> str:
@@ -256,11 +388,7 @@ def _problem(validator, document) -> tuple[str, str, int] | None:
     if not errors:
         return None
     error = best_match(errors)
-    steps = list(error.absolute_path)
-    if "propertyNames" in error.absolute_schema_path:  # the key itself is wrong: point at it
-        steps.append(error.instance)
-    path = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in steps) or "/"
-    return path, _explain(error), len(errors)
+    return _pointer(error), _explain(error), len(errors)
 
 
 _TYPE_NAMES = {"object": "an object", "array": "a list", "string": "a string", "integer": "an integer",
@@ -283,7 +411,7 @@ def _explain(error) -> str:
         missing = [k for k in error.validator_value if k not in error.instance]
         return f"missing field {missing[0]!r}"
     if error.validator == "type":
-        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        types: list[str] = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         return "expected " + " or ".join(_TYPE_NAMES.get(t, t) for t in types)
     if error.validator == "enum":
         choices = [json.dumps(c) if not isinstance(c, str) else c for c in error.validator_value]

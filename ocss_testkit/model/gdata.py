@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from .errors import Conflict, Invalid
+from .world_fields import WorldFields
 
 
 @dataclass(slots=True)
@@ -32,7 +34,7 @@ class GDataClient:
     datastores: list[GDataDatastore]
     published: datetime
     updated: datetime
-    kind: str = "gdata"
+    kind: Literal["gdata"] = "gdata"
 
     def state(self) -> dict:
         return {"user_id": self.user_id, "datastores": [
@@ -43,7 +45,7 @@ class GDataClient:
             for d in self.datastores]}
 
 
-class GDataService:
+class GDataService(WorldFields):
     """Mixed into World; every method runs under the World's lock."""
 
     def gdata_clients(self, user) -> list[GDataClient]:

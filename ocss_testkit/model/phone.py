@@ -17,6 +17,8 @@ import heapq
 from dataclasses import dataclass, field
 
 from .errors import Invalid, NotFound
+from .syncml import SyncMLClient
+from .world_fields import WorldFields
 
 AUTOPILOT_KEYS = {"user_agent", "visit_after", "setup", "setup_after", "sync", "sync_after"}
 PHONE_LIMIT = 10_000  # phone states kept at most (those that acted least recently forgotten first)
@@ -33,7 +35,7 @@ class PhoneState:
         return {"installed": sorted(self.installed), "answers": {str(k): v for k, v in self.answers.items()}}
 
 
-class PhoneService:
+class PhoneService(WorldFields):
     """Mixed into World; every method runs under the World's lock."""
 
     def phone(self, number: str) -> PhoneState:
@@ -77,7 +79,7 @@ class PhoneService:
         if not accept:
             return None
         client = self.clients.get(message.client)
-        if client is None:
+        if not isinstance(client, SyncMLClient):  # an alert only ever names a SyncML client
             raise NotFound(f"the client {message.client} of this alert no longer exists")
         return self.run_session(client, installed=message.client in state.installed)
 
@@ -110,7 +112,7 @@ class PhoneService:
         plan = {"detection-link": ("visit", "visit_after", bool(config.get("user_agent"))),
                 "setup-sms": (config.get("setup"), "setup_after", config.get("setup") is not None),
                 "server-alert": (config.get("sync"), "sync_after", config.get("sync") is not None)}
-        action, delay_key, wanted = plan.get(message.kind, (None, None, False))
+        action, delay_key, wanted = plan.get(message.kind, (None, "", False))
         if wanted:
             due = message.time.timestamp() + config.get(delay_key, 0)
             heapq.heappush(self.schedule, (due, message.id, message.kind, message.to, action,

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
 
@@ -77,7 +77,7 @@ class PhonesDB:
         return [m for m in self.models.values() if m.vendor_id == vendor_id]
 
     @classmethod
-    def from_json(cls, data: dict) -> "PhonesDB":
+    def from_json(cls, data: dict) -> PhonesDB:
         vendors, models = [], []
         for v in data["vendors"]:
             vendors.append(Vendor(int(v["id"]), v["uuid"].lower(), v["name"], v.get("image_url", "")))

@@ -7,6 +7,7 @@ never half-applies.
 """
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import heapq
 import itertools
@@ -245,23 +246,23 @@ class _Reader:
         token = str(key).replace("~", "~0").replace("/", "~1")
         return f"{'' if self.path == '/' else self.path}/{token}"
 
-    def obj(self) -> "_Reader":
+    def obj(self) -> _Reader:
         if not isinstance(self.value, dict):
             self.fail("expected an object")
         return self
 
-    def known(self, *fields: str) -> "_Reader":
+    def known(self, *fields: str) -> _Reader:
         unknown = set(self.obj().value) - set(fields)
         if unknown:
             self.fail(f"unknown field(s) {', '.join(sorted(unknown))}")
         return self
 
-    def items(self) -> list["_Reader"]:
+    def items(self) -> list[_Reader]:
         if not isinstance(self.value, list):
             self.fail("expected a list")
         return [self.at(i) for i in range(len(self.value))]
 
-    def pairs(self) -> list[tuple[str, "_Reader"]]:
+    def pairs(self) -> list[tuple[str, _Reader]]:
         return [(k, self.at(k)) for k in self.obj().value]
 
     def str(self, allow_empty: bool = True) -> str:
@@ -269,7 +270,7 @@ class _Reader:
             self.fail("expected a non-empty string" if not allow_empty else "expected a string")
         return self.value
 
-    def opt_str(self) -> str | None:
+    def opt_str(self) -> builtins.str | None:
         return None if self.value is None else self.str()
 
     def int(self) -> int:

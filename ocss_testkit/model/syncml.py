@@ -5,9 +5,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
+from typing import Literal
 
 from .errors import Invalid, NotFound, Unsupported
 from .phones import Model
+from .world_fields import WorldFields
 
 DEFAULT_CHATLOG_LIMIT = 2000
 
@@ -47,7 +49,7 @@ class SyncMLClient:
     setup_sent: datetime | None = None
     setup_name: str = ""
     datastores: list[SyncMLDatastore] = field(default_factory=list)
-    kind: str = "syncml"
+    kind: Literal["syncml"] = "syncml"
 
     def state(self) -> dict:
         from ..clock import iso_z
@@ -104,7 +106,7 @@ class ChatMessage:
         return self.time
 
 
-class SyncMLService:
+class SyncMLService(WorldFields):
     """Mixed into World; every method runs under the World's lock."""
 
     def syncml_clients(self, user) -> list[SyncMLClient]:
@@ -174,8 +176,10 @@ class SyncMLService:
 
         started = self.clock.now()
         first = not client.datastores
+        stores: tuple[SessionStore, ...]
         if not installed:
-            stores, outcome, reason = (), "failed", "the phone has no sync settings for this server (setup not accepted)"
+            stores, outcome = (), "failed"
+            reason = "the phone has no sync settings for this server (setup not accepted)"
         elif not client.model.datastores:
             stores, outcome, reason = (), "failed", f"{client.model.name} reported no datastores"
         else:

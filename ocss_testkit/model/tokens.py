@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 
 from ..clock import LATEST
 from .errors import Invalid, NotFound
+from .world_fields import WorldFields
 
 REQUEST_TOKEN_LIFETIME = 600
 _LAST = datetime.fromtimestamp(LATEST, timezone.utc)
@@ -54,7 +55,7 @@ class RequestToken:
         return 128 + len(self.token) + len(self.secret) + len(self.consumer_key) + len(self.callback)
 
 
-class TokensService:
+class TokensService(WorldFields):
     """Mixed into World; every method runs under the World's lock."""
 
     def issue_request_token(self, consumer_key: str, callback: str, token: str | None = None,
@@ -110,6 +111,8 @@ class TokensService:
                                access_secret: str | None = None):
         """The access token for an approved request token; the request token is spent."""
         rt = self.request_tokens.pop(token)
+        if rt.user is None:  # oauthlib checks the verifier first: an approved token names its user
+            raise Invalid("this request token was never approved")
         user = dataclasses.replace(self.users[rt.user], token=access_token or secrets.token_urlsafe(16),
                                    token_secret=access_secret or secrets.token_urlsafe(24),
                                    consumer_key=rt.consumer_key)

@@ -10,7 +10,6 @@ HTTP layer holds it for the whole of each request, which makes every request ato
 from __future__ import annotations
 
 import itertools
-import threading
 import uuid as uuidlib
 from collections import deque
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from .phones import Model, PhonesDB
 from .syncml import (DEFAULT_CHATLOG_LIMIT, SetupRecord, SyncMLClient, SyncMLDatastore, SyncMLService,
                      known_timezones, valid_timezone)
 from .tokens import DEFAULT_ISSUED_TOKEN_LIMIT, DEFAULT_REQUEST_TOKEN_LIMIT, TokensService
+from .versioned_lock import VersionedLock
 
 DEFAULT_OUTBOX_LIMIT = 1000
 _MISSING = object()
@@ -164,7 +164,8 @@ class World(GDataService, SyncMLService, ClientsService, DetectionService, Phone
                  detection_limit: int = DEFAULT_DETECTION_LIMIT,
                  request_token_limit: int = DEFAULT_REQUEST_TOKEN_LIMIT,
                  issued_token_limit: int = DEFAULT_ISSUED_TOKEN_LIMIT) -> None:
-        self.lock = threading.RLock()
+        # Its `version` moves whenever anyone takes it: the response cache's test of change.
+        self.lock = VersionedLock()
         self.phones = phones
         self.clock = clock or Clock()
         self.settings = {"detection_code_lifetime": DEFAULT_CODE_LIFETIME, **(settings or {})}
