@@ -115,7 +115,7 @@ def blocks(rounds: int, block: int) -> None:
     post: dict[str, list] = {name: [] for name, *_ in VARIANTS}
     perf = time.perf_counter_ns
     for r in range(rounds):
-        for name, renderer, cached in (VARIANTS if r % 2 == 0 else VARIANTS[::-1]):
+        for name, renderer, _ in (VARIANTS if r % 2 == 0 else VARIANTS[::-1]):
             syncml.render = renderer  # each app keeps the cache it was made with
             app, envs = apps[name], [rig.signed_get() for _ in range(block)]
             began = time.process_time()

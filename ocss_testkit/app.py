@@ -7,13 +7,11 @@ input can never change it.
 """
 from __future__ import annotations
 
-import difflib
 import itertools
 import logging
 import os
 import threading
 import time
-
 from urllib.parse import quote, urlsplit
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
@@ -25,18 +23,26 @@ from .atom import incoming, safe
 from .atom.incoming import MissingClient
 from .atom.schemas import schemas
 from .auth import Authenticator
+from .faults import Fault, Faults
 from .handlers import Call
+from .journal import DEFAULT_LIMIT as DEFAULT_JOURNAL_LIMIT
+from .journal import Entry, Journal
 from .model.errors import DomainError
 from .model.fixtures import FixtureSet
 from .model.world import World, known_timezones
-from .routes import CONTROL_ROUTES, ROUTES, Route, build_map
-from .faults import Fault, Faults
-from .journal import DEFAULT_LIMIT as DEFAULT_JOURNAL_LIMIT
-from .journal import Entry, Journal
 from .request_log import log_request
 from .response_cache import shared as shared_responses
-from .wire import (ATOM_TYPE, ApiError, AtomResponse, SingleValueParams, StrictFormDataParser, host_problem,
-                   status_line, target_problem)
+from .routes import Route, build_map
+from .wire import (
+    ATOM_TYPE,
+    ApiError,
+    AtomResponse,
+    SingleValueParams,
+    StrictFormDataParser,
+    host_problem,
+    status_line,
+    target_problem,
+)
 
 log = logging.getLogger("ocss_testkit")
 

@@ -59,7 +59,7 @@ class ResponseCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def reader(self, route, call, world) -> "Reader | None":
+    def reader(self, route, call, world) -> Reader | None:
         """A Reader for this request, or None when its answer is not to be cached."""
         request = call.request
         if request.method != "GET" or route.method != "GET" or not route.auth or route.writes or call.user is None:

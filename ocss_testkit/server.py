@@ -443,7 +443,7 @@ class FakeServer:
                                      # Forwarded headers are read by the app (forwarded.py: also in-process,
                                      # with X-Forwarded-Prefix, and a 400 sentence for a malformed one); waitress
                                      # strips them unless the app trusts its proxy.
-                                     clear_untrusted_proxy_headers=not self.app.trust_forwarded,
+                                     clear_untrusted_proxy_headers=not getattr(self.app, "trust_forwarded", False),
                                      max_request_body_size=2 ** 62)
         self._server.channel_class = _Channel
         self._server.ocss_app = self.tenants or self.app  # `application` may be waitress's proxy wrapper

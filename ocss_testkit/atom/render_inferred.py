@@ -19,8 +19,21 @@ from ..model.gdata import GDataClient
 from ..model.phones import Model, PhonesDB, Vendor
 from ..model.syncml import ChatMessage, Session, SyncMLClient
 from .namespaces import OC
-from .render import (ATOM_NS, BOTH_NS, FEED_AUTHOR, FEED_END, OC_NS, attr, category, feed_head, finish, leaf, text,
-                     write_gdata_entry, write_syncml_entry)
+from .render import (
+    ATOM_NS,
+    BOTH_NS,
+    FEED_AUTHOR,
+    FEED_END,
+    OC_NS,
+    attr,
+    category,
+    feed_head,
+    finish,
+    leaf,
+    text,
+    write_gdata_entry,
+    write_syncml_entry,
+)
 from .render import when as stamp
 
 KIND_SCHEME = OC + "#kind"

@@ -17,14 +17,26 @@ from datetime import datetime
 
 from ..clock import Clock, iso_z
 from .clients import ActiveSyncClient, Binding, ClientsService, DatastoreClient
-from .detection import (DEFAULT_CODE_LIFETIME, DEFAULT_DETECTION_LIMIT, DEFAULT_HANDSET_LIMIT, Detection,
-                        DetectionService)
+from .detection import (
+    DEFAULT_CODE_LIFETIME,
+    DEFAULT_DETECTION_LIMIT,
+    DEFAULT_HANDSET_LIMIT,
+    Detection,
+    DetectionService,
+)
 from .errors import Forbidden, Invalid, NotFound
 from .gdata import GDataClient, GDataDatastore, GDataService, Token
 from .phone import PhoneService, PhoneState
 from .phones import Model, PhonesDB
-from .syncml import (DEFAULT_CHATLOG_LIMIT, SetupRecord, SyncMLClient, SyncMLDatastore, SyncMLService,
-                     known_timezones, valid_timezone)
+from .syncml import (
+    DEFAULT_CHATLOG_LIMIT,
+    SetupRecord,
+    SyncMLClient,
+    SyncMLDatastore,
+    SyncMLService,
+    known_timezones,
+    valid_timezone,
+)
 from .tokens import DEFAULT_ISSUED_TOKEN_LIMIT, DEFAULT_REQUEST_TOKEN_LIMIT, TokensService
 from .versioned_lock import VersionedLock
 
@@ -271,7 +283,7 @@ class World(GDataService, SyncMLService, ClientsService, DetectionService, Phone
         return dump(self)
 
     @classmethod
-    def from_dict(cls, data: dict, phones: PhonesDB, **options) -> "World":
+    def from_dict(cls, data: dict, phones: PhonesDB, **options) -> World:
         from .state import load
         return load(data, phones, cls, **options)
 
