@@ -63,6 +63,23 @@ def _version() -> str:
         return __version__
 
 
+def _base_url(value: str) -> str:
+    """argparse type of --base-url: an absolute http(s) URL, a path allowed, no query,
+    fragment or credentials (every link and signature is built on it)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an absolute http:// or https:// URL")
+    if parts.query or parts.fragment or "?" in value or "#" in value or parts.username or parts.password:
+        raise argparse.ArgumentTypeError(f"{value!r}: a base URL has no query, fragment or user name")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocss-fake", description="A fake ObexCode SyncServer for tests.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -72,7 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int_in(0, MAX_PORT, "0 picks a free port"), default=8080,
                        help=f"port from 0 to {MAX_PORT}; 0 picks a free one (default 8080)")
     serve.add_argument("--fixtures", default="demo", help="fixture set name or folder (default demo)")
-    serve.add_argument("--base-url", help="the public URL clients use (behind a reverse proxy, a path prefix "
+    serve.add_argument("--base-url", type=_base_url,
+                       help="the public URL clients use (behind a reverse proxy, a path prefix "
                                           "allowed): what ids and links say and OAuth signatures are checked "
                                           "against (default: from Host)")
     serve.add_argument("--trust-forwarded", action="store_true",

@@ -51,6 +51,7 @@ from .model.errors import DomainError
 from .model.fixtures import FixtureSet, available_sets
 from .persistence import StateDir, StateFileError
 from .request_log import log_request
+from .routes import build_map
 from .wire import ApiError, shown
 
 log = logging.getLogger("ocss_testkit")
@@ -70,9 +71,24 @@ def name_problem(name: str) -> str | None:
     if not name:
         return "the tenant name is missing: use /t/{tenant}/… with a name of 1 to 64 letters, digits, '_', '.' or '-'"
     if name in (".", "..") or not TENANT_NAME.fullmatch(name):
+        try:  # PEP 3333: PATH_INFO holds the URL's bytes as latin-1; say the name as sent
+            name = name.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            pass
         return (f"{shown(name)} is not a tenant name: use 1 to 64 letters, digits, '_', '.' or '-' "
                 "(not '.' or '..'), e.g. ci-job-42")
+    if name == "_fake":  # /t/_fake/… is a typo for /_fake/…, never a tenant
+        return "'_fake' is reserved: the server's own control plane is /_fake/…, a tenant's /t/{tenant}/_fake/…"
     return None
+
+
+def _routed(path: str) -> bool:
+    """Whether `path` (below a tenant's prefix) matches any route, by any method: a
+    request that routes nowhere must not make a tenant (and take a place) for its 404."""
+    if len(path) > 1 and path.endswith("/"):
+        path = path[:-1]
+    adapter = build_map().bind("localhost")
+    return any(adapter.test(path or "/", method) for method in ("GET", "POST", "PUT", "PATCH", "DELETE"))
 
 
 def _iso(seconds: float) -> str:
@@ -153,6 +169,10 @@ class TenantsApp:
             problem = name_problem(name)
             if problem:
                 raise ApiError(400, "Bad Request", problem)
+            if self.tenant(name) is None and not _routed(slash + rest):
+                raise ApiError(404, "Not Found",  # the near-miss hint, as inside a tenant
+                               f"{self.default._near_miss(slash + rest)} (no tenant is made for a request that "
+                               "routes nowhere)")
             tenant = self._enter(name)
         except ApiError as error:
             request_id = f"t{next(self._ids)}"

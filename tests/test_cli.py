@@ -383,3 +383,15 @@ def test_a_folder_without_a_fixture_set_lists_what_exists(tmp_path, capsys):
     assert err.startswith(f"ocss-fake: no fixture set {str(empty)!r}"), err
     assert err.endswith(f"; available: {', '.join(shipped_sets())}; or a folder holding world.json or patch.json\n")
     assert "demo" in shipped_sets()
+
+
+@pytest.mark.parametrize("url, why", [
+    ("ftp://x.test/ci", "absolute http:// or https://"), ("https://a.test/ci?x=1", "no query"),
+    ("https://a.test/#top", "no query, fragment"), ("https://u:p@a.test/", "user name"),
+    ("a.test/ci", "absolute http:// or https://"), ("https://a.test:99999/", "is not a URL"),
+])
+def test_a_base_url_that_cannot_be_one_is_a_usage_error(tmp_path, url, why):
+    result = subprocess.run([sys.executable, "-m", "ocss_testkit", "serve", "--port", "0", "--base-url", url],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "argument --base-url" in result.stderr and why in result.stderr, result.stderr

@@ -795,3 +795,24 @@ def test_sigkill_mid_stream_loses_no_acknowledged_write_of_any_tenant(tmp_path):
         url = _ready(p)
         assert [t["name"] for t in requests.get(f"{url}/_fake/tenants", timeout=10).json()["tenants"]] == ["b"]
         assert set(writers[1].acknowledged) <= _listed(url, "b")
+
+
+# --- requests that route nowhere make no tenant (found by a new user) --------------------------
+@pytest.mark.parametrize("path, status", [
+    ("/t/_fake/health", 400),          # a typo for /_fake/health: '_fake' is reserved
+    ("/t/a%2Fb/_fake/health", 404),    # decoded to /t/a/b/…: no route below tenant a
+    ("/t/stray/no/such/route", 404),
+])
+def test_a_request_that_routes_nowhere_makes_no_tenant(path, status):
+    with FakeServer(TenantsApp(max_tenants=1), port=0) as server:
+        answer = requests.get(server.url + path, timeout=10)
+        assert answer.status_code == status, answer.text
+        assert answer.text.strip(), "a sentence"
+        assert requests.get(f"{server.url}/_fake/tenants", timeout=10).json()["tenants"] == []
+        assert requests.get(f"{server.url}/t/ok/_fake/health", timeout=10).status_code == 200  # its place is free
+
+
+def test_a_bad_tenant_name_is_quoted_as_sent():
+    with FakeServer(TenantsApp(), port=0) as server:
+        answer = requests.get(f"{server.url}/t/%C3%BCmlaut/_fake/health", timeout=10)
+        assert answer.status_code == 400 and "'ümlaut' is not a tenant name" in answer.text, answer.text
