@@ -634,7 +634,8 @@ def explain_signature(method: str, base_uri: str, base: str) -> str:
     quoted = base if len(base) <= MAX_BASE_STRING else (
         base[:MAX_BASE_STRING] + f"…(+{len(base) - MAX_BASE_STRING} characters)")
     return (f"{SIGNATURE_MISMATCH}: the fake verified {method} {url} (scheme, host and port "
-            "from --base-url, else trusted forwarded headers, else the Host header) over the signature base string (RFC 5849 §3.4.1) "
+            "from --base-url, else trusted forwarded headers, else the Host header) "
+            "over the signature base string (RFC 5849 §3.4.1) "
             f"{quoted} . Compare it with the one your client signed: a request signed for another host "
             "or port (localhost and 127.0.0.1 differ), a proxy that rewrote the Host header or the "
             "path, or a query parameter added, dropped or encoded differently after signing changes "
