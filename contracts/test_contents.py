@@ -177,8 +177,12 @@ def test_since_lists_changes_with_their_operation(contract):
     contract waits just over a second so that the changes after it fall in later seconds."""
     _, store, name = create_datastore(contract)
     made, at = {}, {}
-    for key, data, ctype in (("ann", VCARD, "text/x-vcard"), ("bea", VCARD, "text/x-vcard"),
-                             ("lunch", VEVENT, "text/calendar"), ("memo", "memo", "text/plain")):
+    items = (("ann", VCARD, "text/x-vcard"), ("bea", VCARD, "text/x-vcard"),
+             ("lunch", VEVENT, "text/calendar"), ("memo", "memo", "text/plain"))
+    for i, (key, data, ctype) in enumerate(items):
+        if i == 2:  # ann and bea in earlier seconds than since; lunch and memo early in one second
+            time.sleep(1.1)
+            time.sleep(1.02 - time.time() % 1)
         reply, made[key], _ = add_item(contract, store, data, ctype, title=contract.name(key))
         at[key] = published(reply)
     time.sleep(1.1)  # every change below is in a later server second than the last insert
