@@ -125,10 +125,6 @@ def create_syncml(contract, model: str = "02978288-537f-102b-beff-000ea60275d1",
     return reply, uuid, phone
 
 
-def parse(body: bytes) -> etree._Element:
-    return etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
-
-
 # --- datastore contents (docs/decisions.md, "Bodies of the inferred routes") ----------------------
 def item_body(data: str | None = None, ctype: str | None = None, title: str | None = None,
               dataclass: str | None = None) -> bytes:

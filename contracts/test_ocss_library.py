@@ -35,8 +35,8 @@ from contracts.common import GDATA_DOC, SYNCML_DOC, text, xpath
 from contracts.harness.target import SAFETY_ORDER, UnsafeRequest
 from ocss.exceptions import NotAllowedError, NotFoundError, OCSSAPIError
 from ocss.transport import HTTPTransport, WSGITransport, origin_of
-from ocss_testkit.model.fixtures import FixtureSet
 from ocss_testkit.routes import safety
+from ocss_testkit.world.fixtures import FixtureSet
 
 LIBRARY = "SyncServer API Python interface"
 VENDORS = "/v2/phones/vendors/"

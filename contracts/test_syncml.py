@@ -22,11 +22,11 @@ from contracts.common import (
     create_syncml,
     doc_request,
     entry_ids,
-    parse,
     syncml_body,
     text,
     xpath,
 )
+from contracts.harness.snapshots import parse
 
 AUTHOR = ("entry/author/name", "entry/author/email")  # the account's: the docs' is admin's
 ACCOUNT = (*AUTHOR, "user_id")  # the docs' account id is 1
@@ -542,7 +542,7 @@ def test_chatlog_is_for_administrators(contract, fake):
         reply = admin.get(S + path)
         assert (reply.status, reply.reason) == (200, "OK"), reply.text[:300]
         assert reply.headers.get("Content-Type") == ATOM_TYPE
-        feed = parse(reply.body)
+        feed = parse(reply.body, reply.headers.get("Content-Type"))
         assert feed.tag == f"{{{ATOM}}}feed"
         assert text(feed, "/a:feed/a:id") == f"{admin.base}{S}{path}"
         entries = xpath(feed, "/a:feed/a:entry")

@@ -1,3 +1,3 @@
-from .cli import main
+from ocss_testkit.cli import main
 
 raise SystemExit(main())

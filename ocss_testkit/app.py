@@ -18,31 +18,23 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarg
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request, Response
 
-from . import forwarded
-from .atom import incoming, safe
-from .atom.incoming import MissingClient
-from .atom.schemas import schemas
-from .auth import Authenticator
-from .faults import Fault, Faults
-from .handlers import Call
-from .journal import DEFAULT_LIMIT as DEFAULT_JOURNAL_LIMIT
-from .journal import Entry, Journal
-from .model.errors import DomainError
-from .model.fixtures import FixtureSet
-from .model.world import World, known_timezones
-from .request_log import log_request
-from .response_cache import shared as shared_responses
-from .routes import Route, build_map
-from .wire import (
-    ATOM_TYPE,
-    ApiError,
-    AtomResponse,
-    SingleValueParams,
-    StrictFormDataParser,
-    host_problem,
-    status_line,
-    target_problem,
-)
+from ocss_testkit import forwarded
+from ocss_testkit.answers import ATOM_TYPE, ApiError, AtomResponse, status_line
+from ocss_testkit.atom import incoming, safe
+from ocss_testkit.atom.incoming import MissingClient
+from ocss_testkit.atom.schemas import schemas
+from ocss_testkit.auth import Authenticator
+from ocss_testkit.faults import Fault, FaultRules
+from ocss_testkit.http_rules import SingleValueParams, StrictFormDataParser, host_problem, target_problem
+from ocss_testkit.journal import DEFAULT_LIMIT as DEFAULT_JOURNAL_LIMIT
+from ocss_testkit.journal import Entry, Journal
+from ocss_testkit.request_context import RequestContext
+from ocss_testkit.request_log import log_request
+from ocss_testkit.response_cache import shared as shared_responses
+from ocss_testkit.routes import Route, build_map
+from ocss_testkit.world.errors import DomainError
+from ocss_testkit.world.fixtures import FixtureSet
+from ocss_testkit.world.world import World, known_timezones
 
 log = logging.getLogger("ocss_testkit")
 
@@ -91,7 +83,7 @@ class FakeApp:
         self.url_map = build_map()
         self.auth = Authenticator()
         self.journal = Journal(journal_limit)
-        self.faults = Faults()
+        self.faults = FaultRules()
         # Answers of signed GETs kept while the World is unchanged (response_cache.py);
         # None renders every answer.
         self.responses = shared_responses
@@ -124,7 +116,7 @@ class FakeApp:
                 self.on_change(world)
 
     def _current(self, world) -> bool:
-        """Whether `world` is still this fake's generation (call with `_swap` held to act on it)."""
+        """Whether `world` is still this fake's generation (ctx with `_swap` held to act on it)."""
         return world is self.world and not self._retired
 
     def retire(self) -> None:
@@ -148,7 +140,7 @@ class FakeApp:
         not load); a failed operation is named by its index, op and path
         (fixtures.PatchFailed: `operation 0 (test /users/1/name) failed: the value is
         'alice', not 'bob'`)."""
-        from .model.fixtures import PatchFailed, apply_patch
+        from ocss_testkit.world.fixtures import PatchFailed, apply_patch
 
         if not isinstance(operations, list):
             raise ApiError(400, "Bad Request", "a JSON Patch is a list of operations")
@@ -303,16 +295,16 @@ class FakeApp:
             raise
         if entry is not None:
             trace.validation = "ok"
-        call = Call(request, world, user, self._base(request), entry, self)
-        response = self._call(route, call, world, args)
+        ctx = RequestContext(request, world, user, self._base(request), entry, self)
+        response = self._call(route, ctx, world, args)
         if isinstance(response, AtomResponse):
             response.finish()  # serialize outside the lock
         return response
 
-    def _call(self, route: Route, call: Call, world, args: dict) -> Response:
-        head = call.request.method == "HEAD"
+    def _call(self, route: Route, ctx: RequestContext, world, args: dict) -> Response:
+        head = ctx.request.method == "HEAD"
         # A cacheable GET takes the lock without moving the World's version (response_cache.py).
-        cached = self.responses.reader(route, call, world) if self.responses is not None else None
+        cached = self.responses.reader(route, ctx, world) if self.responses is not None else None
         with world.lock if cached is None else world.lock.reading():
             handler = route.handler
             # HEAD is safe (RFC 9110 §9.2.1, §9.3.2): not one change. A GET that changes
@@ -323,7 +315,7 @@ class FakeApp:
             if head and route.writes:
                 if route.peek is None:
                     raise ApiError(405, "Method Not Allowed",
-                                   f"HEAD is not supported on {call.request.path}: its GET answer issues "
+                                   f"HEAD is not supported on {ctx.request.path}: its GET answer issues "
                                    "credentials, and HEAD never changes state; allowed: GET, POST",
                                    headers={"Allow": "GET, POST"})
                 handler = route.peek
@@ -334,7 +326,7 @@ class FakeApp:
                 if hit is not None:
                     return hit
             try:
-                response = handler(call, **args)
+                response = handler(ctx, **args)
                 if cached is not None:
                     cached.store(response)
                 changed = not head and (ran or (route.writes and response.status_code < 400))
@@ -444,7 +436,7 @@ class FakeApp:
 
         Anyone may send an unknown path unsigned, so the hint's work is bounded whatever
         the path (near_miss.py); the path is echoed cut to 200 characters."""
-        from . import near_miss
+        from ocss_testkit import near_miss
 
         shown = path if len(path) <= 200 else path[:200] + "…"
         hints = "; ".join(f"{methods} {template}" for methods, template in near_miss.closest(path))

@@ -16,12 +16,12 @@ import sys
 import threading
 from pathlib import Path
 
-from . import request_log
-from .app import DEFAULT_MAX_BODY, FakeApp
-from .faults import METHODS
-from .persistence import STATE_SUFFIX, StateFile, StateFileError
-from .server import FakeServer
-from .tenants import DEFAULT_MAX_TENANTS, DEFAULT_TENANT_IDLE, TenantsApp
+from ocss_testkit import request_log
+from ocss_testkit.app import DEFAULT_MAX_BODY, FakeApp
+from ocss_testkit.faults import METHODS
+from ocss_testkit.persistence import STATE_SUFFIX, StateFile, StateFileError
+from ocss_testkit.server import FakeServer
+from ocss_testkit.tenants import DEFAULT_MAX_TENANTS, DEFAULT_TENANT_IDLE, TenantsApp
 
 MAX_PORT = 65535
 MAX_BODY_LIMIT = 2 ** 30  # 1 GiB: a body is held in memory whole, and validated whole
@@ -59,7 +59,7 @@ def _version() -> str:
     try:
         return version("ocss-testkit")
     except PackageNotFoundError:
-        from . import __version__
+        from ocss_testkit import __version__
         return __version__
 
 
@@ -151,8 +151,8 @@ def _parser() -> argparse.ArgumentParser:
 def print_routes(fmt: str, examples: bool = False) -> int:
     """The route table: each route's provenance (API document title and section), auth and
     request schema; with `examples`, the API reference (examples run in-process)."""
-    from . import route_examples
-    from .routes import table
+    from ocss_testkit import route_examples
+    from ocss_testkit.routes import table
 
     if fmt == "json":
         print(json.dumps(route_examples.reference_json() if examples else table(), indent=1))
@@ -236,8 +236,8 @@ def serve(args: argparse.Namespace) -> int:
 
 def _signing_credentials(args: argparse.Namespace):
     """The credentials `sign` uses, or a one-line problem (str)."""
-    from .model.fixtures import FixtureSet
-    from .signer import Credentials
+    from ocss_testkit.signer import Credentials
+    from ocss_testkit.world.fixtures import FixtureSet
 
     explicit = [args.consumer_key, args.consumer_secret, args.token, args.token_secret]
     if any(v is not None for v in explicit):
@@ -265,7 +265,7 @@ def _signing_credentials(args: argparse.Namespace):
 
 
 def sign(args: argparse.Namespace) -> int:
-    from . import signer
+    from ocss_testkit import signer
 
     problem = signer.method_problem(args.method)
     if problem:  # a typo such as GTE would sign a request no server route answers

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from oauthlib.oauth1 import Client as OAuthClient
 from werkzeug.test import Client as WSGIClient
 
-from .app import FakeApp
+from ocss_testkit.app import FakeApp
 
 
 @dataclass(frozen=True)

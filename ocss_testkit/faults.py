@@ -67,7 +67,7 @@ class Fault:
     - `delay`: seconds, from 0 to MAX_DELAY; `times`: how many matches it answers, None
       for always; `hits`: how many it answered so far;
     - `spent`: True once a rule with `times` has answered that many requests. A spent rule
-      matches nothing more, but stays listed (`Faults.rules`, `GET /_fake/faults`, with
+      matches nothing more, but stays listed (`FaultRules.rules`, `GET /_fake/faults`, with
       `remaining` 0), so that a test can check `hits` after the fact, until it is removed
       or the faults are cleared (a reset clears them). Only the last MAX_SPENT spent rules
       are kept (and MAX_SPENT_CHARS of their texts): the oldest leave first.
@@ -101,7 +101,7 @@ class Fault:
         return data
 
 
-class Faults:
+class FaultRules:
     def __init__(self) -> None:
         self._rules: list[Fault] = []  # the live rules, in the order they are tried
         self._spent: deque[Fault] = deque()  # used up, oldest first (MAX_SPENT)

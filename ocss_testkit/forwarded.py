@@ -20,7 +20,8 @@ import re
 from typing import NamedTuple
 from urllib.parse import quote
 
-from .wire import host_problem, shown
+from ocss_testkit.answers import shown
+from ocss_testkit.http_rules import host_problem
 
 _TCHAR = r"[!#$%&'*+.^_`|~0-9A-Za-z-]"
 # RFC 7239 §4: forwarded-pair = token "=" value, value = token / quoted-string. Values with

@@ -9,7 +9,7 @@ invalid: usually a bug in the code under test.
 Tests verify what reached the fake with a `RequestFilter` (method, path pattern, user,
 status or status class), as WireMock's `verify` and pytest-httpserver's checks do: the
 handle's `journal.requests(...)`, `assert_requested(...)`, `assert_no_requests(...)`
-(handle.py), and `GET /_fake/journal?method=&path=&user=&status=` over HTTP.
+(fake_handle.py), and `GET /_fake/journal?method=&path=&user=&status=` over HTTP.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass, field, fields
 
-from .faults import METHODS, method_problem, path_matches, path_problem
+from ocss_testkit.faults import METHODS, method_problem, path_matches, path_problem
 
 DEFAULT_LIMIT = 1000
 MAX_TEXT = 1024  # characters of any string an entry keeps (path, query, user, verdicts, reason, detail)

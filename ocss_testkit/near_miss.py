@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from .routes import CONTROL_ROUTES, ROUTES
+from ocss_testkit.routes import CONTROL_ROUTES, ROUTES
 
 MAX_SEGMENTS = 8  # path segments compared; the longest route has 7
 MAX_SEGMENT = 48  # characters of one segment compared; the longest route word has 13

@@ -47,9 +47,9 @@ import threading
 from collections import deque
 from pathlib import Path
 
-from .model.errors import DomainError
-from .model.state import HEAD_FIELDS, KEYED_ENTRIES, SEQUENCE_ENTRIES, dump_head
-from .model.world import World
+from ocss_testkit.world.errors import DomainError
+from ocss_testkit.world.state import HEAD_FIELDS, KEYED_ENTRIES, SEQUENCE_ENTRIES, dump_head
+from ocss_testkit.world.world import World
 
 try:
     import fcntl

@@ -26,10 +26,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .app import FakeApp
-from .handle import FakeHandle
-from .model.fixtures import FixtureSet
-from .server import FakeServer
+from ocss_testkit.app import FakeApp
+from ocss_testkit.fake_handle import FakeHandle
+from ocss_testkit.server import FakeServer
+from ocss_testkit.world.fixtures import FixtureSet
 
 PROBLEM_MODES = ("fail", "warn", "ignore")
 
@@ -110,7 +110,7 @@ def ocss_fake_server(pytestconfig):
 def ocss_fake_tenant(pytestconfig):
     """Under --ocss-fake-url: this session's tenant of the shared fake (a
     remote.RemoteHandle), claimed at the first test that needs it, dropped at the end."""
-    from .remote import RemoteError, RemoteHandle
+    from ocss_testkit.remote import RemoteError, RemoteHandle
 
     url = _fake_url(pytestconfig)
     if not url:
@@ -257,7 +257,7 @@ def ocss_requests(ocss_fake_wsgi):
     No socket is opened: a URL on another origin raises `requests.ConnectionError`. An
     unknown user raises LookupError naming the world's users. Sessions are closed after
     the test. Needs requests and requests-oauthlib (ImportError naming them otherwise)."""
-    from . import inprocess  # here, not at import: requests is optional
+    from ocss_testkit import inprocess  # here, not at import: requests is optional
 
     made = []
 
@@ -279,7 +279,7 @@ def ocss_httpx(ocss_fake_wsgi):
     (`ocss_testkit.inprocess.HttpxOAuth1`, OAuth 1.0a HMAC-SHA1); `None` gives an unsigned
     one. `options` go to `httpx.Client` (`headers=`, `event_hooks=`, …). No socket is opened:
     another origin raises `httpx.ConnectError`. Closed after the test. Needs httpx."""
-    from . import inprocess  # here, not at import: httpx is optional
+    from ocss_testkit import inprocess  # here, not at import: httpx is optional
 
     made = []
 
@@ -300,7 +300,7 @@ def ocss_httpx_async(ocss_fake_wsgi):
     `httpx.AsyncClient`; the fake runs in a worker thread, so the event loop never waits
     on it. Usable from any loop (asyncio or trio); a client the test did not close is
     closed after it. Needs httpx."""
-    from . import inprocess  # here, not at import: httpx is optional
+    from ocss_testkit import inprocess  # here, not at import: httpx is optional
 
     made = []
 

@@ -23,15 +23,15 @@ from datetime import datetime, timedelta
 from typing import cast
 from urllib.parse import quote, urlencode, urlsplit
 
-from .client import Credentials, Reply, SignedClient
-from .drive import Clock, Phone
-from .faults import Fault, FaultError
-from .handle import FakeHandle, Faults, Journal, Outbox, State
-from .journal import Entry, RequestFilter
-from .model import errors
-from .model.fixtures import FixtureSet, available_sets
-from .model.world import World
-from .wire import ApiError
+from ocss_testkit.answers import ApiError
+from ocss_testkit.client import Credentials, Reply, SignedClient
+from ocss_testkit.controls import ClockControl, Phone
+from ocss_testkit.fake_handle import FakeHandle, FaultControl, Journal, Outbox, State
+from ocss_testkit.faults import Fault, FaultError
+from ocss_testkit.journal import Entry, RequestFilter
+from ocss_testkit.world import errors
+from ocss_testkit.world.fixtures import FixtureSet, available_sets
+from ocss_testkit.world.world import World
 
 TIMEOUT = 30.0  # seconds for one control-plane request
 DOMAIN_ERRORS = {400: errors.Invalid, 403: errors.Forbidden, 404: errors.NotFound, 409: errors.Conflict}
@@ -69,14 +69,14 @@ def call(url: str, method: str = "GET", data=None, content_type: str = "applicat
 
 class _Control:
     """The control plane of one tenant, and a stand-in for the FakeApp the in-process
-    parts of the handle (Outbox, Clock, State, Journal, Faults, Credentials) hold: its
+    parts of the handle (Outbox, ClockControl, State, Journal, FaultControl, Credentials) hold: its
     `world` is a copy loaded from the state document, its journal and fault rules remote."""
 
     def __init__(self, url: str, fixtures: FixtureSet) -> None:
         self.url = url
         self.fixtures = fixtures
         self.journal = _RemoteJournal(self)
-        self.faults = _RemoteFaults(self)
+        self.faults = _RemoteFaultControl(self)
 
     def ok(self, method: str, path: str, data=None, content_type: str = "application/json", errors=None):
         """The JSON answer of a request that must succeed; a refusal raises
@@ -132,8 +132,8 @@ def _fault(data: dict) -> Fault:
     return Fault(**{key: value for key, value in data.items() if key != "remaining"})
 
 
-class _RemoteFaults:
-    """What the handle's Faults asks of `app.faults`, over `/_fake/faults`."""
+class _RemoteFaultControl:
+    """What the handle's FaultControl asks of `app.faults`, over `/_fake/faults`."""
 
     def __init__(self, control: _Control) -> None:
         self._control = control
@@ -157,8 +157,8 @@ class _RemoteFaults:
         return [_fault(rule) for rule in self._control.ok("GET", "/_fake/faults")["faults"]]
 
 
-class RemoteClock(Clock):
-    """drive.Clock over `POST /_fake/clock`; reading it reads the tenant's clock."""
+class RemoteClock(ClockControl):
+    """controls.ClockControl over `POST /_fake/clock`; reading it reads the tenant's clock."""
 
     def _move(self, how: str, *args) -> int:
         if how == "freeze":
@@ -191,7 +191,7 @@ def _seconds(seconds) -> float:
 
 
 class RemotePhone(Phone):
-    """drive.Phone over `/_fake/phone/{number}/…`, returning the model's objects."""
+    """controls.Phone over `/_fake/phone/{number}/…`, returning the model's objects."""
 
     def _path(self, action: str = "") -> str:
         return f"/_fake/phone/{quote(self.number, safe='')}" + (f"/{action}" if action else "")
@@ -269,7 +269,7 @@ class RemoteHandle(FakeHandle):
         self.app = _Control(self.url, fixtures)  # type: ignore[assignment]
         self.outbox = Outbox(self.app)
         self.clock = RemoteClock(self.app)
-        self.faults = Faults(self.app)
+        self.faults = FaultControl(self.app)
         self.state = RemoteState(self.app)
         self.journal = RemoteJournal(self)
         self.journal_mark = 0

@@ -10,12 +10,12 @@ Kept under (route, World serial, user, base URL, path, query without its `oauth_
 parameters), with the World's version and the virtual clock's second it was rendered at,
 and served only while both are still the same:
 
-- the version moves whenever anyone takes the World's lock (model/versioned_lock.py): any
-  other request, the control plane, drive.Phone and drive.Clock, autopilot actions, a
+- the version moves whenever anyone takes the World's lock (world/versioned_lock.py): any
+  other request, the control plane, controls.Phone and controls.ClockControl, autopilot actions, a
   state file's load. Resets and state PUT/PATCH make a new World, whose serial no earlier
   World had. The GETs served here take the lock without moving it (`reading()`), and move
   it themselves when the phone actions that fell due before them changed something;
-- the clock's second (`Clock.now()`) is part of the answer: an empty feed's `updated` is
+- the clock's second (`VirtualClock.now()`) is part of the answer: an empty feed's `updated` is
   the clock's time, a detection code expires on it, and the clock runs on by itself or is
   moved without the lock; an answer of another second is never served.
 
@@ -59,12 +59,12 @@ class ResponseCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def reader(self, route, call, world) -> Reader | None:
+    def reader(self, route, ctx, world) -> Reader | None:
         """A Reader for this request, or None when its answer is not to be cached."""
-        request = call.request
-        if request.method != "GET" or route.method != "GET" or not route.auth or route.writes or call.user is None:
+        request = ctx.request
+        if request.method != "GET" or route.method != "GET" or not route.auth or route.writes or ctx.user is None:
             return None
-        key = (route, world.lock.serial, call.user.name, call.base, request.path,
+        key = (route, world.lock.serial, ctx.user.name, ctx.base, request.path,
                _query(request.environ.get("QUERY_STRING", "")))
         return Reader(self, key, world)
 

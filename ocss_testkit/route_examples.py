@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 from oauthlib.oauth1 import Client as OAuthClient
 
-from .routes import CONTROL_ROUTES, ROUTES, Route
+from ocss_testkit.routes import CONTROL_ROUTES, ROUTES, Route
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -424,8 +424,8 @@ def fresh_app():
     TenantsApp (for the /_fake/tenants examples) whose clocks stand still at CLOCK."""
     from datetime import datetime
 
-    from .app import FakeApp
-    from .tenants import TenantsApp
+    from ocss_testkit.app import FakeApp
+    from ocss_testkit.tenants import TenantsApp
 
     app = FakeApp("demo")
     app.patch_state(EXAMPLE_WORLD)
@@ -438,7 +438,7 @@ def run(route: Route, example: Example | None = None) -> Exchange:
     """Send `route`'s example (or `example`) to a fresh fake: the request and the answer
     as text. KeyError for a route without an example; RuntimeError when one of the
     example's `given` requests is refused (the example no longer fits the fake)."""
-    from .client import SignedClient
+    from ocss_testkit.client import SignedClient
 
     example = example or example_for(route)
     app = fresh_app()
@@ -597,7 +597,7 @@ def reference(routes: tuple[Route, ...] = ALL_ROUTES) -> str:
 
 def reference_json(routes: tuple[Route, ...] = ALL_ROUTES) -> list[dict]:
     """The route table as data with every route's example request and answer."""
-    from .routes import table
+    from ocss_testkit.routes import table
 
     rows = table(routes)
     for row, route in zip(rows, routes):

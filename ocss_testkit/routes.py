@@ -17,16 +17,15 @@ from dataclasses import dataclass, field
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map, Rule
 
-from .handlers import clients, control, dashboard, gdata, oauth, phones, syncml
-from .handlers import tenants as tenant_handlers
-from .model.errors import (
-    Conflict,
-    DomainError,
-    Forbidden,
-    Invalid,
-    NotFound,
-    Unsupported,
-)
+from ocss_testkit.control import dashboard
+from ocss_testkit.control import handlers as control
+from ocss_testkit.control import tenants as tenant_handlers
+from ocss_testkit.services.clients import handlers as clients
+from ocss_testkit.services.gdata import handlers as gdata
+from ocss_testkit.services.oauth import handlers as oauth
+from ocss_testkit.services.phones import handlers as phones
+from ocss_testkit.services.syncml import handlers as syncml
+from ocss_testkit.world.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unsupported
 
 
 @dataclass(frozen=True)
@@ -130,12 +129,12 @@ class Route:
         return 400, "Bad Request"
 
 
-G = "/v2/services/google/"
-S = "/v2/services/syncml/"
-P = "/v2/phones/"
-C = "/v2/clients/"
-AS = "/v2/services/activesync/"
-DS = "/v2/services/datastore/"
+GDATA = "/v2/services/google/"
+SYNCML = "/v2/services/syncml/"
+PHONES = "/v2/phones/"
+CLIENTS = "/v2/clients/"
+ACTIVESYNC = "/v2/services/activesync/"
+DATASTORE = "/v2/services/datastore/"
 
 
 def _read_only(path: str, handler, spec_id: str, section: str) -> tuple[Route, ...]:
@@ -149,106 +148,106 @@ def _read_only(path: str, handler, spec_id: str, section: str) -> tuple[Route, .
 
 ROUTES: tuple[Route, ...] = (
     # --- Google Data clients (Google Data Client API) -------------------------------------
-    Route("GET", G, gdata.list_clients, documented(GDATA_API, "List all clients"), "D1"),
-    Route("GET", G + "all.xml", gdata.list_clients,
+    Route("GET", GDATA, gdata.list_clients, documented(GDATA_API, "List all clients"), "D1"),
+    Route("GET", GDATA + "all.xml", gdata.list_clients,
           inferred(GDATA_API, "List all clients: the feed's id and self link")),
-    Route("POST", G, gdata.create_client, documented(GDATA_API, "Add a new client"), "D2",
+    Route("POST", GDATA, gdata.create_client, documented(GDATA_API, "Add a new client"), "D2",
           body="gdata-client", reasons={Conflict: (400, "Google client already registered")}),
-    Route("PUT", G, gdata.update_client, documented(GDATA_API, "Update a client"), "D4",
+    Route("PUT", GDATA, gdata.update_client, documented(GDATA_API, "Update a client"), "D4",
           body="gdata-client", body_required=False,
           reasons={NotFound: (404, "No such client ID")}),
-    Route("DELETE", G, gdata.delete_collection, documented(GDATA_API, "Delete a client"), "D5"),
-    Route("GET", G + "{uuid}/", gdata.get_client,
+    Route("DELETE", GDATA, gdata.delete_collection, documented(GDATA_API, "Delete a client"), "D5"),
+    Route("GET", GDATA + "{uuid}/", gdata.get_client,
           documented(GDATA_API, "Get details for specific client"), "D3",
           reasons={NotFound: (404, "No such Google client.")}),
-    Route("PUT", G + "{uuid}/", gdata.update_client, documented(GDATA_API, "Update a client"), "D4",
+    Route("PUT", GDATA + "{uuid}/", gdata.update_client, documented(GDATA_API, "Update a client"), "D4",
           body="gdata-client", body_required=False,
           reasons={NotFound: (404, "No such client ID")}),
-    Route("DELETE", G + "{uuid}/", gdata.delete_client, documented(GDATA_API, "Delete a client"), "D5",
+    Route("DELETE", GDATA + "{uuid}/", gdata.delete_client, documented(GDATA_API, "Delete a client"), "D5",
           reasons={NotFound: (404, "No such client ID")}),
     # The entries' rel="edit" link (Google Data Client API) points here; Atom Publishing
     # clients PUT/DELETE it.
-    Route("GET", G + "{uuid}/edit", gdata.get_client, inferred(GDATA_API, "rel=edit link of an entry"),
+    Route("GET", GDATA + "{uuid}/edit", gdata.get_client, inferred(GDATA_API, "rel=edit link of an entry"),
           reasons={NotFound: (404, "No such Google client.")}),
-    Route("PUT", G + "{uuid}/edit", gdata.update_client, inferred(GDATA_API, "rel=edit link of an entry"),
+    Route("PUT", GDATA + "{uuid}/edit", gdata.update_client, inferred(GDATA_API, "rel=edit link of an entry"),
           body="gdata-client", body_required=False, reasons={NotFound: (404, "No such client ID")}),
-    Route("DELETE", G + "{uuid}/edit", gdata.delete_client,
+    Route("DELETE", GDATA + "{uuid}/edit", gdata.delete_client,
           inferred(GDATA_API, "rel=edit link of an entry"), reasons={NotFound: (404, "No such client ID")}),
     # --- SyncML (SyncML API) ----------------------------------------------------------------
-    Route("GET", S, syncml.list_clients, documented(SYNCML_API, "Listing all clients"), "D6"),
-    Route("POST", S, syncml.create_client, documented(SYNCML_API, "Create a new client"), "D7",
+    Route("GET", SYNCML, syncml.list_clients, documented(SYNCML_API, "Listing all clients"), "D6"),
+    Route("POST", SYNCML, syncml.create_client, documented(SYNCML_API, "Create a new client"), "D7",
           body="syncml-client"),
-    Route("GET", S + "sessions/", syncml.list_sessions, documented(SYNCML_API, "Session API"), "D12"),
-    Route("GET", S + "sessions/chatlog/", syncml.chatlog, documented(SYNCML_API, "Chatlog"), "D13"),
-    Route("GET", S + "sessions/{session}/chatlog/", syncml.chatlog, documented(SYNCML_API, "Chatlog"), "D13"),
-    Route("GET", S + "datastores/", syncml.datastores, documented(SYNCML_API, "Datastore API"), "D14"),
-    Route("POST", S + "setup/", syncml.missing_client,
+    Route("GET", SYNCML + "sessions/", syncml.list_sessions, documented(SYNCML_API, "Session API"), "D12"),
+    Route("GET", SYNCML + "sessions/chatlog/", syncml.chatlog, documented(SYNCML_API, "Chatlog"), "D13"),
+    Route("GET", SYNCML + "sessions/{session}/chatlog/", syncml.chatlog, documented(SYNCML_API, "Chatlog"), "D13"),
+    Route("GET", SYNCML + "datastores/", syncml.datastores, documented(SYNCML_API, "Datastore API"), "D14"),
+    Route("POST", SYNCML + "setup/", syncml.missing_client,
           inferred(SYNCML_API, "REST Endpoints table: Setup …/syncml/setup/")),
-    Route("POST", S + "sync/", syncml.missing_client,
+    Route("POST", SYNCML + "sync/", syncml.missing_client,
           inferred(SYNCML_API, "REST Endpoints table: Sync …/syncml/sync/")),
-    Route("GET", S + "{uuid}", syncml.get_client,
+    Route("GET", SYNCML + "{uuid}", syncml.get_client,
           documented(SYNCML_API, "List details for a specific client"), "D8"),
-    Route("DELETE", S + "{uuid}", syncml.delete_client, documented(SYNCML_API, "Delete a client"), "D9"),
-    Route("PUT", S + "{uuid}", syncml.not_editable, documented(SYNCML_API, "SyncML Client API"), "D15",
+    Route("DELETE", SYNCML + "{uuid}", syncml.delete_client, documented(SYNCML_API, "Delete a client"), "D9"),
+    Route("PUT", SYNCML + "{uuid}", syncml.not_editable, documented(SYNCML_API, "SyncML Client API"), "D15",
           refuses=True),
-    Route("POST", S + "{uuid}/setup/", syncml.send_setup,
+    Route("POST", SYNCML + "{uuid}/setup/", syncml.send_setup,
           documented(SYNCML_API, "Setup and Phone Configuration"), "D10", body="syncml-setup",
           sends="sms"),
-    Route("POST", S + "{uuid}/sync/", syncml.request_sync,
+    Route("POST", SYNCML + "{uuid}/sync/", syncml.request_sync,
           documented(SYNCML_API, "Server Initiated Synchronization"), "D11",
           reasons={Unsupported: (400, "Server initiated sync not supported")}, sends="push"),
-    Route("GET", S + "sessions/{session}/", syncml.get_session, inferred(SYNCML_API, "Session API")),
+    Route("GET", SYNCML + "sessions/{session}/", syncml.get_session, inferred(SYNCML_API, "Session API")),
     # --- phones database (SyncServer API Python interface, "Phones"): anonymous, read-only ---
-    *_read_only(P + "vendors/", phones.list_vendors, "I1", "Vendors"),
-    *_read_only(P + "vendors/{vendor}/", phones.get_vendor, "I1", "Vendors"),
-    *_read_only(P + "vendors/{vendor}/models/", phones.vendor_models, "I2", "Models"),
-    *_read_only(P + "models/", phones.list_models, "I3", "Models"),
-    *_read_only(P + "models/{model}/", phones.get_model, "I3", "Models"),
+    *_read_only(PHONES + "vendors/", phones.list_vendors, "I1", "Vendors"),
+    *_read_only(PHONES + "vendors/{vendor}/", phones.get_vendor, "I1", "Vendors"),
+    *_read_only(PHONES + "vendors/{vendor}/models/", phones.vendor_models, "I2", "Models"),
+    *_read_only(PHONES + "models/", phones.list_models, "I3", "Models"),
+    *_read_only(PHONES + "models/{model}/", phones.get_model, "I3", "Models"),
     # --- handset detection ("Models": detect_auto, detect_manual, detect_poll) --------------
-    Route("POST", P + "detect/auto/", phones.detect_auto, inferred(LIBRARY_API, "Models: detect_auto"), "I5",
+    Route("POST", PHONES + "detect/auto/", phones.detect_auto, inferred(LIBRARY_API, "Models: detect_auto"), "I5",
           body="detect"),
-    Route("POST", P + "detect/manual/", phones.detect_manual, inferred(LIBRARY_API, "Models: detect_manual"),
+    Route("POST", PHONES + "detect/manual/", phones.detect_manual, inferred(LIBRARY_API, "Models: detect_manual"),
           "I6", body="detect", sends="sms"),
-    Route("GET", P + "detect/manual/{code}/", phones.detect_poll, inferred(LIBRARY_API, "Models: detect_poll"),
+    Route("GET", PHONES + "detect/manual/{code}/", phones.detect_poll, inferred(LIBRARY_API, "Models: detect_poll"),
           "I7"),
     Route("GET", "/d/{code}", phones.detection_page, inferred(LIBRARY_API, "Models: detect_manual"), "I8",
           auth=False, changes=True,  # the phone's visit is recorded; not a HEAD's (a link preview's)
           peek=functools.partial(phones.detection_page, record=False)),
     # --- clients of every kind ("Clients") -----------------------------------------------
-    Route("GET", C, clients.list_all, inferred(LIBRARY_API, "Clients"), "I9"),
-    Route("GET", C + "{uuid}/", clients.get_any, inferred(LIBRARY_API, "Clients"), "I9"),
+    Route("GET", CLIENTS, clients.list_all, inferred(LIBRARY_API, "Clients"), "I9"),
+    Route("GET", CLIENTS + "{uuid}/", clients.get_any, inferred(LIBRARY_API, "Clients"), "I9"),
     *(Route(m, path, clients.read_only, inferred(LIBRARY_API, "Clients"), "I9", refuses=True)
-      for path in (C, C + "{uuid}/") for m in ("POST", "PUT", "DELETE")),
-    Route("GET", C + "bindings/", clients.list_bindings, inferred(LIBRARY_API, "Bindings"), "I10"),
-    Route("POST", C + "bindings/", clients.create_binding, inferred(LIBRARY_API, "Bindings: new"), "I10",
+      for path in (CLIENTS, CLIENTS + "{uuid}/") for m in ("POST", "PUT", "DELETE")),
+    Route("GET", CLIENTS + "bindings/", clients.list_bindings, inferred(LIBRARY_API, "Bindings"), "I10"),
+    Route("POST", CLIENTS + "bindings/", clients.create_binding, inferred(LIBRARY_API, "Bindings: new"), "I10",
           body="binding"),
-    Route("GET", C + "bindings/{binding}/", clients.get_binding, inferred(LIBRARY_API, "Bindings"), "I11"),
-    Route("PUT", C + "bindings/{binding}/", clients.update_binding, inferred(LIBRARY_API, "Bindings"), "I11",
+    Route("GET", CLIENTS + "bindings/{binding}/", clients.get_binding, inferred(LIBRARY_API, "Bindings"), "I11"),
+    Route("PUT", CLIENTS + "bindings/{binding}/", clients.update_binding, inferred(LIBRARY_API, "Bindings"), "I11",
           body="binding"),
-    Route("DELETE", C + "bindings/{binding}/", clients.delete_binding, inferred(LIBRARY_API, "Bindings"), "I11"),
-    Route("GET", AS, clients.list_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12"),
-    Route("POST", AS, clients.create_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
+    Route("DELETE", CLIENTS + "bindings/{binding}/", clients.delete_binding, inferred(LIBRARY_API, "Bindings"), "I11"),
+    Route("GET", ACTIVESYNC, clients.list_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12"),
+    Route("POST", ACTIVESYNC, clients.create_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
           body="activesync-client"),
-    Route("GET", AS + "{uuid}/", clients.get_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12"),
-    Route("PUT", AS + "{uuid}/", clients.update_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
+    Route("GET", ACTIVESYNC + "{uuid}/", clients.get_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12"),
+    Route("PUT", ACTIVESYNC + "{uuid}/", clients.update_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
           body="activesync-client"),
-    Route("DELETE", AS + "{uuid}/", clients.delete_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12"),
-    Route("GET", DS, clients.list_datastores, inferred(LIBRARY_API, "Datastore"), "I13"),
-    Route("POST", DS, clients.create_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
+    Route("DELETE", ACTIVESYNC + "{uuid}/", clients.delete_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12"),
+    Route("GET", DATASTORE, clients.list_datastores, inferred(LIBRARY_API, "Datastore"), "I13"),
+    Route("POST", DATASTORE, clients.create_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
           body="datastore-client"),
-    Route("GET", DS + "{uuid}/", clients.get_datastore, inferred(LIBRARY_API, "Datastore"), "I13"),
-    Route("PUT", DS + "{uuid}/", clients.update_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
+    Route("GET", DATASTORE + "{uuid}/", clients.get_datastore, inferred(LIBRARY_API, "Datastore"), "I13"),
+    Route("PUT", DATASTORE + "{uuid}/", clients.update_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
           body="datastore-client"),
-    Route("DELETE", DS + "{uuid}/", clients.delete_datastore, inferred(LIBRARY_API, "Datastore"), "I13"),
-    Route("GET", DS + "{uuid}/contents/", clients.list_contents, inferred(LIBRARY_API, "Datastore contents"),
+    Route("DELETE", DATASTORE + "{uuid}/", clients.delete_datastore, inferred(LIBRARY_API, "Datastore"), "I13"),
+    Route("GET", DATASTORE + "{uuid}/contents/", clients.list_contents, inferred(LIBRARY_API, "Datastore contents"),
           "I14"),
-    Route("POST", DS + "{uuid}/contents/", clients.create_content,
+    Route("POST", DATASTORE + "{uuid}/contents/", clients.create_content,
           inferred(LIBRARY_API, "Datastore contents: new"), "I14", body="content-item"),
-    Route("GET", DS + "{uuid}/contents/{item}/", clients.get_content,
+    Route("GET", DATASTORE + "{uuid}/contents/{item}/", clients.get_content,
           inferred(LIBRARY_API, "Datastore contents"), "I15"),
-    Route("PUT", DS + "{uuid}/contents/{item}/", clients.update_content,
+    Route("PUT", DATASTORE + "{uuid}/contents/{item}/", clients.update_content,
           inferred(LIBRARY_API, "Datastore contents"), "I15", body="content-item"),
-    Route("DELETE", DS + "{uuid}/contents/{item}/", clients.delete_content,
+    Route("DELETE", DATASTORE + "{uuid}/contents/{item}/", clients.delete_content,
           inferred(LIBRARY_API, "Datastore contents"), "I15"),
     # --- OAuth 1.0a three-legged flow ("Authentication"; driven as the SmartFile and -------
     # --- Hexoskin Python clients drive theirs) ---------------------------------------------

@@ -35,8 +35,8 @@ from waitress.rfc7230 import HEADER_FIELD_RE
 from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import Error, RequestHeaderFieldsTooLarge
 
-from .app import DEFAULT_MAX_BODY, FakeApp
-from .tenants import PREFIX, TenantsApp
+from ocss_testkit.app import DEFAULT_MAX_BODY, FakeApp
+from ocss_testkit.tenants import PREFIX, TenantsApp
 
 log = logging.getLogger("ocss_testkit")
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)

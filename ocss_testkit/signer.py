@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from oauthlib.oauth1 import Client
 
-from .faults import METHODS
+from ocss_testkit.faults import METHODS
 
 FORM = "application/x-www-form-urlencoded"
 DEFAULT_CONTENT_TYPE = "application/atom+xml"

@@ -46,13 +46,13 @@ import time
 from collections import OrderedDict
 from datetime import datetime, timezone
 
-from .app import FakeApp
-from .model.errors import DomainError
-from .model.fixtures import FixtureSet, available_sets
-from .persistence import StateDir, StateFileError
-from .request_log import log_request
-from .routes import build_map
-from .wire import ApiError, shown
+from ocss_testkit.answers import ApiError, shown
+from ocss_testkit.app import FakeApp
+from ocss_testkit.persistence import StateDir, StateFileError
+from ocss_testkit.request_log import log_request
+from ocss_testkit.routes import build_map
+from ocss_testkit.world.errors import DomainError
+from ocss_testkit.world.fixtures import FixtureSet, available_sets
 
 log = logging.getLogger("ocss_testkit")
 
@@ -217,9 +217,9 @@ class TenantsApp:
         if self.state_dir is not None:
             self.state_dir.close()
 
-    # --- the control plane (handlers/tenants.py) -----------------------------------------
+    # --- the control plane (control/tenants.py) -----------------------------------------
     def listing(self, base: str) -> dict:
-        """Every tenant (module doc of handlers/tenants.py) after dropping idle ones;
+        """Every tenant (module doc of control/tenants.py) after dropping idle ones;
         `base` is the server's base URL, ending in "/"."""
         with self._lock:
             now = self._clock()

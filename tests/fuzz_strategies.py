@@ -28,7 +28,7 @@ from lxml import etree
 from oauthlib.oauth1 import SIGNATURE_TYPE_QUERY, Client
 
 from ocss_testkit.app import FakeApp
-from ocss_testkit.faults import Faults
+from ocss_testkit.faults import FaultRules
 from ocss_testkit.routes import Route
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -167,7 +167,7 @@ class Seeded:
         its snapshot. Skipped when the last request left the state as it was."""
         if not self.clean:
             self.app.replace_state(copy.deepcopy(self.state))
-            self.app.faults = Faults()
+            self.app.faults = FaultRules()
             self.app.faults.add(dict(PROBE_FAULT))
             self.baseline = self.snapshot()
         self.app.journal.clear()

@@ -13,13 +13,13 @@ from datetime import datetime
 from lxml import etree
 
 from ocss_testkit.atom.namespaces import ATOM, OC, A, O
-from ocss_testkit.clock import iso_z, plain
-from ocss_testkit.model.clients import ActiveSyncClient, Binding, DatastoreClient
-from ocss_testkit.model.contents import Item
-from ocss_testkit.model.detection import Detection
-from ocss_testkit.model.phones import Model, PhonesDB, Vendor
-from ocss_testkit.model.syncml import ChatMessage, Session
-from ocss_testkit.model.world import GDataClient, GDataDatastore, SetupRecord, SyncMLClient, User
+from ocss_testkit.services.clients.contents import Item
+from ocss_testkit.services.clients.state import ActiveSyncClient, Binding, DatastoreClient
+from ocss_testkit.services.phones.database import Model, PhonesDB, Vendor
+from ocss_testkit.services.phones.detection import Detection
+from ocss_testkit.services.syncml.state import ChatMessage, Session
+from ocss_testkit.world.clock import iso_z, plain
+from ocss_testkit.world.world import GDataClient, GDataDatastore, SetupRecord, SyncMLClient, User
 
 FEED_AUTHOR = "ObexCode AS"
 _ATOM_NSMAP = {None: ATOM}

@@ -23,7 +23,7 @@ from requests_oauthlib import OAuth1
 
 import ocss_testkit
 from ocss_testkit import cli
-from ocss_testkit.resources import fixtures_dir
+from ocss_testkit.package_data import fixtures_dir
 
 READY = re.compile(r"^ocss-fake ready at (http://127\.0\.0\.1:(\d+))$")
 START_TIMEOUT = 20.0

@@ -15,8 +15,8 @@ import pytest
 from ocss_testkit import cli, signer
 from ocss_testkit.auth import Authenticator
 from ocss_testkit.faults import METHODS
-from ocss_testkit.model.fixtures import FixtureSet
 from ocss_testkit.server import FakeServer
+from ocss_testkit.world.fixtures import FixtureSet
 from tests.test_cli import _env, shipped_sets
 
 CURL = shutil.which("curl")

@@ -21,8 +21,8 @@ from lxml import etree
 from requests_oauthlib import OAuth1
 
 from ocss_testkit.app import FakeApp
-from ocss_testkit.model.state import dump
 from ocss_testkit.server import FakeServer
+from ocss_testkit.world.state import dump
 from tests.test_cli import serve
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,10 +7,10 @@ import time
 import pytest
 import requests
 
+from ocss_testkit.answers import ApiError
 from ocss_testkit.app import FakeApp
 from ocss_testkit.client import SignedClient
 from ocss_testkit.faults import MAX_SPENT, MAX_SPENT_CHARS
-from ocss_testkit.wire import ApiError
 from tests.helpers import oauth1, syncml_create, unchanged
 
 SYNCML = "/v2/services/syncml/"

@@ -141,7 +141,7 @@ def open_dashboard(page, fake):
 
 
 def poll(check, what: str, timeout: float = 10.0):
-    """Call `check` until it returns something other than None; fail after `timeout` seconds."""
+    """RequestContext `check` until it returns something other than None; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()

@@ -22,7 +22,7 @@ from contracts.doc_examples import load_index, load_message
 from contracts.harness.docs import doc_recordings
 from contracts.harness.snapshots import DOC_HOST, Normalizer, View, compare, record
 from ocss_testkit.atom.schemas import schemas
-from ocss_testkit.model.fixtures import client_from_spec
+from ocss_testkit.world.fixtures import client_from_spec
 
 EXCHANGES = {e["id"]: e for e in load_index()}
 DOC_RECORDINGS = doc_recordings()  # the docs' answers normalized, as the contract suite keeps them

@@ -1,7 +1,7 @@
-"""The Python API for the simulated phone and clock (ocss_testkit.drive)."""
+"""The Python API for the simulated phone and clock (ocss_testkit.controls)."""
 from datetime import datetime, timezone
 
-from ocss_testkit.drive import Clock, Phone
+from ocss_testkit.controls import ClockControl, Phone
 
 NOKIA_6233 = "Nokia6233/2.0 (05.60) Profile/MIDP-2.0 Configuration/CLDC-1.1"
 
@@ -22,7 +22,7 @@ def test_first_sync_driven_from_python(app):
 
 def test_detection_and_autopilot_on_a_frozen_clock(app):
     world, alice = app.world, app.world.users["alice"]
-    clock = Clock(app)
+    clock = ClockControl(app)
     clock.freeze(datetime(2009, 11, 1, 12, 30, tzinfo=timezone.utc))
     phone = Phone(app, "+4798765432")
     phone.autopilot(user_agent=NOKIA_6233, visit_after=60)

@@ -19,12 +19,12 @@ import requests
 from jsonschema import Draft202012Validator
 from requests_oauthlib import OAuth1
 
-from ocss_testkit import resources
+from ocss_testkit import package_data as resources
 from ocss_testkit.app import FakeApp
-from ocss_testkit.handle import FakeHandle
-from ocss_testkit.model.errors import Invalid
-from ocss_testkit.model.fixtures import MAX_LISTED, FixtureError, FixtureSet, UnknownFixtureSet, schema_problem
-from ocss_testkit.model.world import World
+from ocss_testkit.fake_handle import FakeHandle
+from ocss_testkit.world.errors import Invalid
+from ocss_testkit.world.fixtures import MAX_LISTED, FixtureError, FixtureSet, UnknownFixtureSet, schema_problem
+from ocss_testkit.world.world import World
 
 from .test_state import busy_world
 

@@ -12,9 +12,9 @@ import requests
 
 from ocss_testkit.app import FakeApp
 from ocss_testkit.client import SignedClient
-from ocss_testkit.drive import MESSAGE_KINDS
+from ocss_testkit.controls import MESSAGE_KINDS
+from ocss_testkit.fake_handle import FakeHandle
 from ocss_testkit.faults import ACTIONS, METHODS, Fault, FaultError
-from ocss_testkit.handle import FakeHandle
 from ocss_testkit.journal import Entry, RequestFilter
 from tests.helpers import oauth1, syncml_create, unchanged
 from tests.test_dashboard import expect, open_dashboard, page, playwright  # noqa: F401 (fixtures)
@@ -117,10 +117,10 @@ def test_a_used_up_fault_stays_listed_so_its_hits_can_be_checked(handle):
 
 
 def test_a_spent_fault_reads_the_same_through_a_remote_handle():
-    from ocss_testkit.model.fixtures import FixtureSet
     from ocss_testkit.remote import RemoteHandle
     from ocss_testkit.server import FakeServer
     from ocss_testkit.tenants import TenantsApp
+    from ocss_testkit.world.fixtures import FixtureSet
 
     demo = FixtureSet.load("demo")
     with FakeServer(TenantsApp(FakeApp(demo))) as server:
@@ -477,10 +477,10 @@ def test_every_field_of_the_public_types_is_documented(cls):
 
 
 def test_the_message_and_session_fields_are_documented_for_the_handle(handle):
-    from ocss_testkit import drive
-    from ocss_testkit.model.detection import Detection
-    from ocss_testkit.model.syncml import Session, SessionStore
-    from ocss_testkit.model.world import Message
+    from ocss_testkit import controls as drive
+    from ocss_testkit.services.phones.detection import Detection
+    from ocss_testkit.services.syncml.state import Session, SessionStore
+    from ocss_testkit.world.world import Message
 
     for cls in (Message, Detection, Session, SessionStore):
         missing = [f.name for f in fields(cls) if f"`{f.name}`" not in drive.__doc__]

@@ -23,11 +23,11 @@ from werkzeug.test import Client
 
 from ocss_testkit import journal as journal_module
 from ocss_testkit import near_miss
+from ocss_testkit.answers import MAX_DETAIL, MAX_ECHO, ApiError, bounded_detail
 from ocss_testkit.app import FakeApp
-from ocss_testkit.handlers import phones
 from ocss_testkit.journal import MAX_TEXT, Journal
-from ocss_testkit.model.phones import Model, PhonesDB, Vendor
-from ocss_testkit.wire import MAX_DETAIL, MAX_ECHO, ApiError, bounded_detail
+from ocss_testkit.services.phones import handlers as phones
+from ocss_testkit.services.phones.database import Model, PhonesDB, Vendor
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"

@@ -28,16 +28,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ocss_testkit import request_log
+from ocss_testkit.answers import ApiError, json_response
 from ocss_testkit.app import FakeApp
-from ocss_testkit.clock import LATEST
-from ocss_testkit.model.errors import Invalid
-from ocss_testkit.model.fixtures import FixtureError, FixtureSet, schema_problem
-from ocss_testkit.model.state import text_problem
-from ocss_testkit.model.tokens import REQUEST_TOKEN_LIFETIME, RequestToken
-from ocss_testkit.model.world import World
 from ocss_testkit.routes import CONTROL_ROUTES, ROUTES
 from ocss_testkit.server import FakeServer
-from ocss_testkit.wire import ApiError, json_response, load_json
+from ocss_testkit.services.oauth.state import REQUEST_TOKEN_LIFETIME, RequestToken
+from ocss_testkit.strict_json import load_json
+from ocss_testkit.world.clock import LATEST
+from ocss_testkit.world.errors import Invalid
+from ocss_testkit.world.fixtures import FixtureError, FixtureSet, schema_problem
+from ocss_testkit.world.state import text_problem
+from ocss_testkit.world.world import World
 from tests.fuzz_strategies import Answer, Wire, call_wsgi, sign
 from tests.test_state import busy_world
 
@@ -195,7 +196,7 @@ def test_load_json_leaves_text_to_a_caller_that_checks_it():
 
 # The fuzz test expects 422 here: the state document's own loader names the path (kind 3, which
 # counts lone surrogates among what the state refuses). The JSON reader refuses first (400)
-# until PUT /_fake/state reads its body with load_json(..., text_checked=True) (handlers/control.py).
+# until PUT /_fake/state reads its body with load_json(..., text_checked=True) (control/handlers.py).
 @pytest.mark.parametrize("change, detail", [
     (lambda d: d.__setitem__("\ud800", 1),
      f"state /\\ud800: the member name holds {SURROGATE}: no answer could show it"),

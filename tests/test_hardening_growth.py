@@ -33,10 +33,10 @@ from ocss_testkit import auth as auth_module
 from ocss_testkit import make_app
 from ocss_testkit.atom import safe
 from ocss_testkit.auth import MAX_AUTHORIZATION, NonceStore
-from ocss_testkit.drive import Clock
-from ocss_testkit.model import phone as phone_module
-from ocss_testkit.model.phones import IDENTIFY_LIMIT, load_phones
-from ocss_testkit.resources import phones_path
+from ocss_testkit.controls import ClockControl
+from ocss_testkit.package_data import phones_path
+from ocss_testkit.services.phones.database import IDENTIFY_LIMIT, load_phones
+from ocss_testkit.world import simulated_phones as phone_module
 
 ROOT = Path(__file__).resolve().parent.parent
 ATOM = "http://www.w3.org/2005/Atom"
@@ -288,7 +288,7 @@ def detect_and_visit(world, count: int, first: int = 0) -> list[str]:
 
 def test_answers_and_phone_states_follow_the_outbox():
     app = make_app(outbox_limit=20)
-    Clock(app).freeze("2009-11-01T12:30:00Z")
+    ClockControl(app).freeze("2009-11-01T12:30:00Z")
     world = app.world
     with world.lock:
         world.set_autopilot("*", {"user_agent": NOKIA_6233, "visit_after": 0})
@@ -309,7 +309,7 @@ def test_answers_and_phone_states_follow_the_outbox():
 
 def test_actions_scheduled_for_dropped_messages_are_dropped():
     app = make_app(outbox_limit=20)
-    Clock(app).freeze("2009-11-01T12:30:00Z")
+    ClockControl(app).freeze("2009-11-01T12:30:00Z")
     world = app.world
     with world.lock:  # every visit waits 50 virtual minutes: the clock stands still
         world.set_autopilot("*", {"user_agent": NOKIA_6233, "visit_after": 3000})
@@ -317,7 +317,7 @@ def test_actions_scheduled_for_dropped_messages_are_dropped():
     assert len(world.schedule) <= 2 * 20  # 500 before: one per message ever sent
     assert all(entry[1] >= world.outbox[0].id - 20 for entry in world.schedule)
     live = world.outbox[-1]
-    Clock(app).advance(3000)
+    ClockControl(app).advance(3000)
     with world.lock:
         world.run_due()
         assert world.phone_view(live.to).answers == {live.id: "visited"}  # the live ones still run

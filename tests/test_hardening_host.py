@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from werkzeug.test import EnvironBuilder
 
 from ocss_testkit.app import FakeApp
+from ocss_testkit.http_rules import host_problem
 from ocss_testkit.server import FakeServer
-from ocss_testkit.wire import host_problem
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,11 @@ import json
 
 import pytest
 
+from ocss_testkit.answers import ApiError
 from ocss_testkit.app import FakeApp
 from ocss_testkit.client import Credentials, SignedClient
 from ocss_testkit.faults import FaultError
-from ocss_testkit.wire import MAX_INT, ApiError
+from ocss_testkit.strict_json import MAX_INT
 
 BIG = "9" * 5000  # past int()'s limit
 JSON_TYPE = {"Content-Type": "application/json"}

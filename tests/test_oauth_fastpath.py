@@ -34,19 +34,25 @@ from oauthlib.oauth1 import (
     ResourceEndpoint,
 )
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
+from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
-from ocss_testkit import auth
+from ocss_testkit.answers import ApiError, shown
 from ocss_testkit.auth import (
-    MAX_BASE_STRING,
     SIGNATURE_MISMATCH,
     TIMESTAMP_LIFETIME,
     Authenticator,
     AuthResult,
+    NonceStore,
     authorization_params,
+    base_string,
     refuse_duplicates,
 )
-from ocss_testkit.model.fixtures import FixtureSet
-from ocss_testkit.wire import ApiError, shown
+from ocss_testkit.auth.base_string import Secrets
+from ocss_testkit.auth.explain import explain_signature
+from ocss_testkit.auth.params import PLACES
+from ocss_testkit.auth.rules import MAX_CREDENTIAL_LENGTH, cut, plausible
+from ocss_testkit.auth.three_legged import Validator
+from ocss_testkit.world.fixtures import FixtureSet
 
 CONSUMER_KEY, CONSUMER_SECRET = "demo-consumer-key", "demo-consumer-secret"
 OTHER_KEY, OTHER_SECRET = "other-consumer-key", "other-consumer-secret"
@@ -62,10 +68,10 @@ def _reference_protocol_parameters(uri: str, authorization: str, form: str | Non
         for item in parse_http_list(authorization[6:]):
             name = item.split("=", 1)[0].strip()
             if name.startswith("oauth_"):
-                found.append((name, auth.PLACES["header"]))
+                found.append((name, PLACES["header"]))
     for place, text in (("query", urlsplit(uri).query), ("body", form or "")):
         if "oauth_" in text:
-            found.extend((name, auth.PLACES[place]) for name, _ in parse_qsl(text, keep_blank_values=True)
+            found.extend((name, PLACES[place]) for name, _ in parse_qsl(text, keep_blank_values=True)
                          if name.startswith("oauth_"))
     return found
 
@@ -77,18 +83,8 @@ def _reference_explain(request) -> str:
             request.http_method, uri, oauth_signature.normalize_parameters(request.params))
     except (ValueError, TypeError):
         return SIGNATURE_MISMATCH
-    url = uri.encode("unicode_escape").decode("ascii") if not uri.isprintable() else uri
-    if len(url) > auth._MAX_URL_SHOWN:
-        url = url[:auth._MAX_URL_SHOWN] + "…"
-    quoted = base if len(base) <= MAX_BASE_STRING else (
-        base[:MAX_BASE_STRING] + f"…(+{len(base) - MAX_BASE_STRING} characters)")
-    return (f"{SIGNATURE_MISMATCH}: the fake verified {request.http_method} {url} (scheme, host and port "
-            "from --base-url, else trusted forwarded headers, else the Host header) "
-            "over the signature base string (RFC 5849 §3.4.1) "
-            f"{quoted} . Compare it with the one your client signed: a request signed for another host "
-            "or port (localhost and 127.0.0.1 differ), a proxy that rewrote the Host header or the "
-            "path, or a query parameter added, dropped or encoded differently after signing changes "
-            "it; if both are equal, the consumer secret or the token secret does not match.")
+    # The sentence is the fake's own; what it quotes, the URI and the base string, oauthlib's.
+    return explain_signature(request.http_method, uri, base)
 
 
 def _reference_why(validator, request, authorization: str) -> str:
@@ -118,9 +114,9 @@ def _reference_why(validator, request, authorization: str) -> str:
     if skew > TIMESTAMP_LIFETIME:
         return f"oauth_timestamp is {int(skew)} s away from now (limit {TIMESTAMP_LIFETIME} s)"
     for name in ("oauth_consumer_key", "oauth_token", "oauth_nonce"):
-        if not auth._plausible(params[name]):
+        if not plausible(params[name]):
             return (f"{name} {shown(params[name])} is not a plausible value: 1 to "
-                    f"{auth._MAX_CREDENTIAL_LENGTH} printable characters")
+                    f"{MAX_CREDENTIAL_LENGTH} printable characters")
     if validator.replayed:
         return "nonce already used (replayed request)"
     log = request.validator_log
@@ -147,7 +143,7 @@ class EndpointAuthenticator(Authenticator):
         if not authorization.lower().startswith("oauth ") and "oauth_" not in uri and \
                 b"oauth_" not in body[:4096]:
             return AuthResult(None, "no OAuth credentials: sign the request with OAuth 1.0a (HMAC-SHA1)")
-        validator = auth._Validator(world, self.nonces)
+        validator = Validator(world, self.nonces)
         sent = {"Authorization": authorization} if authorization else {}
         if content_type:
             sent["Content-Type"] = content_type
@@ -167,7 +163,7 @@ class EndpointAuthenticator(Authenticator):
             valid, request = ResourceEndpoint(validator).validate_protected_resource_request(
                 uri, http_method=method, body=text_body, headers=sent)
         except ValueError as exc:
-            return AuthResult(None, f"malformed OAuth parameters: {auth._cut(str(exc))}")
+            return AuthResult(None, f"malformed OAuth parameters: {cut(str(exc))}")
         if not valid or not (request.timestamp.isascii() and request.timestamp.isdigit()):
             return AuthResult(None, _reference_why(validator, request, authorization))
         body_hash = request.oauth_params.get("oauth_body_hash")
@@ -466,9 +462,9 @@ def test_the_explained_base_string_is_the_one_verified():
     reason = Authenticator().verify(world, "GET", uri, headers, b"").reason
     base = reason.split("(RFC 5849 §3.4.1) ", 1)[1].split(" . Compare", 1)[0]
     assert base.startswith("GET&http%3A%2F%2Flocalhost%2Fv2%2Fservices%2Fsyncml%2F&")
-    sent = dict(auth.oauth_utils.parse_authorization_header(headers["Authorization"]))["oauth_signature"]
-    secrets = auth._Secrets(CONSUMER_SECRET, "not-alice-secret")
-    assert oauth_signature.sign_hmac_sha1_with_client(base, secrets) == auth.oauth_utils.unescape(sent)
+    sent = dict(oauth_utils.parse_authorization_header(headers["Authorization"]))["oauth_signature"]
+    secrets = Secrets(CONSUMER_SECRET, "not-alice-secret")
+    assert oauth_signature.sign_hmac_sha1_with_client(base, secrets) == oauth_utils.unescape(sent)
 
 
 def test_unknown_consumer_and_token_are_verified_with_stand_in_secrets(monkeypatch):
@@ -476,8 +472,8 @@ def test_unknown_consumer_and_token_are_verified_with_stand_in_secrets(monkeypat
     base string), so it does not answer faster than a bad signature."""
     world = FixtureSet.load("demo").build()
     signed: list[tuple] = []
-    real = auth.oauth_signature.sign_hmac_sha1_with_client
-    monkeypatch.setattr(auth.oauth_signature, "sign_hmac_sha1_with_client",
+    real = oauth_signature.sign_hmac_sha1_with_client
+    monkeypatch.setattr(oauth_signature, "sign_hmac_sha1_with_client",
                         lambda base, client: signed.append(tuple(client)) or real(base, client))
     uri = "http://localhost/v2/services/syncml/"
     for key, token in (("who-are-you", "alice-access-token"), (CONSUMER_KEY, "nobody-access-token"),
@@ -505,3 +501,40 @@ def test_a_timestamp_in_other_digits_is_refused_so_never_replayed():
                 assert result.user is None and expected in result.reason, result
             else:  # the same request in ASCII digits: accepted once, then a replay
                 assert (result.user is not None) == (attempt == 0), result
+
+
+# --- the base string built once, without encoding anything twice -----------------------------
+@seed(1403)
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(params=st.lists(st.tuples(names, text), max_size=8), method=methods,
+       uri=st.sampled_from(["http://localhost/v2/services/syncml/", "http://Example.COM:80/a%20b/?q=1",
+                            "http://[::1]:5000/v2/services/google/caf%C3%A9/"]))
+def test_the_base_string_is_oauthlibs(params, method, uri):
+    """Values of unreserved characters are not run through oauthlib's escape, and the
+    normalized parameters are encoded a second time by str.replace: the same strings as
+    oauthlib's `normalize_parameters` and `signature_base_string` give, for any text."""
+    normalized = oauth_signature.normalize_parameters(params)
+    assert base_string.normalized_parameters(params) == normalized
+    base_uri = oauth_signature.base_string_uri(uri)
+    assert base_string.base_string(method, uri, params) == (
+        base_uri, oauth_signature.signature_base_string(method, base_uri, normalized))
+
+
+def test_the_nonce_record_is_computed_once_and_kept(monkeypatch):
+    """One BLAKE2b record per accepted request, looked up before the signature and kept
+    after it (the same bytes again are a replay); the record is the one earlier state
+    files hold (the digest of the four length-prefixed strings)."""
+    world = FixtureSet.load("demo").build()
+    verifier = Authenticator()
+    computed: list[tuple] = []
+    real = NonceStore.record
+    monkeypatch.setattr(NonceStore, "record", staticmethod(lambda key: computed.append(key) or real(key)))
+    uri = "http://localhost/v2/services/syncml/"
+    client = Client(CONSUMER_KEY, client_secret=CONSUMER_SECRET, resource_owner_key="bob-access-token",
+                    resource_owner_secret="bob-access-secret", nonce="once")
+    headers = dict(client.sign(uri)[1])
+    assert verifier.verify(world, "GET", uri, headers, b"").user.name == "bob"
+    assert len(computed) == 1 and computed[0][2] == "once" and computed[0] in verifier.nonces
+    assert verifier.verify(world, "GET", uri, headers, b"").reason == "nonce already used (replayed request)"
+    assert NonceStore.persisted(("demo-consumer-key", "admin-access-token", "n-é-1", "1700000000")) == [
+        "1e22b504b5a42d32ed19a5d6ceb1f6ee", "1700000000"]

@@ -20,7 +20,7 @@ from contracts.harness.plugin import MARKERS
 from contracts.harness.target import UnsafeRequest
 from ocss.transport import WSGITransport
 from ocss_testkit.app import FakeApp
-from ocss_testkit.handle import FakeHandle
+from ocss_testkit.fake_handle import FakeHandle
 from tests.test_cli import serve
 from tests.test_contract_suite import _seed_pre_existing, report, run_suite
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ocss_testkit import resources
+from ocss_testkit import package_data as resources
 from ocss_testkit.routes import ROUTES
 
 ROOT = Path(__file__).resolve().parents[1]

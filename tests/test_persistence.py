@@ -18,9 +18,9 @@ from requests_oauthlib import OAuth1
 
 from ocss_testkit import make_app
 from ocss_testkit.client import Credentials, SignedClient
-from ocss_testkit.model.fixtures import FixtureSet
-from ocss_testkit.model.world import World
 from ocss_testkit.persistence import FORMAT, StateFile, StateFileError, read_state
+from ocss_testkit.world.fixtures import FixtureSet
+from ocss_testkit.world.world import World
 
 from .test_cli import STOP_TIMEOUT, port_closed, run, serve
 

@@ -16,9 +16,9 @@ from werkzeug.test import Client as WSGIClient
 from ocss_testkit import make_app, persistence
 from ocss_testkit.auth import NonceStore
 from ocss_testkit.client import Credentials, SignedClient
-from ocss_testkit.drive import Clock
-from ocss_testkit.model.gdata import GDataDatastore, Token
+from ocss_testkit.controls import ClockControl
 from ocss_testkit.persistence import FORMAT, StateFile, StateFileError, parse, read_state
+from ocss_testkit.services.gdata.state import GDataDatastore, Token
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -63,7 +63,7 @@ def test_every_kind_of_change_through_the_api_reads_back_exactly(logged):
     app, state, path = logged
     admin, alice = SignedClient(app, Credentials.of(app, "admin")), SignedClient(app, Credentials.of(app, "alice"))
     control = WSGIClient(app)
-    Clock(app).freeze(T0)
+    ClockControl(app).freeze(T0)
     app.on_change(app.world)
     steps = []
 
@@ -133,7 +133,7 @@ def test_a_seeded_random_workload_reads_back_exactly_after_every_save(logged):
     app, state, path = logged
     rng = random.Random(20091101)
     world = app.world
-    Clock(app).freeze(T0)
+    ClockControl(app).freeze(T0)
     world.issued_token_limit, world.request_token_limit, world.detection_limit = 3, 4, 5
     users = [world.users[n] for n in ("alice", "bob", "admin")]
 
@@ -195,7 +195,7 @@ def test_a_seeded_random_workload_reads_back_exactly_after_every_save(logged):
             world.update_gdata_client(world.users[c.owner], c.uuid, None, [GDataDatastore(
                 "Contacts", "http://www.google.com/m8/feeds/contacts/x/full", "Friends", None)])
 
-    from ocss_testkit.model.errors import DomainError
+    from ocss_testkit.world.errors import DomainError
     for _ in range(400):
         with world.lock:
             try:
@@ -391,12 +391,12 @@ def test_close_then_save_is_a_clear_error(logged):
 def test_expired_detections_leave_the_file_too(logged):
     app, state, path = logged
     world = app.world
-    Clock(app).freeze(T0)
+    ClockControl(app).freeze(T0)
     with world.lock:
         first = world.detect_manual(world.users["alice"], "+4711111111", "http://x/d/{code}")
         app.on_change(world)
     assert first.code in {d["code"] for d in read_state(path)["detections"]}
-    Clock(app).advance(3600 + 1)
+    ClockControl(app).advance(3600 + 1)
     with world.lock:
         world.detect_manual(world.users["alice"], "+4722222222", "http://x/d/{code}")
         app.on_change(world)

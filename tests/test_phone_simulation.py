@@ -16,7 +16,7 @@ import requests
 from lxml import etree
 from requests_oauthlib import OAuth1
 
-import ocss_testkit.clock as clock_module
+import ocss_testkit.world.clock as clock_module
 from tests.helpers import assert_error, unchanged
 from tests.helpers import find_text as text
 from tests.helpers import valid_atom as xml
@@ -627,7 +627,7 @@ def test_the_last_second_of_year_9999_is_fine_on_a_frozen_clock(fake):
 
 
 class _Later:
-    """Stands in for the `time` module of ocss_testkit.clock: real time, some seconds on."""
+    """Stands in for the `time` module of ocss_testkit.world.clock: real time, some seconds on."""
 
     def __init__(self, seconds: float) -> None:
         self._seconds = seconds

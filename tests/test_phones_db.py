@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ocss_testkit.model.phones import PhonesDB
+from ocss_testkit.services.phones.database import PhonesDB
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONES = ROOT / "fixtures" / "phones.json"

@@ -222,7 +222,7 @@ REMOTE_SURFACE = """
     from datetime import datetime, timezone
     from ocss_testkit.faults import Fault, FaultError
     from ocss_testkit.journal import Entry
-    from ocss_testkit.model.errors import NotFound
+    from ocss_testkit.world.errors import NotFound
 
     BODY = ('<entry xmlns="http://www.w3.org/2005/Atom" xmlns:oc="http://schemas.obexcode.com/syncserver/2009">'
             '<oc:client><oc:phone_number>+4798765432</oc:phone_number><oc:model_uuid>242</oc:model_uuid>'

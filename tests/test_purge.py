@@ -11,10 +11,10 @@ from werkzeug.test import Client as WSGIClient
 
 from ocss_testkit import make_app
 from ocss_testkit.client import Credentials, SignedClient
-from ocss_testkit.drive import Clock
-from ocss_testkit.model.detection import DEFAULT_CODE_LIFETIME, USER_AGENT_LIMIT
-from ocss_testkit.model.errors import NotFound
-from ocss_testkit.model.tokens import REQUEST_TOKEN_BYTES, REQUEST_TOKEN_LIFETIME
+from ocss_testkit.controls import ClockControl
+from ocss_testkit.services.oauth.state import REQUEST_TOKEN_BYTES, REQUEST_TOKEN_LIFETIME
+from ocss_testkit.services.phones.detection import DEFAULT_CODE_LIFETIME, USER_AGENT_LIMIT
+from ocss_testkit.world.errors import NotFound
 
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
@@ -40,7 +40,7 @@ def answer(reply) -> tuple:
 @pytest.fixture
 def frozen():
     app = make_app()
-    Clock(app).freeze(T0)
+    ClockControl(app).freeze(T0)
     return app, SignedClient(app, Credentials.of(app, "alice"))
 
 
@@ -49,7 +49,7 @@ def test_an_expired_code_answers_the_same_before_and_after_it_is_purged(frozen):
     app, alice = frozen
     code = code_of(alice.post(DETECT, detect_body("+4798765432")))
     page = WSGIClient(app)
-    Clock(app).advance(DEFAULT_CODE_LIFETIME)
+    ClockControl(app).advance(DEFAULT_CODE_LIFETIME)
     assert code in app.world.detections  # expired, not yet purged
     before = app.world.to_dict()
     expired = answer(alice.get(f"{DETECT}{code}/"))
@@ -72,9 +72,9 @@ def test_an_expired_code_answers_the_same_before_and_after_it_is_purged(frozen):
 def test_live_codes_are_kept_and_only_expired_ones_purged(frozen):
     app, alice = frozen
     old = code_of(alice.post(DETECT, detect_body("+4798765400")))
-    Clock(app).advance(DEFAULT_CODE_LIFETIME - 10)
+    ClockControl(app).advance(DEFAULT_CODE_LIFETIME - 10)
     young = code_of(alice.post(DETECT, detect_body("+4798765401")))
-    Clock(app).advance(10)  # old has just expired, young has an hour left
+    ClockControl(app).advance(10)  # old has just expired, young has an hour left
     assert alice.post(DETECT, detect_body("+4798765402")).status == 201
     assert old not in app.world.detections and young in app.world.detections
     assert alice.get(f"{DETECT}{young}/").status == 200

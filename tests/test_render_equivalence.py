@@ -23,12 +23,12 @@ from lxml import etree
 
 from ocss_testkit.atom import render as new
 from ocss_testkit.atom import render_inferred as new_inferred
-from ocss_testkit.model.clients import ActiveSyncClient, Binding, DatastoreClient
-from ocss_testkit.model.contents import Item
-from ocss_testkit.model.detection import Detection
-from ocss_testkit.model.phones import Model, PhonesDB, Vendor
-from ocss_testkit.model.syncml import ChatMessage, Session, SessionStore
-from ocss_testkit.model.world import (
+from ocss_testkit.services.clients.contents import Item
+from ocss_testkit.services.clients.state import ActiveSyncClient, Binding, DatastoreClient
+from ocss_testkit.services.phones.database import Model, PhonesDB, Vendor
+from ocss_testkit.services.phones.detection import Detection
+from ocss_testkit.services.syncml.state import ChatMessage, Session, SessionStore
+from ocss_testkit.world.world import (
     GDataClient,
     GDataDatastore,
     SetupRecord,

@@ -8,7 +8,7 @@ a fresh ResponseCache, and interleaves reads with every kind of change the fake 
   contents added, changed and deleted, bindings, setup SMS and server alerts, detections;
 - the control plane: the clock set, advanced, frozen and unfrozen, phone answers, the
   autopilot, reset, state PUT and PATCH;
-- Python: drive.Phone and drive.Clock, World methods called under the lock, and the
+- Python: drive.Phone and drive.ClockControl, World methods called under the lock, and the
   virtual clock moved WITHOUT the lock;
 - time itself: the running clock reads a fake wall clock the test moves, so that a second
   going by is a step like any other.
@@ -32,10 +32,10 @@ from oauthlib.oauth1 import Client as OAuthClient
 from werkzeug.test import Client
 
 from contracts.common import item_body
-from ocss_testkit import clock as clock_module
-from ocss_testkit import drive
+from ocss_testkit import controls as drive
 from ocss_testkit.app import FakeApp
 from ocss_testkit.response_cache import ResponseCache
+from ocss_testkit.world import clock as clock_module
 from tests.helpers import ATOM, OC, gdata_create, setup_body, syncml_create
 
 EXAMPLES = 30
@@ -55,7 +55,7 @@ class NeverKeeps(ResponseCache):
 
 
 class FakeTime:
-    """Stands in for the `time` module of ocss_testkit.clock: a wall clock the test moves."""
+    """Stands in for the `time` module of ocss_testkit.world.clock: a wall clock the test moves."""
 
     def __init__(self, start: float) -> None:
         self.now = start
@@ -243,7 +243,7 @@ def python_step(pair: Pair, draw, wall: FakeTime) -> None:
         except Exception:  # noqa: BLE001 - no such message: the phone had nothing to answer
             pass
     elif action == "drive clock":
-        drive.Clock(pair.app).advance(draw(st.sampled_from([1, 30, 600])))
+        drive.ClockControl(pair.app).advance(draw(st.sampled_from([1, 30, 600])))
     elif action == "world":
         world = pair.app.world
         user = world.users[draw(st.sampled_from(USERS))]

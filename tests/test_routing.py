@@ -19,10 +19,10 @@ from requests_oauthlib import OAuth1
 from ocss_testkit import routes as routes_module
 from ocss_testkit.app import FakeApp
 from ocss_testkit.client import Credentials, SignedClient
-from ocss_testkit.handlers import clients as clients_handlers
-from ocss_testkit.handlers import phones as phones_handlers
-from ocss_testkit.handlers import syncml as syncml_handlers
 from ocss_testkit.routes import CONTROL_ROUTES, ROUTES
+from ocss_testkit.services.clients import handlers as clients_handlers
+from ocss_testkit.services.phones import handlers as phones_handlers
+from ocss_testkit.services.syncml import handlers as syncml_handlers
 from tests.helpers import (
     ADMIN_GDATA,
     ADMIN_SYNCML_5310,

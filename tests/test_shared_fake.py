@@ -98,14 +98,14 @@ def test_a_remote_handle_offers_what_the_in_process_one_does(tmp_path):
     return types and errors as FakeHandle's."""
     from datetime import datetime
 
+    from ocss_testkit.answers import ApiError
     from ocss_testkit.app import FakeApp
     from ocss_testkit.faults import FaultError
-    from ocss_testkit.model.detection import Detection
-    from ocss_testkit.model.fixtures import FixtureSet
     from ocss_testkit.remote import RemoteHandle
     from ocss_testkit.server import FakeServer
+    from ocss_testkit.services.phones.detection import Detection
     from ocss_testkit.tenants import TenantsApp
-    from ocss_testkit.wire import ApiError
+    from ocss_testkit.world.fixtures import FixtureSet
 
     from .test_tenants import NOKIA_6233, OC_NS
 

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from ocss_testkit.drive import Clock
-from ocss_testkit.model.errors import Invalid
-from ocss_testkit.model.gdata import GDataDatastore, Token
-from ocss_testkit.model.world import World
+from ocss_testkit.controls import ClockControl
+from ocss_testkit.services.gdata.state import GDataDatastore, Token
+from ocss_testkit.world.errors import Invalid
+from ocss_testkit.world.world import World
 
 NOKIA_6233 = "Nokia6233/2.0 (05.60) Profile/MIDP-2.0 Configuration/CLDC-1.1"
 
@@ -17,7 +17,7 @@ def busy_world(app) -> World:
     """A world using every part of the state: all client kinds, contents and tombstones,
     bindings, setups, sessions and chatlog, detections, handsets, autopilot, tokens."""
     world = app.world
-    Clock(app).freeze()
+    ClockControl(app).freeze()
     alice = world.users["alice"]
     with world.lock:
         phone = world.create_syncml_client(alice, "+4798765432", "242", "Europe/Oslo", "351234567890123")

@@ -662,7 +662,7 @@ def test_a_state_dir_that_cannot_be_made_is_a_clear_error(tmp_path):
 
 
 def test_a_fixture_set_object_from_python_and_only_names_over_http():
-    from ocss_testkit.model.fixtures import FixtureSet
+    from ocss_testkit.world.fixtures import FixtureSet
 
     fleet = Fleet()
     hand_made = FixtureSet("hand-made", CAROL_STATE, fleet.app.default.fixtures.phones)

@@ -23,6 +23,8 @@ from ocss_testkit import client
 from ocss_testkit.app import FakeApp
 from ocss_testkit.routes import safety
 
+from .snapshots import parse
+
 IN_PROCESS_URL = "http://localhost"  # as ocss_testkit.client.SignedClient in-process
 SAFETY_ORDER = ("read-only", "mutating", "side-effecting")
 ENV = {  # role -> (token variable, secret variable)
@@ -171,10 +173,9 @@ class Reply:
         return self.body.decode("utf-8")
 
     def xml(self) -> etree._Element:
-        """The body as XML, parsed with no DTDs, entities or network: the target is untrusted."""
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                                 remove_comments=True, huge_tree=False)
-        return etree.fromstring(self.body, parser)
+        """The body as XML, parsed as the fake parses requests (`snapshots.parse`): the
+        target is untrusted. Raises ocss_testkit.atom.safe.XMLRejected, naming the fault."""
+        return parse(self.body, self.content_type)
 
     def __repr__(self) -> str:  # short: assertion messages quote it
         return f"<Reply {self.method} {self.path}: {self.status} {self.reason}, {len(self.body)} bytes>"

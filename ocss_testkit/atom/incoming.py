@@ -10,9 +10,9 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from ..model.world import GDataDatastore, Token
-from .namespaces import A, O, readable
-from .safe import XMLRejected
+from ocss_testkit.atom.namespaces import A, O, readable
+from ocss_testkit.atom.safe import XMLRejected
+from ocss_testkit.world.world import GDataDatastore, Token
 
 
 class MissingClient(XMLRejected):

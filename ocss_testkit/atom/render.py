@@ -26,9 +26,9 @@ from datetime import datetime
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
-from ..clock import iso_z, plain
-from ..model.world import GDataClient, GDataDatastore, SetupRecord, SyncMLClient, User
-from .namespaces import ATOM, OC
+from ocss_testkit.atom.namespaces import ATOM, OC
+from ocss_testkit.world.clock import iso_z, plain
+from ocss_testkit.world.world import GDataClient, GDataDatastore, SetupRecord, SyncMLClient, User
 
 FEED_AUTHOR = "ObexCode AS"
 
@@ -128,7 +128,7 @@ def _entry_head(out: list[str], ind: str, ns: str, author: User, url: str, conte
 
 # --- Google Data clients (001) ----------------------------------------------------------
 GDATA_LIST, GDATA_ECHO, GDATA_TEXT = "list", "echo", "text"
-_TOKEN_TYPE_TAGS = ("type", "token_type")  # the element names 001 shows (model/state.py checks them)
+_TOKEN_TYPE_TAGS = ("type", "token_type")  # the element names 001 shows (world/state.py checks them)
 
 
 def gdata_url(base: str, client_uuid: str) -> str:

@@ -12,14 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..model.clients import ActiveSyncClient, Binding, DatastoreClient
-from ..model.contents import Item
-from ..model.detection import Detection
-from ..model.gdata import GDataClient
-from ..model.phones import Model, PhonesDB, Vendor
-from ..model.syncml import ChatMessage, Session, SyncMLClient
-from .namespaces import OC
-from .render import (
+from ocss_testkit.atom.namespaces import OC
+from ocss_testkit.atom.render import (
     ATOM_NS,
     BOTH_NS,
     FEED_AUTHOR,
@@ -34,7 +28,13 @@ from .render import (
     write_gdata_entry,
     write_syncml_entry,
 )
-from .render import when as stamp
+from ocss_testkit.atom.render import when as stamp
+from ocss_testkit.services.clients.contents import Item
+from ocss_testkit.services.clients.state import ActiveSyncClient, Binding, DatastoreClient
+from ocss_testkit.services.gdata.state import GDataClient
+from ocss_testkit.services.phones.database import Model, PhonesDB, Vendor
+from ocss_testkit.services.phones.detection import Detection
+from ocss_testkit.services.syncml.state import ChatMessage, Session, SyncMLClient
 
 KIND_SCHEME = OC + "#kind"
 

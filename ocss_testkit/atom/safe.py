@@ -42,7 +42,7 @@ import xml.parsers.expat
 
 from lxml import etree
 
-from .namespaces import readable
+from ocss_testkit.atom.namespaces import readable
 
 DEFAULT_MAX_DEPTH = 32
 DICTIONARY_BUDGET = 64 * 1024  # bytes of bodies a thread parses before its name dictionary is replaced
@@ -164,9 +164,9 @@ def _parser(utf8: bool) -> etree.XMLParser:
     return parser
 
 
-def precheck(body: bytes) -> None:
+def precheck(body: bytes, what: str = "the request body") -> None:
     if not body or not body.strip():
-        raise EmptyBody("the request body is empty")
+        raise EmptyBody(f"{what} is empty")
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
         raise XMLRejected("DOCTYPE and entity declarations are not accepted")
 
@@ -178,14 +178,19 @@ def postcheck(root: etree._Element, max_depth: int) -> None:
     _check_depth(root, max_depth)
 
 
-def parse(body: bytes, max_depth: int = DEFAULT_MAX_DEPTH, charset: str | None = None) -> etree._Element:
+def parse(body: bytes, max_depth: int = DEFAULT_MAX_DEPTH, charset: str | None = None,
+          what: str = "the request body") -> etree._Element:
     """The root element of a request body, read as RFC 7303 says (see the module).
 
-    `charset` is the Content-Type's, as `charset_of` returns it. Raises EmptyBody or
+    `charset` is the Content-Type's, as `charset_of` returns it. `what` names the body in
+    messages: "the response body" when a client reads what a server answered (the contract
+    suite does, every answer being untrusted), under the same rules. No bound on the body's
+    size here (the caller's: the application refuses request bodies over its max_body);
+    libxml2 refuses a single text node over 10 MB (XML_MAX_TEXT_LENGTH). Raises EmptyBody or
     XMLRejected, with a message naming the fault and, from the parser, its line and column.
     """
     data, utf8 = decoded(body, charset)
-    precheck(data)
+    precheck(data, what)
     try:
         try:
             root = etree.fromstring(data, _parser(utf8))

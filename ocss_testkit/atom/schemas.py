@@ -10,10 +10,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..resources import xsd_dir
-from . import safe
-from .namespaces import readable
-from .safe import XMLRejected
+from ocss_testkit.atom import safe
+from ocss_testkit.atom.namespaces import readable
+from ocss_testkit.atom.safe import XMLRejected
+from ocss_testkit.package_data import xsd_dir
 
 REQUEST_SCHEMAS = ("gdata-client", "syncml-client", "syncml-setup", "activesync-client", "datastore-client",
                    "content-item", "binding", "detect")

@@ -1,0 +1,138 @@
+"""Answers as the SyncServer sends them: a status with its own reason phrase, and the
+sentences of refusals.
+
+The docs give many statuses non-standard phrases (`200 Updated`, `400 No Entry provided`,
+`404 No such Google client.`); werkzeug sends whatever phrase the status string holds.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wrappers import Response
+
+from ocss_testkit.atom.render import serialize
+
+ATOM_TYPE = "application/atom+xml"
+
+
+MAX_ECHO = 256  # characters of one space-free run (a path, a quoted value) an error sentence keeps
+MAX_DETAIL = 4096  # characters of a whole error sentence
+
+
+def bounded_detail(detail: str) -> str:
+    """`detail` with every space-free run longer than MAX_ECHO cut in its middle (head and
+    tail kept, `…(+N)…` naming what went), then the whole cut to MAX_DETAIL characters
+    (and ` …(+N)`). Never longer than `detail`; no run of the result exceeds MAX_ECHO.
+
+    Error sentences echo what the client sent (a path, an element name, a parameter), and
+    the journal keeps them: a 200 KB echo must not come back, nor be stored, 1,000 times.
+    Linear in the length of `detail` (a split on spaces, no regular expression)."""
+    if len(detail) <= MAX_ECHO:
+        return detail
+    pieces = detail.split(" ")
+    if any(len(piece) > MAX_ECHO for piece in pieces):
+        head, tail = MAX_ECHO - 60, 20  # + the "…(+N)…" mark: shorter than MAX_ECHO
+        detail = " ".join(piece if len(piece) <= MAX_ECHO else
+                          f"{piece[:head]}…(+{len(piece) - head - tail})…{piece[-tail:]}" for piece in pieces)
+    if len(detail) > MAX_DETAIL + 16:  # room for the mark: a cut sentence is never cut again
+        detail = detail[:MAX_DETAIL] + f" …(+{len(detail) - MAX_DETAIL})"
+    return detail
+
+
+class ApiError(Exception):
+    """An answer that is not a success: status, reason phrase, and a sentence for humans.
+
+    The sentence is bounded (`bounded_detail`), as it may echo client input; `verbatim`
+    keeps it whole, for text the test itself configured (a fault rule's body)."""
+
+    def __init__(self, status: int, reason: str, detail: str = "", headers: dict | None = None,
+                 verbatim: bool = False) -> None:
+        detail = detail if verbatim else bounded_detail(detail)
+        super().__init__(f"{status} {reason}: {detail}" if detail else f"{status} {reason}")
+        self.status = status
+        self.reason = reason
+        self.detail = detail
+        self.headers = headers or {}
+
+    def response(self, request_id: str | None = None) -> Response:
+        """`<status> <reason>: <detail>` as text/plain UTF-8. Never raises on any text: a
+        character UTF-8 cannot encode (a lone surrogate) is written as its escape (`\\ud800`),
+        and the reason phrase and header values as Latin-1 without control characters,
+        which is all a status line and a header may carry (RFC 9110 §5.5)."""
+        text = f"{self.status} {self.reason}"
+        if self.detail:
+            text += f": {self.detail}"
+        headers = {name: header_safe(value) for name, value in self.headers.items()}
+        if request_id:
+            headers["X-Request-Id"] = request_id
+        return Response((text + "\n").encode("utf-8", "backslashreplace"),
+                        status=f"{self.status} {header_safe(self.reason)}",
+                        content_type="text/plain; charset=utf-8", headers=headers)
+
+
+_NOT_IN_HEADERS = re.compile(r"[^\t\x20-\x7e\x80-\xff]|[\x7f-\x9f]")  # HTAB, SP, VCHAR, obs-text; no C1
+
+
+def header_safe(value) -> str:
+    """`value` as a header value (or reason phrase) can carry it: Latin-1 without control
+    characters (RFC 9110 §5.5: CR, LF and NUL are never allowed). Anything else is written
+    as a Python escape (`\\x01`, `\\u65e5`), so no line can be broken or forged."""
+    value = str(value)
+    if not _NOT_IN_HEADERS.search(value):
+        return value
+    return _NOT_IN_HEADERS.sub(lambda m: m.group(0).encode("unicode_escape", "backslashreplace").decode("ascii"),
+                               value)
+
+
+class AtomResponse(Response):
+    """An Atom answer given as an lxml element, serialized after the World's lock is released.
+
+    The fake's own renderers (atom/render.py) write bytes from string templates, in less
+    time than lxml took to serialize the tree alone, and those go out as a plain Response.
+    This stays for a body built as an element tree: lxml's tostring releases the GIL while
+    it works, and doing that inside the lock made the other workers queue behind it
+    (benchmarks/README.md). The response cache (response_cache.py) keeps no such answer.
+    """
+    element = None
+
+    def finish(self) -> None:
+        if self.element is not None:
+            self.set_data(serialize(self.element))
+            self.element = None
+
+
+def atom(body, status: str = "200 OK") -> Response:
+    """`body`: bytes, or an lxml element the app serializes once the lock is released."""
+    if isinstance(body, bytes):
+        return Response(body, status=status, content_type=ATOM_TYPE)
+    response = AtomResponse(b"", status=status, content_type=ATOM_TYPE)
+    response.element = body
+    return response
+
+
+def empty(status: str, content_type: str | None = None) -> Response:
+    response = Response(b"", status=status)
+    if content_type:
+        response.headers["Content-Type"] = content_type
+    else:
+        del response.headers["Content-Type"]
+    return response
+
+
+def status_line(code: int) -> str:
+    """`404 Not Found`: werkzeug would send `404 NOT FOUND` for a bare integer status."""
+    return f"{code} {HTTP_STATUS_CODES.get(code, 'Unknown')}"
+
+
+def json_response(data, status: int = 200) -> Response:
+    return Response(json.dumps(data, indent=1, sort_keys=True) + "\n", status=status_line(status),
+                    content_type="application/json")
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """`value` quoted for a message, cut to `limit` characters (the sender already has it)."""
+    if len(value) <= limit:
+        return repr(value)
+    return repr(value[:limit]) + f"… ({len(value)} characters)"

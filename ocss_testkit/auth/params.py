@@ -1,0 +1,143 @@
+"""Where a request's OAuth parameters are and what they say, each place read once with
+oauthlib's own functions (RFC 5849 §3.5: the Authorization header, the form body, the
+query).
+
+oauthlib reads the Authorization header into a dict, where a second copy of a parameter
+silently replaces the first; `locate` lists every copy first, so that `refuse_duplicates`
+can refuse them (RFC 5849 §3.2) before anything is verified.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+from urllib.parse import parse_qsl, urlsplit
+
+from oauthlib.oauth1.rfc5849 import signature as oauth_signature
+from oauthlib.oauth1.rfc5849 import utils as oauth_utils
+
+from ocss_testkit.answers import ApiError, shown
+
+PLACES = {"header": "the Authorization header", "query": "the query", "body": "the form body"}
+
+
+def header_items(authorization: str) -> list[str] | None:
+    """The Authorization header split into its items by oauthlib's `utils.parse_http_list`
+    (RFC 7235 list syntax), or None if its scheme is not OAuth (RFC 5849 §3.5.1)."""
+    return oauth_utils.parse_http_list(authorization[6:]) if authorization[:6].lower() == "oauth " else None
+
+
+class Located(NamedTuple):
+    """A request's parameters, each place split once. `found`: every oauth_* parameter as
+    (name, place), duplicates kept; `header`: the header's pairs as oauthlib's
+    `utils.parse_keqv_list` reads them (values as sent, quotes removed, a later copy
+    replacing an earlier one), None where it cannot (an item without "=" or without a
+    value) or the scheme is not OAuth; `query`: the URI's query string."""
+    found: list[tuple[str, str]]
+    header: dict[str, str] | None
+    query: str
+
+
+def locate(items: list[str] | None, uri: str, form: str | None) -> Located:
+    """Split the header `items` (`header_items`), the query of `uri` and the form-encoded
+    body `form` (None if the body is not application/x-www-form-urlencoded) once each."""
+    found: list[tuple[str, str]] = []
+    header: dict[str, str] | None = None
+    if items is not None:
+        header = {}
+        for item in items:
+            name, equals, value = item.partition("=")
+            if name.strip().startswith("oauth_"):
+                found.append((name.strip(), PLACES["header"]))
+            if header is None:
+                continue
+            if not (equals and value):  # parse_keqv_list: ValueError, IndexError
+                header = None
+                continue
+            header[name] = value[1:-1] if value[0] == '"' and value[-1] == '"' else value
+    query = urlsplit(uri).query
+    for place, text in (("query", query), ("body", form or "")):
+        if "oauth_" in text:
+            found.extend((name, PLACES[place]) for name, _ in parse_qsl(text, keep_blank_values=True)
+                         if name.startswith("oauth_"))
+    return Located(found, header, query)
+
+
+def protocol_parameters(uri: str, authorization: str, form: str | None) -> list[tuple[str, str]]:
+    """Every oauth_* parameter the request carries, as (name, place), duplicates kept.
+
+    `form` is the body when it is application/x-www-form-urlencoded (RFC 5849 §3.5.2),
+    else None. oauthlib reads the Authorization header into a dict, where a second copy
+    silently replaces the first; this list keeps both, so that they can be refused."""
+    return locate(header_items(authorization), uri, form).found
+
+
+def refuse_duplicates(found: list[tuple[str, str]]) -> None:
+    """Raises ApiError 400 naming the first protocol parameter given twice: in one place
+    or across header, query and body (RFC 5849 §3.2: "duplicated protocol parameter")."""
+    places: dict[str, list[str]] = {}
+    for name, place in found:
+        places.setdefault(name, []).append(place)
+    for name, where in places.items():
+        if len(where) > 1:
+            within = (f"in {where[0]}" if len(set(where)) == 1
+                      else "in " + " and in ".join(dict.fromkeys(where)))
+            raise ApiError(400, "Bad Request",
+                           f"the OAuth parameter {shown(name)} is given {len(where)} times {within}: "
+                           "RFC 5849 §3.2 refuses a duplicated protocol parameter; send each once")
+
+
+class Read(NamedTuple):
+    """An API request's parameters as oauthlib's resource endpoint reads them
+    (oauthlib.oauth1.rfc5849.endpoints.base, `_create_request`). `oauth`: the protocol
+    parameters of the one place that carries them, values unescaped, or None where that
+    endpoint finds them in no place, in two, or one of them twice; `params`: every
+    parameter the signature covers (RFC 5849 §3.4.1.3.1), values unescaped;
+    `header_has_oauth`: whether the Authorization header holds an oauth_* parameter."""
+    oauth: dict | None
+    params: list
+    header_has_oauth: bool
+
+
+def _unescape(value: str) -> str:
+    # oauthlib's utils.unescape, whose urllib unquote gives back a value without "%" as it is
+    return oauth_utils.unescape(value) if "%" in value else value
+
+
+def read(located: Located, authorization: str, form: str | None) -> Read:
+    """The parameters of the query, the Authorization header and a form-encoded body
+    (`form`, else None), from what `locate` split, as oauthlib's endpoint reads them.
+
+    Raises ValueError as oauthlib does: for a query or form body that is not form-encoded
+    (oauthlib's message), or an Authorization header it cannot parse ("Malformed
+    authorization header")."""
+    from_query = (oauth_signature.collect_parameters(uri_query=located.query, exclude_oauth_signature=False)
+                  if located.query else [])
+    from_header: list[tuple[str, str]] = []
+    if authorization:
+        if located.header is None:
+            raise ValueError("Malformed authorization header")
+        from_header = [(k, _unescape(v) if k.startswith("oauth_") else v) for k, v in located.header.items()]
+    from_body = (oauth_signature.collect_parameters(body=form, exclude_oauth_signature=False)
+                 if form else [])
+    header_has_oauth = any(k.startswith("oauth_") for k, _ in from_header)
+    places = [place for place in (from_header, from_body, from_query)
+              if any(k.startswith("oauth_") for k, _ in place)]
+    params = [(k, v) for k, v in (*from_header, *from_body, *from_query) if k != "oauth_signature"]
+    if len(places) != 1:
+        return Read(None, params, header_has_oauth)
+    protocol = [(k, v) for k, v in places[0] if k.startswith("oauth_")]
+    oauth = dict(protocol)
+    if len(oauth) != len(protocol):
+        return Read(None, params, header_has_oauth)
+    if "realm" in authorization:  # as oauthlib's endpoint: every "realm" leaves, from any place
+        params = [(k, v) for k, v in params if k != "realm"]
+    return Read(oauth, params, header_has_oauth)
+
+
+def authorization_params(header: str) -> dict:
+    """The oauth_* parameters of an Authorization header, values as sent (percent-encoded),
+    by oauthlib's `utils.parse_authorization_header`; {} for a header it cannot parse (for
+    journals and diagnostics)."""
+    try:
+        return dict(oauth_utils.parse_authorization_header(header))
+    except Exception:  # noqa: BLE001 - diagnostics only
+        return {}

@@ -1,1 +1,0 @@
-"""Domain state of the simulated SyncServer: no HTTP, no XML in here."""
