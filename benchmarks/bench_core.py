@@ -40,6 +40,7 @@ import itertools
 import logging
 import multiprocessing as mp
 import os
+import selectors
 import signal
 import socket
 import sys
@@ -117,19 +118,27 @@ def check_signer_against_oauthlib() -> None:
 
 
 # =========================================================================================
-# The load generator (runs in its own process)
+# The client process (shared by bench_side_by_side.py and bench_servers.py)
 # =========================================================================================
-def build_request(job: dict, nonce: str | None = None) -> bytes:
-    method, path, body = job["method"], job["path"], job["body"]
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {job['host']}:{job['port']}"]
-    if job["signed"]:
-        url = f"http://{job['host']}:{job['port']}{path}"
-        lines.append("Authorization: " + oauth_header(method, url, CONSUMER, ADMIN, nonce,
-                                                      str(int(time.time()))))
+def raw_request(method: str, path: str, port: int, headers: list[tuple[str, str]], body: bytes = b"",
+                host: str = HOST) -> bytes:
+    """The bytes of one HTTP/1.1 request, Host and Content-Length (when a body) included."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", *(f"{k}: {v}" for k, v in headers)]
     if body:
-        lines.append("Content-Type: application/atom+xml")
         lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def build_request(job: dict, nonce: str | None = None) -> bytes:
+    """A request of `job` (method, path, body, signed), signed now as admin with `nonce`."""
+    method, path, body = job["method"], job["path"], job["body"]
+    headers = []
+    if job["signed"]:
+        url = f"http://{job['host']}:{job['port']}{path}"
+        headers.append(("Authorization", oauth_header(method, url, CONSUMER, ADMIN, nonce, str(int(time.time())))))
+    if body:
+        headers.append(("Content-Type", "application/atom+xml"))
+    return raw_request(method, path, job["port"], headers, body, host=job["host"])
 
 
 def _response_complete(buf: bytes) -> tuple[int, int, bool] | None:
@@ -156,118 +165,145 @@ def _response_complete(buf: bytes) -> tuple[int, int, bool] | None:
     return (status, total, close) if len(buf) >= total else None
 
 
-def run_load(job: dict, report) -> dict:
-    """One phase: warm up, then measure until `requests` answers or `cap` seconds.
+class _Phase:
+    """One phase of the closed loop: `job["conns"]` keep-alive connections, each with one
+    request in flight; an answer is parsed, timed, and the next request goes out at once.
+    Requests come from job["pool"] (bytes built before timing: the client only writes and
+    reads), else are built and signed afresh (`build_request`). Warm-up ends after
+    job["warm"] answers (default: none counted) or job["warmup"] seconds; then answers are
+    timed until job["requests"] of them, job["cap"] seconds or the pool's end. Only requests
+    sent after the warm-up count; when a server closes the connection after an answer, the
+    next request's time starts before the reconnect (its users wait for that too)."""
 
-    One thread, non-blocking sockets and epoll: each of the `conns` keep-alive connections
-    has one request in flight (closed loop); an answer is parsed, timed, and the next
-    request (freshly signed) goes out at once. No threads, so no GIL hand-offs on the
-    client side.
-    """
-    import selectors
+    def __init__(self, job: dict, report) -> None:
+        self.job, self.report = job, report
+        if "pool" in job:
+            self.source = iter(job["pool"])
+        else:
+            prefix = f"{os.getpid()}{os.urandom(4).hex()}"
+            self.source = (build_request(job, f"{prefix}{i}") for i in itertools.count())
+        self.sel = selectors.DefaultSelector()
+        self.latencies: list[float] = []
+        self.errors, self.first_error, self.answered, self.reconnects, self.size = 0, "", 0, 0, 0
+        self.in_flight = 0
+        self.measuring, self.m_start, self.m_end, self.cpu0 = False, 0.0, 0.0, 0.0
 
-    perf = time.perf_counter
-    nonce_prefix = f"{os.getpid()}{os.urandom(4).hex()}"
-    nonce_ids = itertools.count()
-    sel = selectors.DefaultSelector()
-    latencies: list[float] = []
-    errors, first_error, warm, reconnects, size = 0, "", 0, 0, 0
-    measuring, m_start, m_end = False, 0.0, 0.0
-
-    def open_conn(slot: dict) -> None:
-        sock = socket.create_connection((job["host"], job["port"]), timeout=10)
+    def open(self, slot: dict) -> None:
+        sock = socket.create_connection((self.job["host"], self.job["port"]), timeout=10)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setblocking(False)
         slot.update(sock=sock, buf=b"")
-        sel.register(sock, selectors.EVENT_READ, slot)
+        self.sel.register(sock, selectors.EVENT_READ, slot)
 
-    def send_next(slot: dict) -> None:
-        request = build_request(job, f"{nonce_prefix}{next(nonce_ids)}")
-        slot["t0"] = perf()
-        slot["sock"].setblocking(True)  # a few hundred bytes: never blocks in practice
-        slot["sock"].sendall(request)
-        slot["sock"].setblocking(False)
-
-    def reopen(slot: dict) -> None:
-        nonlocal reconnects
-        sel.unregister(slot["sock"])
+    def close(self, slot: dict) -> None:
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self.sel.unregister(slot["sock"])
         slot["sock"].close()
-        open_conn(slot)
-        reconnects += 1
 
-    slots = [{} for _ in range(job["conns"])]
-    for slot in slots:
-        open_conn(slot)
-    warm_until = perf() + job["warmup"]
-    deadline = warm_until + job["cap"]
-    for slot in slots:
-        send_next(slot)
-    cpu0 = 0.0
-    done = False
-    while not done:
-        now = perf()
-        if not measuring and now >= warm_until:
-            measuring, m_start, cpu0 = True, now, time.process_time()
-            report.send(("measuring",))
-        if now >= deadline:
-            break
-        for key, _ in sel.select(timeout=0.05):
-            slot = key.data
-            try:
-                chunk = slot["sock"].recv(65536)
-            except BlockingIOError:
-                continue
-            except OSError as exc:
-                chunk, why = b"", repr(exc)
-            else:
-                why = "server closed the connection"
-            if not chunk:
-                errors += 1
-                first_error = first_error or why
-                reopen(slot)
-                send_next(slot)
-                continue
-            slot["buf"] += chunk
-            parsed = _response_complete(slot["buf"])
-            if parsed is None:
-                continue
-            t1 = perf()
-            status, total, close = parsed
-            body_len = total - slot["buf"].find(b"\r\n\r\n") - 4
-            slot["buf"] = slot["buf"][total:]
-            if status != job["expect"]:
-                errors += 1
-                first_error = first_error or f"{status}: {chunk[:300]!r}"
-            elif measuring and slot["t0"] >= m_start:
-                latencies.append(t1 - slot["t0"])
-                size = body_len
-                if len(latencies) >= job["requests"]:
-                    m_end, done = t1, True
-                    break
-            else:
-                warm += 1
-            if errors >= 20:
-                done = True
+    def send_next(self, slot: dict, reopen: bool = False) -> None:
+        request = next(self.source, None)
+        if request is None:
+            if reopen:
+                self.close(slot)
+            return
+        t0 = time.perf_counter()
+        if reopen:
+            self.close(slot)
+            self.open(slot)
+            self.reconnects += 1
+        slot["t0"] = t0
+        sock = slot["sock"]
+        sock.setblocking(True)  # a few hundred bytes: never blocks in practice
+        sock.sendall(request)
+        sock.setblocking(False)
+        self.in_flight += 1
+
+    def failed(self, why: str) -> bool:
+        """Count an unexpected answer or a lost connection; True once there are too many."""
+        self.errors += 1
+        self.first_error = self.first_error or why
+        return self.errors >= 20
+
+    def readable(self, slot: dict) -> bool:
+        """Read what arrived on `slot`; True when the phase is over."""
+        try:
+            chunk = slot["sock"].recv(65536)
+        except BlockingIOError:
+            return False
+        except OSError as exc:
+            chunk, why = b"", repr(exc)
+        else:
+            why = "server closed the connection before answering"
+        if not chunk:
+            self.in_flight -= 1
+            self.send_next(slot, reopen=True)
+            return self.failed(why)
+        slot["buf"] += chunk
+        parsed = _response_complete(slot["buf"])
+        if parsed is None:
+            return False
+        t1 = time.perf_counter()
+        self.in_flight -= 1
+        self.answered += 1
+        status, total, close = parsed
+        self.size = total - slot["buf"].find(b"\r\n\r\n") - 4
+        slot["buf"] = slot["buf"][total:]
+        if status != self.job["expect"]:
+            if self.failed(f"{status}: {chunk[:300]!r}"):
+                return True
+        elif self.measuring and slot["t0"] >= self.m_start:
+            self.latencies.append(t1 - slot["t0"])
+            if len(self.latencies) >= self.job["requests"]:
+                self.m_end = t1
+                return True
+        self.send_next(slot, reopen=close)
+        return False
+
+    def start_measuring(self) -> None:
+        self.measuring, self.m_start, self.cpu0 = True, time.perf_counter(), time.process_time()
+        self.report.send(("measuring",))
+
+    def run(self) -> dict:
+        job = self.job
+        slots = [{} for _ in range(job["conns"])]
+        for slot in slots:
+            self.open(slot)
+        warm_until, warm_n = time.perf_counter() + job["warmup"], job.get("warm", float("inf"))
+        for slot in slots:
+            self.send_next(slot)
+        deadline, done = None, False
+        while not done and self.in_flight:
+            now = time.perf_counter()
+            if not self.measuring and (now >= warm_until or self.answered >= warm_n):
+                self.start_measuring()
+                deadline = now + job["cap"]
+            if deadline is not None and now >= deadline:
                 break
-            if close:
-                reopen(slot)
-            send_next(slot)
-    if not measuring:  # the cap came before the warm-up ended (cannot happen with cap > 0)
-        m_start, cpu0 = perf(), time.process_time()
-        report.send(("measuring",))
-    m_end = m_end or perf()
-    cpu = time.process_time() - cpu0
-    for slot in slots:
-        with contextlib.suppress(OSError):
-            sel.unregister(slot["sock"])
-            slot["sock"].close()
-    sel.close()
-    return {"latencies": latencies, "elapsed": m_end - m_start, "cpu": cpu, "errors": errors,
-            "first_error": first_error, "bytes": size, "warm": warm, "reconnects": reconnects,
-            "capped": len(latencies) < job["requests"]}
+            for key, _ in self.sel.select(timeout=0.05):
+                if self.readable(key.data):
+                    done = True
+                    break
+        if not self.measuring:  # the pool ran out during the warm-up
+            self.start_measuring()
+        m_end = self.m_end or time.perf_counter()
+        cpu = time.process_time() - self.cpu0
+        for slot in slots:
+            with contextlib.suppress(OSError, KeyError):
+                self.close(slot)
+        self.sel.close()
+        return {"latencies": self.latencies, "elapsed": max(m_end - self.m_start, 1e-9), "cpu": cpu,
+                "errors": self.errors, "first_error": self.first_error, "bytes": self.size,
+                "reconnects": self.reconnects, "answered": self.answered}
 
 
-def loadgen_main(pipe) -> None:
+def run_pool(job: dict, report) -> dict:
+    """One phase of the closed loop (`_Phase`), in the client process; `report` gets
+    ("measuring",) when the timed part begins."""
+    return _Phase(job, report).run()
+
+
+def client_main(pipe) -> None:
+    """The client process: runs each job the pipe brings (`run_pool`) until it brings None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us on Ctrl-C
     try:
         while True:
@@ -275,7 +311,7 @@ def loadgen_main(pipe) -> None:
             if job is None:
                 return
             try:
-                result = run_load(job, pipe)
+                result = run_pool(job, pipe)
             except (EOFError, BrokenPipeError):
                 raise
             except Exception as exc:  # noqa: BLE001 - reported by the parent
@@ -285,29 +321,42 @@ def loadgen_main(pipe) -> None:
         return
 
 
-class LoadGenerator:
-    """The separate process; `run(job)` also measures this process's (the server's) CPU."""
+class ClientProcess:
+    """The load's separate process (multiprocessing, spawn: never fork a process that has
+    server threads); `run(job)` also measures the server's CPU over the timed part."""
 
     def __init__(self) -> None:
-        ctx = mp.get_context("spawn")  # never fork a process that has server threads
+        ctx = mp.get_context("spawn")
         self.pipe, child = ctx.Pipe()
-        self.proc = ctx.Process(target=loadgen_main, args=(child,), name="bench-loadgen", daemon=True)
+        self.proc = ctx.Process(target=client_main, args=(child,), name="bench-client", daemon=True)
         self.proc.start()
         child.close()
 
-    def run(self, job: dict) -> dict:
+    def run(self, job: dict, cpu=time.process_time) -> dict:
+        """The phase's result (`_Phase.run`) and "server_cpu": `cpu()` seconds (this
+        process's CPU unless told) per wall second of the timed part, 1.0 = one core.
+        Raises RuntimeError when the client fails or does not answer in time, on an
+        unexpected answer, or when no answer was timed."""
         self.pipe.send(job)
-        limit = job["warmup"] + job["cap"] + 60
+        limit = job["warmup"] + job["cap"] + 120
         if not self.pipe.poll(limit):
-            raise RuntimeError(f"{job['name']}: the load generator did not start measuring")
-        self.pipe.recv()  # ("measuring",)
-        cpu0, wall0 = time.process_time(), time.perf_counter()
+            raise RuntimeError(f"{job['name']}: the client did not start measuring")
+        message = self.pipe.recv()
+        if message[0] == "done":  # it failed before measuring
+            raise RuntimeError(f"{job['name']}: client failed: {message[1].get('crash')}")
+        cpu0, wall0 = cpu(), time.perf_counter()
         if not self.pipe.poll(limit):
-            raise RuntimeError(f"{job['name']}: the load generator did not finish")
+            raise RuntimeError(f"{job['name']}: the client did not finish")
         _, result = self.pipe.recv()
+        cpu1, wall1 = cpu(), time.perf_counter()
         if "crash" in result:
-            raise RuntimeError(f"{job['name']}: load generator failed: {result['crash']}")
-        result["server_cpu"] = (time.process_time() - cpu0) / max(time.perf_counter() - wall0, 1e-9)
+            raise RuntimeError(f"{job['name']}: client failed: {result['crash']}")
+        name = f"{job['name']} ({job['conns']} conn)"
+        if result["errors"]:
+            raise RuntimeError(f"{name}: {result['errors']} unexpected answers, first {result['first_error']}")
+        if not result["latencies"]:
+            raise RuntimeError(f"{name}: no answer timed within the {job['cap']:g} s cap")
+        result["server_cpu"] = (cpu1 - cpu0) / max(wall1 - wall0, 1e-9)
         return result
 
     def close(self) -> None:
@@ -323,24 +372,42 @@ class LoadGenerator:
 # =========================================================================================
 # Servers under test (all on 127.0.0.1, a free port, stopped by `stop`)
 # =========================================================================================
-def bare_app(body: bytes, content_type: str = "application/atom+xml"):
-    headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+class BareApp:
+    """A WSGI app answering fixed bytes with no work (it reads a request body first, as any
+    app must): every server's ceiling. It carries the attributes FakeServer reads from the
+    app it serves."""
+    trust_forwarded = False
 
-    def app(environ, start_response):
-        start_response("200 OK", list(headers))
-        return [body]
-    return app
+    def __init__(self, status: str, headers: list, body: bytes) -> None:
+        self.status, self.headers, self.body = status, [tuple(h) for h in headers], body
+
+    def __call__(self, environ, start_response):
+        length = environ.get("CONTENT_LENGTH")
+        if length:
+            environ["wsgi.input"].read(int(length))
+        start_response(self.status, list(self.headers))
+        return [self.body]
+
+
+def bare_app(body: bytes, content_type: str = "application/atom+xml") -> BareApp:
+    """A BareApp answering `body` 200 OK."""
+    return BareApp("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))], body)
 
 
 class Waitress:
-    """The fake's own server class, so (c) uses exactly (a)'s waitress settings."""
-    label = "waitress"
+    """The fake's own server class (FakeServer, as shipped), around any app, so a bare app
+    runs on exactly the fake's waitress settings."""
+    label = name = "waitress"
 
     def __init__(self, app, threads: int = SERVER_THREADS) -> None:
         from ocss_testkit.server import FakeServer
         self.threads = threads
         self.server = FakeServer(app=app, host=HOST, port=0, threads=threads).start()
         self.port = self.server.port
+
+    def cpu(self) -> float:
+        """CPU seconds of the server: this process's."""
+        return time.process_time()
 
     def stop(self) -> None:
         self.server.stop()
@@ -379,20 +446,30 @@ class WaitressTuned(Waitress):
 
 
 class Cheroot:
-    label = "cheroot"
+    """cheroot.wsgi.Server in a thread of this process; `configure` may set it up before
+    it binds."""
+    label = name = "cheroot"
 
     def __init__(self, app, threads: int = SERVER_THREADS) -> None:
         from cheroot import wsgi
         self.threads = threads
         self.server = wsgi.Server((HOST, 0), app, numthreads=threads)
+        self.configure(app)
         self.server.prepare()
         self.port = self.server.bind_addr[1]
         self.thread = threading.Thread(target=self.server.serve, name="bench-cheroot", daemon=True)
         self.thread.start()
 
+    def configure(self, app) -> None:
+        """Nothing here: cheroot's defaults."""
+
+    def cpu(self) -> float:
+        """CPU seconds of the server: this process's."""
+        return time.process_time()
+
     def stop(self) -> None:
         self.server.stop()
-        self.thread.join(timeout=5)
+        self.thread.join(timeout=10)
 
 
 class WerkzeugDev:
@@ -483,8 +560,9 @@ def in_process_figures(iterations: int, blocks: int = 8) -> list[tuple[str, list
     from werkzeug.test import EnvironBuilder
 
     from ocss_testkit.app import FakeApp
-    from ocss_testkit.atom import render, safe
+    from ocss_testkit.atom import safe
     from ocss_testkit.atom.schemas import schemas
+    from ocss_testkit.services.syncml.atom import syncml_feed
 
     figures = []  # (label, fn, setup)
     entry = gdata_entry_2k()
@@ -511,8 +589,7 @@ def in_process_figures(iterations: int, blocks: int = 8) -> list[tuple[str, list
     figures.append(("(e2) Authenticator.verify, fresh signature", verify, fresh_headers))
 
     def render_feed(_):
-        return render.serialize(render.syncml_feed(base, world.syncml_clients(admin), world.users,
-                                                   world.clock.now()))
+        return syncml_feed(base, world.syncml.clients(admin), world.users, world.clock.now())
     figures.append((f"(e3) render SyncML feed (2 clients, {len(render_feed(None))} B)", render_feed, None))
 
     def fresh_environ():
@@ -579,11 +656,18 @@ class ProfiledApp:
 # The run
 # =========================================================================================
 def percentile(sorted_values: list[float], q: float) -> float:
+    """The `q` quantile (0..1) of already sorted values, nearest rank; NaN for none."""
     if not sorted_values:
         return float("nan")
     return sorted_values[min(len(sorted_values) - 1, int(round(q * (len(sorted_values) - 1))))]
 
 
+def loadavg() -> str:
+    """The machine's load average, for the lines beside the figures."""
+    with contextlib.suppress(OSError, AttributeError):
+        one, five, fifteen = os.getloadavg()
+        return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} (1/5/15 min) on {os.cpu_count()} CPUs"
+    return "load average unknown"
 
 
 def background_load(seconds: float = 1.0) -> str:
@@ -602,12 +686,94 @@ def background_load(seconds: float = 1.0) -> str:
     return f"{busy * 100:.0f}% of all CPUs busy"
 
 
-def create_body() -> bytes:
-    """The 003 create body, read from the verbatim doc corpus when it is there."""
-    doc = ROOT / "tests" / "doc_examples" / "syncml-create.request.http"
+def create_body(phone: str | None = None) -> bytes:
+    """The SyncML "Create a new client" body of the API documentation (verbatim in
+    contracts/doc_examples, else SYNCML_CREATE_BODY), its phone number replaced by `phone`
+    when given (`next_phone`: the same length, so the same Content-Length)."""
+    doc = ROOT / "contracts" / "doc_examples" / "syncml-create.request.http"
+    body = SYNCML_CREATE_BODY
     with contextlib.suppress(OSError, IndexError):
-        return doc.read_bytes().replace(b"\r\n", b"\n").split(b"\n\n", 1)[1]
-    return SYNCML_CREATE_BODY
+        body = doc.read_bytes().replace(b"\r\n", b"\n").split(b"\n\n", 1)[1]
+    return body if phone is None else body.replace(b"+4798765432", phone.encode())
+
+
+_phone_ids = itertools.count()
+
+
+def next_phone() -> str:
+    """A phone number not used before in this process, as long as the documentation's +4798765432."""
+    return f"+479{next(_phone_ids):07d}"
+
+
+def signed_pool(method: str, path: str, port: int, n: int, post_template: bytes | None = None) -> list[bytes]:
+    """n requests signed now as admin, each with its own nonce; for POST each carries
+    `post_template` (a create body) with its own phone number."""
+    url = f"http://{HOST}:{port}{path}"
+    prefix, ts = os.urandom(6).hex(), str(int(time.time()))
+    out = []
+    for i in range(n):
+        headers = [("Authorization", oauth_header(method, url, CONSUMER, ADMIN, f"{prefix}{i}", ts))]
+        body = b""
+        if post_template is not None:
+            body = post_template.replace(b"+4798765432", next_phone().encode())
+            headers.append(("Content-Type", "application/atom+xml"))
+        out.append(raw_request(method, path, port, headers, body))
+    return out
+
+
+PHONES_PATH = "/v2/phones/vendors/"
+
+
+def fake_answers(base: str = f"http://{HOST}:8080/") -> dict[str, tuple[str, list, bytes]]:
+    """The fake's own answers (status, headers without Date and Server, body) to the signed
+    list GET ("get"), the signed create ("post") and the anonymous phones vendors GET
+    ("phones"), in-process: what the bare peers answer. Raises RuntimeError on an
+    unexpected answer."""
+    from werkzeug.test import Client as TestClient
+
+    from ocss_testkit.app import FakeApp
+
+    client = TestClient(FakeApp())
+    url = base.rstrip("/") + FEED_PATH
+    ts = str(int(time.time()))
+    out = {}
+    for key, method, path, body, expect in (("get", "GET", FEED_PATH, b"", 200),
+                                            ("post", "POST", FEED_PATH, create_body(next_phone()), 201),
+                                            ("phones", "GET", PHONES_PATH, b"", 200)):
+        headers = {}
+        if key != "phones":
+            headers["Authorization"] = oauth_header(method, url, CONSUMER, ADMIN, f"probe-{key}", ts)
+        if body:
+            headers["Content-Type"] = "application/atom+xml"
+        answer = client.open(path, method=method, base_url=base, headers=headers, data=body or None)
+        if answer.status_code != expect:
+            raise RuntimeError(f"probe {method} {path} answered {answer.status}: {answer.data[:300]!r}")
+        kept = [(k, v) for k, v in answer.headers.items() if k.lower() not in ("date", "server")]
+        out[key] = (answer.status, kept, answer.data)
+    if out["get"][2].count(b"<entry") != 2:
+        raise RuntimeError("the demo world's admin does not hold two SyncML clients")
+    return out
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM: the same clean stop as Ctrl-C
+
+
+def run_script(main, stopped: str, handle_signals: bool = True) -> None:
+    """A benchmark's `__main__`: Ctrl-C and SIGTERM stop it cleanly (exit 130, saying
+    `stopped`), a RuntimeError is one line (exit 1), else main()'s exit status."""
+    if handle_signals:
+        signal.signal(signal.SIGTERM, _terminate)
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by a shell
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; {stopped}", file=sys.stderr)
+        sys.exit(130)
+    except RuntimeError as exc:
+        print(f"\nERROR {exc}", file=sys.stderr)
+        sys.exit(1)
 
 
 def thread_cpu() -> dict[int, float]:
@@ -668,7 +834,7 @@ def main(argv: list[str] | None = None) -> int:
           f"servers: {SERVER_THREADS} worker threads (werkzeug dev: one per connection)")
     sys.stdout.flush()
 
-    loadgen = LoadGenerator()
+    loadgen = ClientProcess()
     servers: list = []
     results: dict[str, list[dict]] = {key: [] for key in PHASES}
     body = create_body()
@@ -700,10 +866,6 @@ def main(argv: list[str] | None = None) -> int:
                 stop(server)
             except Exception as exc:  # noqa: BLE001 - a figure is still a figure; say so at the end
                 warnings.append(f"{label}: stopping {cls.label} raised {exc!r}")
-        if result["errors"]:
-            raise RuntimeError(f"{label}: {result['errors']} unexpected answers, first {result['first_error']}")
-        if not result["latencies"]:
-            raise RuntimeError(f"{label}: no answer within the {cap:g} s cap")
         return result
 
     profile_lines: list[str] = []
@@ -780,7 +942,7 @@ def profile_fake(run_phase, fake_app_cls) -> list[str]:
             result = run_phase(key, before_stop=sample, threads=threads)
         finally:
             wasyncore.poll = original_poll
-        answered = len(result["latencies"]) + result["warm"]
+        answered = result["answered"]
         lines.append(f"{PHASES[key][0]} on {PHASES[key][1].label}, {threads} worker thread(s): "
                      f"{len(result['latencies']) / result['elapsed']:.0f} "
                      f"req/s; {answered} answers (warm-up included); main-loop passes (select calls) "
@@ -870,16 +1032,5 @@ def report(results: dict[str, list[dict]], inproc, feed_len: int, conns: int) ->
           f"the rest (werkzeug request, routing, response) " + (f"~{rest:.0f}" if rest > 0 else "lost in the noise"))
 
 
-def _terminate(signum, frame):
-    raise KeyboardInterrupt  # SIGTERM: the same clean stop as Ctrl-C
-
-
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, _terminate)
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by a shell
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        sys.exit(130)
+    run_script(main, "servers stopped")

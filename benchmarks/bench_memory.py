@@ -268,7 +268,7 @@ def stores(app) -> dict:
     """What the fake holds that grows with traffic: entry counts, and bytes (deep sizes;
     the shared phones database excluded, and a store's objects counted in the first store
     that reaches them)."""
-    from ocss_testkit.handlers import phones
+    from ocss_testkit.services.phones import cached_bodies as phones
 
     world = app.world
     templates = getattr(phones, "_templates", None)
@@ -278,8 +278,8 @@ def stores(app) -> dict:
         measured = {"journal": (len(app.journal), app.journal._entries),
                     "nonces": (len(app.auth.nonces), app.auth.nonces._minutes),
                     "outbox": (len(world.outbox), world.outbox),
-                    "detections": (len(world.detections), [world.detections, getattr(world, "_detection_expiry", ())]),
-                    "handsets": (len(world.handsets), world.handsets),
+                    "detections": (len(world.detection.detections), [world.detection.detections, getattr(world, "_detection_expiry", ())]),
+                    "handsets": (len(world.detection.handsets), world.detection.handsets),
                     "phones": (templates.stats()["entries"] if templates else 0,
                                templates._items if templates else ())}
         out = {}
@@ -371,7 +371,7 @@ def phones_child(design: str, hosts: int) -> None:
     from collections import OrderedDict
 
     from ocss_testkit.app import FakeApp
-    from ocss_testkit.handlers import phones
+    from ocss_testkit.services.phones import cached_bodies as phones
 
     if design == "per-host LRU, 16 MiB":
         kept: OrderedDict = OrderedDict()

@@ -63,9 +63,9 @@ def populated(clients: int) -> FakeApp:
     admin, alice = world.users["admin"], world.users["alice"]
     with world.lock:
         for n in range(clients):
-            world.create_syncml_client(admin, f"+47{40000000 + n}", "242", "Europe/Oslo")
+            world.syncml.create_client(admin, f"+47{40000000 + n}", "242", "Europe/Oslo")
         for n in range(DETECTIONS):
-            world.detect_manual(alice, f"+47{50000000 + n}", "http://127.0.0.1/d/{code}")
+            world.detection.detect_manual(alice, f"+47{50000000 + n}", "http://127.0.0.1/d/{code}")
     return app
 
 
@@ -84,7 +84,7 @@ class Subject:
         world = self.app.world
         with world.lock:
             self.n += 1
-            world.create_activesync_client(world.users["bob"], f"user{self.n}", "secret")
+            world.activesync.create_client(world.users["bob"], f"user{self.n}", "secret")
             size = self.state._size
             t0 = time.perf_counter()
             self.app.on_change(world)
@@ -107,7 +107,7 @@ class Subject:
         path, times, world = folder / f"whole-{self.clients}.json", [], self.app.world
         for _ in range(repeats):
             with world.lock:
-                world.create_activesync_client(world.users["bob"], "whole", "secret")
+                world.activesync.create_client(world.users["bob"], "whole", "secret")
                 t0 = time.perf_counter()
                 data = json.dumps(world.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
                 fd, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")

@@ -7,7 +7,7 @@
 Three variants of the fake, the one that matters switched per measurement:
   before   element-tree renderers (lxml's element factory, then tostring; kept verbatim in
            tests/render_reference.py), no response cache
-  lever 3  string-template renderers (ocss_testkit/atom/render.py), no response cache
+  lever 3  string-template renderers (ocss_testkit/services/syncml/atom.py), no response cache
   2 + 3    templates and the response cache (ocss_testkit/response_cache.py): as shipped
 The element-tree renderers return elements, which the app serializes after the lock
 (wire.AtomResponse); the cache keeps only bodies already written, so "lever 2 alone" is no
@@ -40,27 +40,34 @@ for path in (str(ROOT), str(ROOT / "benchmarks")):
     if path not in sys.path:
         sys.path.insert(0, path)
 
+import bench_core as core  # noqa: E402 - loadavg
 import bench_side_by_side as side  # noqa: E402 - the InProcess rig and inproc_row
 from machineinfo import machine  # noqa: E402
 
 import ocss_testkit.app as app_module  # noqa: E402
 from ocss_testkit import response_cache  # noqa: E402
 from ocss_testkit.app import FakeApp  # noqa: E402
-from ocss_testkit.atom import render as templates  # noqa: E402
-from ocss_testkit.handlers import syncml  # noqa: E402
+from ocss_testkit.services.syncml import atom as syncml_atom  # noqa: E402
 from tests import render_reference as trees  # noqa: E402
 
-TREES = types.SimpleNamespace(syncml_feed=trees.syncml_feed, syncml_entry=trees.syncml_entry,
-                              setup_entry=trees.setup_entry)
+RENDERERS = ("syncml_feed", "syncml_entry", "setup_entry")  # what the SyncML routes' renderers call
+TREES = types.SimpleNamespace(**{name: getattr(trees, name) for name in RENDERERS})
+templates = types.SimpleNamespace(**{name: getattr(syncml_atom, name) for name in RENDERERS})
 VARIANTS = [("before: element trees, no cache", TREES, False), ("lever 3: templates, no cache", templates, False),
             ("levers 2+3: templates + cache", templates, True)]
 
 
 def use(renderer, cached: bool) -> None:
-    """The SyncML handlers' renderer, and the response cache of every FakeApp made from now on."""
-    syncml.render = renderer
+    """The SyncML routes' renderers, and the response cache of every FakeApp made from now on."""
+    use_renderers(renderer)
     app_module.shared_responses = response_cache.shared if cached else None
     response_cache.shared.clear()
+
+
+def use_renderers(renderer) -> None:
+    """What the SyncML routes' renderers (services/syncml/atom.py) call to write a body."""
+    for name in RENDERERS:
+        setattr(syncml_atom, name, getattr(renderer, name))
 
 
 def q(values: list[float], f: float) -> float:
@@ -70,7 +77,7 @@ def q(values: list[float], f: float) -> float:
 def render_figures() -> None:
     app = FakeApp()
     world, admin, base = app.world, app.world.users["admin"], side.BASE
-    clients = world.syncml_clients(admin)
+    clients = world.syncml.clients(admin)
     assert trees.serialize(trees.syncml_feed(base, clients, world.users, world.clock.now())) == \
         templates.syncml_feed(base, clients, world.users, world.clock.now())
     print("1. the admin's SyncML feed (2 clients) to bytes, CPU µs per render, best of 5 x 500")
@@ -91,7 +98,7 @@ def bench_rows(rounds: int, calls: int, cap: float) -> None:
                                    warm=100)
             got[name]["get"].append(get["latencies"])
             got[name]["post"].append(post["latencies"])
-        print(f"   round {r + 1} of {rounds} done; {side.loadavg()}", flush=True)
+        print(f"   round {r + 1} of {rounds} done; {core.loadavg()}", flush=True)
     print(f"2. bench_side_by_side's in-process rows, {rounds} rounds of up to {calls} GETs ({cap:g} s cap) and "
           f"{max(calls // 10, 200)} POSTs per variant; µs")
     print(f"   {'variant':34} {'GET median':>10} {'p99':>7} {'per round':>22} {'POST median':>12}")
@@ -116,7 +123,7 @@ def blocks(rounds: int, block: int) -> None:
     perf = time.perf_counter_ns
     for r in range(rounds):
         for name, renderer, _ in (VARIANTS if r % 2 == 0 else VARIANTS[::-1]):
-            syncml.render = renderer  # each app keeps the cache it was made with
+            use_renderers(renderer)  # each app keeps the cache it was made with
             app, envs = apps[name], [rig.signed_get() for _ in range(block)]
             began = time.process_time()
             for env in envs:
@@ -148,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = (2, 5000, 4.0) if args.quick else (4, 20000, 10.0)
     block_rounds = 12 if args.quick else 40
     print(f"bench_render_cache: {machine(with_time=True)}")
-    print(f"  before start: {side.loadavg()}")
+    print(f"  before start: {core.loadavg()}")
     began = time.perf_counter()
     try:
         render_figures()
@@ -156,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         blocks(block_rounds, 250)
     finally:
         use(templates, True)
-    print(f"total {time.perf_counter() - began:.0f} s; after: {side.loadavg()}")
+    print(f"total {time.perf_counter() - began:.0f} s; after: {core.loadavg()}")
     return 0
 
 

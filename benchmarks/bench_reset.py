@@ -33,10 +33,10 @@ if str(ROOT) not in sys.path:
 from machineinfo import machine  # noqa: E402
 
 from ocss_testkit.app import FakeApp  # noqa: E402
-from ocss_testkit.model import phones as phones_module  # noqa: E402
-from ocss_testkit.model.fixtures import FixtureSet  # noqa: E402
-from ocss_testkit.model.phones import PhonesDB  # noqa: E402
-from ocss_testkit.resources import fixtures_dir  # noqa: E402
+from ocss_testkit.package_data import fixtures_dir  # noqa: E402
+from ocss_testkit.services.phones import database as phones_module  # noqa: E402
+from ocss_testkit.services.phones.database import PhonesDB  # noqa: E402
+from ocss_testkit.world.fixtures import FixtureSet  # noqa: E402
 
 TARGET_MS = 1.0
 BLOCKS = 8
@@ -54,8 +54,8 @@ def dirty(app: FakeApp, n: int) -> None:
     """What a typical test leaves behind: a phone registered, its setup SMS sent."""
     world = app.world
     with world.lock:
-        client = world.create_syncml_client(world.users["alice"], f"+47{90000000 + n}", "242", "Europe/Oslo")
-        world.send_setup(world.users["alice"], client.uuid, "1234")
+        client = world.syncml.create_client(world.users["alice"], f"+47{90000000 + n}", "242", "Europe/Oslo")
+        world.syncml.send_setup(world.users["alice"], client.uuid, "1234")
 
 
 def main() -> int:
@@ -100,7 +100,7 @@ def main() -> int:
             app.reset()
             samples["r2"].append(clock() - t)
             identity_kept &= app.world.phones is shared
-            fresh_each_time &= len(app.world.clients) == len(world.clients) and not app.world.messages()
+            fresh_each_time &= len(app.world.clients) == len(world.clients) and not app.world.outbox.messages()
         for _ in range(n_reload // BLOCKS):
             t = clock()
             FixtureSet.load("demo").build()

@@ -23,7 +23,7 @@ Rows, each on a fresh server (a fresh FakeApp: the POST rows add clients to its 
 at 1 and 8 keep-alive connections; all phases of a round run back to back (peers next to
 each other) and rounds are interleaved, so a slow spell of the machine hits all servers.
 
-The client is bench_side_by_side.py's: ONE separate process (multiprocessing, spawn), one
+The client is bench_core's (as bench_side_by_side.py's): ONE separate process (multiprocessing, spawn), one
 thread, epoll, each connection with one request in flight; every signed request is signed
 before timing (a pool of unique nonces), so the client only sends bytes and reads answers.
 p50/p99: client-side latency, send to last byte. srv CPU: the server's CPU over the measured
@@ -62,9 +62,9 @@ for _path in (str(HERE), str(ROOT)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-HOST = "127.0.0.1"
-FEED_PATH = "/v2/services/syncml/"
-PHONES_PATH = "/v2/phones/vendors/"
+import bench_core as core  # noqa: E402 - the client process, servers, requests; stdlib only at import
+
+HOST, FEED_PATH, PHONES_PATH = core.HOST, core.FEED_PATH, core.PHONES_PATH
 BARE_ENV = "OCSS_BENCH_BARE_ANSWER"  # a JSON file with the bare app's answer, for granian's worker
 SERVERS = ("waitress", "cheroot", "granian")
 ROWS = (("get", "signed GET syncml list (admin)"), ("post", "signed POST create"),
@@ -74,28 +74,12 @@ ROWS = (("get", "signed GET syncml list (admin)"), ("post", "signed POST create"
 # =========================================================================================
 # WSGI targets granian's worker process imports (`bench_servers:...`): keep them light
 # =========================================================================================
-class BareApp:
-    """A WSGI app answering fixed bytes with no work (it reads a request body first, as any
-    app must): the same class on every server. It carries the attributes FakeServer reads
-    from the app it serves."""
-    trust_forwarded = False
-
-    def __init__(self, status: str, headers: list, body: bytes) -> None:
-        self.status, self.headers, self.body = status, [tuple(h) for h in headers], body
-
-    def __call__(self, environ, start_response):
-        length = environ.get("CONTENT_LENGTH")
-        if length:
-            environ["wsgi.input"].read(int(length))
-        start_response(self.status, list(self.headers))
-        return [self.body]
-
-
-def bare_factory() -> BareApp:
-    """The bare app for granian's worker, its answer read from the file BARE_ENV names."""
+def bare_factory() -> core.BareApp:
+    """bench_core's BareApp (the same class on every server) for granian's worker, its
+    answer read from the file BARE_ENV names."""
     with open(os.environ[BARE_ENV], encoding="utf-8") as f:
         answer = json.load(f)
-    return BareApp(answer["status"], answer["headers"], base64.b64decode(answer["body"]))
+    return core.BareApp(answer["status"], answer["headers"], base64.b64decode(answer["body"]))
 
 
 def granian_drop_factory():
@@ -206,44 +190,16 @@ def _cheroot_gateway():
     return Gateway
 
 
-class WaitressServer:
-    """FakeServer as shipped, around `app`."""
-    name = "waitress"
-
-    def __init__(self, app, threads: int) -> None:
-        from ocss_testkit.server import FakeServer
-        self.server = FakeServer(app=app, host=HOST, port=0, threads=threads).start()
-        self.port = self.server.port
-        self.thread = self.server._thread
-
-    def cpu(self) -> float:
-        return time.process_time()
-
-    def stop(self) -> None:
-        self.server.stop()
+WaitressServer = core.Waitress  # FakeServer as shipped, around `app`
 
 
-class CherootServer:
+class CherootServer(core.Cheroot):
     """cheroot.wsgi.Server in a thread of this process, set up as the fake would ship it."""
-    name = "cheroot"
 
-    def __init__(self, app, threads: int) -> None:
-        from cheroot import wsgi
-        self.server = wsgi.Server((HOST, 0), app, numthreads=threads)
+    def configure(self, app) -> None:
         # 413 from the headers, before a `100 Continue` (cheroot checks it first)
         self.server.max_request_body_size = getattr(app, "max_body", 0)
         self.server.gateway = _cheroot_gateway()
-        self.server.prepare()
-        self.port = self.server.bind_addr[1]
-        self.thread = threading.Thread(target=self.server.serve, name="bench-cheroot", daemon=True)
-        self.thread.start()
-
-    def cpu(self) -> float:
-        return time.process_time()
-
-    def stop(self) -> None:
-        self.server.stop()
-        self.thread.join(timeout=10)
 
 
 class GranianServer:
@@ -354,31 +310,9 @@ def versions() -> str:
 # =========================================================================================
 # The benchmark
 # =========================================================================================
-def measure(client, job: dict, cpu) -> dict:
-    """bench_side_by_side's Client.run, with the server's CPU read by `cpu()` (seconds)."""
-    client.pipe.send(job)
-    limit = job["warmup"] + job["cap"] + 120
-    if not client.pipe.poll(limit):
-        raise RuntimeError(f"{job['name']}: the client did not start measuring")
-    message = client.pipe.recv()
-    if message[0] == "done":
-        raise RuntimeError(f"{job['name']}: client failed: {message[1].get('crash')}")
-    cpu0, wall0 = cpu(), time.perf_counter()
-    if not client.pipe.poll(limit):
-        raise RuntimeError(f"{job['name']}: the client did not finish")
-    _, result = client.pipe.recv()
-    cpu1, wall1 = cpu(), time.perf_counter()
-    if "crash" in result:
-        raise RuntimeError(f"{job['name']}: client failed: {result['crash']}")
-    result["server_cpu"] = (cpu1 - cpu0) / max(wall1 - wall0, 1e-9)
-    return result
-
-
 def bench(args) -> int:
     import logging
 
-    import bench_core as core
-    import bench_side_by_side as sbs
     from machineinfo import machine
 
     quick = args.quick
@@ -392,13 +326,13 @@ def bench(args) -> int:
     began = time.perf_counter()
     print(f"bench_servers: {machine(with_time=True)}")
     print(f"  {versions()}")
-    print(f"  before start: {sbs.loadavg()}")
+    print(f"  before start: {core.loadavg()}")
     print(f"  {'quick' if quick else 'full'} mode; {rounds} interleaved round(s); each phase {warm_n} requests or "
           f"{warmup:g} s of warm-up, then {requests} requests or {cap:g} s; {args.threads} server threads "
           f"(granian: 1 worker process, {args.threads} blocking threads)")
     sys.stdout.flush()
 
-    answers = sbs.fake_answers()
+    answers = core.fake_answers()
     phones = answers["phones"]
     bare_file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
     with bare_file:
@@ -408,7 +342,7 @@ def bench(args) -> int:
 
     running: list = []
     results: dict[tuple[str, str, int], list[dict]] = {}
-    client = sbs.Client()
+    client = core.ClientProcess()
 
     def start(server: str, row: str):
         kind = "bare" if row == "bare" else "fake"
@@ -417,17 +351,17 @@ def bench(args) -> int:
             made = GranianServer(target, args.threads, env={BARE_ENV: bare_file.name},
                                  health=PHONES_PATH if kind == "bare" else "/_fake/health")
         else:
-            app = BareApp(*phones) if kind == "bare" else FakeApp()
+            app = core.BareApp(*phones) if kind == "bare" else FakeApp()
             made = (WaitressServer if server == "waitress" else CherootServer)(app, args.threads)
         running.append(made)
         return made
 
     def pool(row: str, port: int, n: int) -> list[bytes]:
         if row == "get":
-            return sbs.signed_pool("GET", FEED_PATH, port, n)
+            return core.signed_pool("GET", FEED_PATH, port, n)
         if row == "post":
-            return sbs.signed_pool("POST", FEED_PATH, port, n, post_template=sbs.create_body())
-        return [sbs.raw_request("GET", PHONES_PATH, port, [])] * n
+            return core.signed_pool("POST", FEED_PATH, port, n, post_template=core.create_body())
+        return [core.raw_request("GET", PHONES_PATH, port, [])] * n
 
     try:
         for number in range(rounds):
@@ -440,17 +374,12 @@ def bench(args) -> int:
                                    "requests": requests, "cap": cap, "warmup": warmup, "warm": warm_n,
                                    "expect": 201 if row == "post" else 200,
                                    "pool": pool(row, made.port, warm_n + requests + conns)}
-                            result = measure(client, job, made.cpu)
+                            result = client.run(job, cpu=made.cpu)
                         finally:
                             running.remove(made)
                             made.stop()
-                        if result["errors"]:
-                            raise RuntimeError(f"{job['name']} ({conns} conn): {result['errors']} unexpected "
-                                               f"answers, first {result['first_error']}")
-                        if not result["latencies"]:
-                            raise RuntimeError(f"{job['name']} ({conns} conn): no answer timed")
                         results.setdefault((server, row, conns), []).append(result)
-            print(f"  round {number + 1} done at {time.perf_counter() - began:.0f} s; {sbs.loadavg()}")
+            print(f"  round {number + 1} done at {time.perf_counter() - began:.0f} s; {core.loadavg()}")
             sys.stdout.flush()
     finally:
         for made in reversed(running):
@@ -460,8 +389,8 @@ def bench(args) -> int:
         with contextlib.suppress(OSError):
             os.unlink(bare_file.name)
 
-    report(results, conns_list, sbs.pct)
-    print(f"\ntotal {time.perf_counter() - began:.0f} s; after the run: {sbs.loadavg()}")
+    report(results, conns_list, core.percentile)
+    print(f"\ntotal {time.perf_counter() - began:.0f} s; after the run: {core.loadavg()}")
     return 0
 
 
@@ -469,7 +398,7 @@ def report(results, conns_list, pct) -> None:
     rate: dict[tuple[str, str, int], float] = {}
     head = (f"{'row':<31} {'server':<9} {'conns':>5} {'requests':>8} {'req/s':>6} {'per round':>11} "
             f"{'p50 ms':>7} {'p99 ms':>7} {'p99/p50':>7} {'srv CPU':>7} {'CPU µs/req':>10}")
-    print("\nHTTP over 127.0.0.1, one client process (bench_side_by_side's), keep-alive connections")
+    print("\nHTTP over 127.0.0.1, one client process (bench_core's), keep-alive connections")
     print(head)
     print("-" * len(head))
     for conns in conns_list:
@@ -549,7 +478,6 @@ class Wire:
     def request(self, method: str, path: str, *fields: str, body: bytes = b"", version: str = "1.1",
                 user=None) -> Answer:
         if user is not None:
-            import bench_core as core
             consumer, token = user
             auth = core.oauth_header(method, f"http://{HOST}:{self.port}{path}", consumer, token,
                                      os.urandom(8).hex(), str(int(time.time())))
@@ -1102,20 +1030,6 @@ def main(argv: list[str] | None = None) -> int:
     return checks(args) if args.check else bench(args)
 
 
-def _terminate(signum, frame):
-    raise KeyboardInterrupt  # SIGTERM: the same clean stop as Ctrl-C
-
-
 if __name__ == "__main__":
-    if "--serve-cheroot" not in sys.argv:
-        signal.signal(signal.SIGTERM, _terminate)
-        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by a shell
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers, granian and the client process stopped", file=sys.stderr)
-        sys.exit(130)
-    except RuntimeError as exc:
-        print(f"\nERROR {exc}", file=sys.stderr)
-        sys.exit(1)
+    core.run_script(main, "servers, granian and the client process stopped",
+                    handle_signals="--serve-cheroot" not in sys.argv)

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ocss_testkit import make_app  # noqa: E402
 from ocss_testkit.client import Credentials, SignedClient  # noqa: E402
-from ocss_testkit.clock import iso_z  # noqa: E402
-from ocss_testkit.model.contents import ContentStore  # noqa: E402
+from ocss_testkit.services.datastore.contents import ContentStore
+from ocss_testkit.world.clock import iso_z
 
 T0 = datetime(2009, 1, 1, tzinfo=timezone.utc)
 
@@ -75,7 +75,7 @@ def main() -> None:
     app = make_app()
     world = app.world
     with world.lock:
-        client = world.create_datastore_client(world.users["alice"], "Address book")
+        client = world.datastore.create_client(world.users["alice"], "Address book")
         since = build(client.contents, 100_000)
     api = SignedClient(app, Credentials.of(app, "alice"))
     path = f"/v2/services/datastore/{client.uuid}/contents/?since={iso_z(since)}"

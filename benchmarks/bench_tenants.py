@@ -71,7 +71,7 @@ def _request(host: str, port: int, path: str, nonce: str) -> bytes:
 
 
 def run_load(job: dict) -> dict:
-    """bench_core.run_load's closed loop (one thread, epoll, one request in flight per
+    """bench_core's closed loop (`_Phase`: one thread, epoll, one request in flight per
     keep-alive connection), connection i sending to job["paths"][i]."""
     perf = time.perf_counter
     nonce_prefix = f"{os.getpid()}{os.urandom(4).hex()}"

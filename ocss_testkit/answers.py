@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
-from ocss_testkit.atom.render import serialize
+from ocss_testkit.atom.writer import serialize
 
 ATOM_TYPE = "application/atom+xml"
 
@@ -89,7 +90,7 @@ def header_safe(value) -> str:
 class AtomResponse(Response):
     """An Atom answer given as an lxml element, serialized after the World's lock is released.
 
-    The fake's own renderers (atom/render.py) write bytes from string templates, in less
+    The fake's own renderers (services/*/atom.py) write bytes from string templates, in less
     time than lxml took to serialize the tree alone, and those go out as a plain Response.
     This stays for a body built as an element tree: lxml's tostring releases the GIL while
     it works, and doing that inside the lock made the other workers queue behind it
@@ -101,6 +102,17 @@ class AtomResponse(Response):
         if self.element is not None:
             self.set_data(serialize(self.element))
             self.element = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a handler returns for its route to render (routes.Route.render) when the
+    answer needs more than the value: its own `status` line (default: the route's
+    `status`) or extra `headers` (a 201's Location). A handler whose answer is just the
+    value returns the value itself."""
+    value: object
+    status: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def atom(body, status: str = "200 OK") -> Response:

@@ -84,15 +84,30 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocss-fake", description="A fake ObexCode SyncServer for tests.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve the fake over HTTP until interrupted")
+    _add_serve(sub.add_parser("serve", help="serve the fake over HTTP until interrupted"))
+    routes = sub.add_parser("routes", help="print the route table (the generated API reference)")
+    routes.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    routes.add_argument("--examples", action="store_true",
+                        help="with an example request for every route (its body where it takes one) and the "
+                             "answer a fresh in-process fake gives it: docs/api-reference.md")
+    _add_sign(sub.add_parser(
+        "sign", help="print an OAuth 1.0a Authorization header (or a curl command) for one request",
+        description="Sign one request with OAuth 1.0a (HMAC-SHA1) for a user of the fixture set, or for "
+                    "explicit credentials. The header holds a fresh nonce and the current time: it is "
+                    "good for one request within 10 minutes."))
+    return parser
+
+
+def _add_serve(serve: argparse.ArgumentParser) -> None:
+    """The options of `ocss-fake serve`."""
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int_in(0, MAX_PORT, "0 picks a free port"), default=8080,
                        help=f"port from 0 to {MAX_PORT}; 0 picks a free one (default 8080)")
     serve.add_argument("--fixtures", default="demo", help="fixture set name or folder (default demo)")
     serve.add_argument("--base-url", type=_base_url,
                        help="the public URL clients use (behind a reverse proxy, a path prefix "
-                                          "allowed): what ids and links say and OAuth signatures are checked "
-                                          "against (default: from Host)")
+                            "allowed): what ids and links say and OAuth signatures are checked "
+                            "against (default: from Host)")
     serve.add_argument("--trust-forwarded", action="store_true",
                        help="take the public URL from the reverse proxy in front: Forwarded (RFC 7239, its last "
                             "element) or X-Forwarded-Proto/Host/Port/Prefix; only with a proxy that sets them "
@@ -119,16 +134,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="one line per request on standard error, as text or one JSON object (default text)")
     serve.add_argument("--quiet", action="store_true",
                        help="no per-request lines (the ready line and credentials are still printed)")
-    routes = sub.add_parser("routes", help="print the route table (the generated API reference)")
-    routes.add_argument("--format", choices=("markdown", "json"), default="markdown")
-    routes.add_argument("--examples", action="store_true",
-                        help="with an example request for every route (its body where it takes one) and the "
-                             "answer a fresh in-process fake gives it: docs/api-reference.md")
-    sign = sub.add_parser(
-        "sign", help="print an OAuth 1.0a Authorization header (or a curl command) for one request",
-        description="Sign one request with OAuth 1.0a (HMAC-SHA1) for a user of the fixture set, or for "
-                    "explicit credentials. The header holds a fresh nonce and the current time: it is "
-                    "good for one request within 10 minutes.")
+
+
+def _add_sign(sign: argparse.ArgumentParser) -> None:
+    """The arguments of `ocss-fake sign`."""
     sign.add_argument("method", metavar="METHOD",
                       help=f"the HTTP method, one of {', '.join(METHODS)} (any case)")
     sign.add_argument("url", metavar="URL", help="the absolute URL, e.g. http://127.0.0.1:8080/v2/clients/")
@@ -145,7 +154,6 @@ def _parser() -> argparse.ArgumentParser:
     sign.add_argument("--token", help="access token (with --token-secret); optional with --consumer-key")
     sign.add_argument("--token-secret")
     sign.set_defaults(usage_error=sign.error)  # "ocss-fake sign: error: …", like argparse's own
-    return parser
 
 
 def print_routes(fmt: str, examples: bool = False) -> int:
@@ -214,14 +222,7 @@ def serve(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     # After start(): its readiness probe is not a request anyone sent.
     request_log.configure(args.log_format, quiet=args.quiet)
-    print(f"ocss-fake ready at {server.url}", flush=True)
-    print(_credentials(app), flush=True)
-    if state_file is not None:  # after the credentials, which always follow the ready line
-        print(f"ocss-fake state file {state_file.path}", flush=True)
-    idle = f"dropped after {args.tenant_idle} s unused" if args.tenant_idle else "kept until dropped"
-    print(f"ocss-fake tenants at {server.url}/t/{{tenant}}/ (at most {args.max_tenants}, {idle})", flush=True)
-    if tenants.state_dir is not None:
-        print(f"ocss-fake state dir {tenants.state_dir.path} ({len(tenants.names())} tenants loaded)", flush=True)
+    _print_ready(args, server, tenants, state_file)
     try:
         stop.wait()
     finally:
@@ -232,6 +233,20 @@ def serve(args: argparse.Namespace) -> int:
         request_log.reset()  # a main() called in-process leaves no handler behind
     print("ocss-fake stopped", flush=True)
     return 0
+
+
+def _print_ready(args: argparse.Namespace, server: FakeServer, tenants: TenantsApp,
+                 state_file: StateFile | None) -> None:
+    """The lines a started `serve` prints: the ready line first (scripts wait for it), then
+    the credentials, the state file, the tenants and the state folder."""
+    print(f"ocss-fake ready at {server.url}", flush=True)
+    print(_credentials(tenants.default), flush=True)
+    if state_file is not None:  # after the credentials, which always follow the ready line
+        print(f"ocss-fake state file {state_file.path}", flush=True)
+    idle = f"dropped after {args.tenant_idle} s unused" if args.tenant_idle else "kept until dropped"
+    print(f"ocss-fake tenants at {server.url}/t/{{tenant}}/ (at most {args.max_tenants}, {idle})", flush=True)
+    if tenants.state_dir is not None:
+        print(f"ocss-fake state dir {tenants.state_dir.path} ({len(tenants.names())} tenants loaded)", flush=True)
 
 
 def _signing_credentials(args: argparse.Namespace):

@@ -43,16 +43,19 @@ class Reply:
 class SignedClient:
     def __init__(self, target: str | FakeApp, credentials: Credentials | None = None) -> None:
         self.credentials = credentials
+        self._wsgi: WSGIClient | None = None
+        self._conn: http.client.HTTPConnection | None = None
         if isinstance(target, FakeApp):
             self._wsgi = WSGIClient(target)
             # Signed for the URL the app answers as: its base URL, which is also the URL it
             # verifies signatures against (behind a proxy); else http://localhost.
             self.base = target.base_url.rstrip("/") if target.base_url else "http://localhost"
-            self._conn = None
         else:
-            self._wsgi = None
             self.base = target.rstrip("/")
             parts = urlsplit(self.base)
+            if parts.hostname is None:
+                raise ValueError(f"target must be a FakeApp or a URL with a host, e.g. http://127.0.0.1:8000, "
+                                 f"not {target[:100]!r}")
             self._conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=30)
 
     def _sign(self, method: str, url: str, body: bytes, headers: dict) -> dict:
@@ -76,9 +79,10 @@ class SignedClient:
             r = self._wsgi.open(path, method=method, data=body, headers=headers)
             status, _, reason = r.status.partition(" ")
             return Reply(int(status), reason, dict(r.headers), r.get_data())
+        assert self._conn is not None  # a client is made with one of the two
         self._conn.request(method, path, body=body or None, headers=headers)
-        r = self._conn.getresponse()
-        return Reply(r.status, r.reason, dict(r.getheaders()), r.read())
+        response = self._conn.getresponse()
+        return Reply(response.status, response.reason, dict(response.getheaders()), response.read())
 
     def get(self, path: str, **kw) -> Reply:
         return self.request("GET", path, **kw)

@@ -114,7 +114,7 @@ class Phone:
         world = self.app.world
         with world.lock:
             try:
-                world.set_autopilot(self.number, config or None)
+                world.simulated_phones.set_autopilot(self.number, config or None)
             except Invalid as exc:
                 raise ValueError(str(exc)) from None
 
@@ -123,7 +123,7 @@ class Phone:
         """Every `Message` in the outbox to this number, oldest first."""
         world = self.app.world
         with world.lock:
-            return world.messages(to=self.number)
+            return world.outbox.messages(to=self.number)
 
 
 class ClockControl:
@@ -144,7 +144,7 @@ class ClockControl:
         world = self.app.world
         with world.lock:
             getattr(world.clock, how)(*args)
-            return world.run_due()
+            return world.simulated_phones.run_due()
 
     def now(self) -> datetime:
         """The virtual time: an aware UTC datetime, whole seconds."""

@@ -35,7 +35,7 @@ class Outbox:
             raise ValueError(message_kind_problem(kind))
         world = self._app.world
         with world.lock:
-            return world.messages(to=to, kind=kind)
+            return world.outbox.messages(to=to, kind=kind)
 
     def __iter__(self):
         return iter(self.messages())
@@ -128,7 +128,8 @@ class Journal:
     def __eq__(self, other) -> bool:
         return self._all() == list(other) if isinstance(other, (list, tuple, Journal)) else NotImplemented
 
-    __hash__ = None
+    # No __hash__: a class that defines __eq__ alone is unhashable (Python data model,
+    # object.__hash__), as a journal that changes with traffic must be.
 
     def __repr__(self) -> str:
         return f"<journal of {len(self)} request(s)>"

@@ -11,7 +11,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.formparser import FormDataParser
 
 from ocss_testkit.answers import ApiError, shown
-from ocss_testkit.world.state import text_problem
+from ocss_testkit.world.text_rules import text_problem
 
 
 class SingleValueParams(ImmutableMultiDict):

@@ -160,7 +160,7 @@ class WSGIGateway:
         environ["QUERY_STRING"] = parts.query
         environ["REQUEST_URI"] = environ["RAW_URI"] = target
         dropped = threading.Event()
-        environ["ocss.drop_connection"] = dropped.set  # the hook server.py gives the fake too
+        environ["ocss.drop_connection"] = dropped.set  # the hook the HTTP server gives (http_channel.py)
         app_iter, status, response_headers = run_wsgi_app(self.app, environ)
         try:
             content = b"".join(app_iter)

@@ -105,13 +105,14 @@ _TEXT_FIELDS = tuple(f.name for f in fields(Entry) if "str" in str(f.type))
 
 class Journal:
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        self._limit = limit
         self._entries: deque[Entry] = deque(maxlen=limit)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     @property
     def limit(self) -> int:
-        return self._entries.maxlen
+        return self._limit
 
     def start(self, request_id: str, method: str, path: str, query: str) -> Entry:
         # The bound is on bytes too, not only on entries: a hostile request line is cut short.
@@ -146,7 +147,7 @@ class Journal:
     def refused(self, request_id: str, method: str, path: str, query: str, status: int, reason: str,
                 sentence: str, started: float) -> Entry:
         """Store a request the HTTP server refused from its head or framing before the app
-        read it (server.py: a body over the limit, ambiguous framing, an oversized head, a
+        read it (http_framing.py: a body over the limit, ambiguous framing, an oversized head, a
         target that is not a URI), as an app refusal is stored: `detail` is `sentence`, the
         words the client read after `<status> <reason>: `. Its problem is `invalid`
         whatever the status (400, 413, 431, or 501 for a transfer coding the fake does not
@@ -267,7 +268,7 @@ def _closeness(wanted: RequestFilter, entry: Entry) -> tuple:
     similarity = 1.0
     if "path" in failed:
         # bounded work: only failure reports sort, over at most `limit` entries of 100 characters
-        similarity = difflib.SequenceMatcher(None, wanted.path.replace("*", "")[:100], entry.path[:100]).ratio()
+        similarity = difflib.SequenceMatcher(None, (wanted.path or "").replace("*", "")[:100], entry.path[:100]).ratio()
     return len(failed), -similarity, -entry.id
 
 

@@ -48,8 +48,8 @@ from collections import deque
 from pathlib import Path
 
 from ocss_testkit.world.errors import DomainError
-from ocss_testkit.world.state import HEAD_FIELDS, KEYED_ENTRIES, SEQUENCE_ENTRIES, dump_head
-from ocss_testkit.world.world import World
+from ocss_testkit.world.state import ENVELOPE, dump_envelope
+from ocss_testkit.world.world import World, state_slices
 
 try:
     import fcntl
@@ -63,15 +63,16 @@ FORMAT = "ocss-state-log"
 FORMAT_VERSION = 1
 COMPACT_MIN_BYTES = 1 << 20
 
-# Keyed parts: how the document lists them. "list": entries with their key in `field`,
-# ordered as `dump` orders them; "map": an object keyed by number or name.
-LIST_PARTS = {"clients": "uuid", "bindings": "id", "detections": "code", "request_tokens": "token"}
-MAP_PARTS = ("handsets", "phone_states", "autopilots")
-_ORDER = {"clients": lambda e: e["uuid"], "bindings": lambda e: e["id"],
-          "detections": lambda e: (e["created"], e["code"])}  # request_tokens: insertion order
-DOCUMENT_ORDER = ("version", "clock", "settings", "consumers", "users", "clients", "setups", "outbox", "bindings",
-                  "detections", "handsets", "phone_states", "autopilots", "schedule", "sessions", "chatlog",
-                  "request_tokens", "issued_tokens")
+# The slices of the state document (each owned by a service, world/service.py) by how a
+# log line changes them. Keyed, "list": entries with their key in a field, in the
+# slice's document order; keyed, "map": an object keyed by number or name; sequences:
+# appended to and evicted from their head; the head: written whole.
+SLICES = {s.name: s for s in state_slices()}
+LIST_PARTS = {s.name: s.key_field for s in SLICES.values() if s.shape == "keyed" and s.key_field}
+MAP_PARTS = tuple(s.name for s in SLICES.values() if s.shape == "keyed" and not s.key_field)
+SEQUENCES = tuple(s.name for s in SLICES.values() if s.shape == "sequence")
+HEAD_FIELDS = ENVELOPE + tuple(s.name for s in SLICES.values() if s.shape == "whole")
+DOCUMENT_ORDER = ENVELOPE + tuple(SLICES)
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _MISSING = object()
 
@@ -92,13 +93,13 @@ class _Parts:
         if not isinstance(doc, dict):
             raise ValueError("the snapshot is not a JSON object")
         self.head = {k: v for k, v in doc.items() if k not in LIST_PARTS and k not in MAP_PARTS
-                     and k not in SEQUENCE_ENTRIES}
+                     and k not in SEQUENCES}
         self.keyed: dict[str, dict] = {}
         for name, field in LIST_PARTS.items():
             self.keyed[name] = {entry[field]: entry for entry in doc.get(name, [])}
         for name in MAP_PARTS:
             self.keyed[name] = dict(doc.get(name, {}))
-        self.sequences = {name: deque(doc.get(name, [])) for name in SEQUENCE_ENTRIES}
+        self.sequences = {name: deque(doc.get(name, [])) for name in SEQUENCES}
 
     def apply(self, record: dict) -> list:
         """One log line; returns the nonces it carries."""
@@ -128,8 +129,9 @@ class _Parts:
         parts: dict = dict(self.head)
         for name in LIST_PARTS:
             entries = list(self.keyed[name].values())
-            if name in _ORDER:
-                entries.sort(key=_ORDER[name])
+            order = SLICES[name].document_order
+            if order is not None:
+                entries.sort(key=order)
             parts[name] = entries
         for name in MAP_PARTS:
             parts[name] = dict(sorted(self.keyed[name].items()))
@@ -138,6 +140,15 @@ class _Parts:
         ordered = {k: parts.pop(k) for k in DOCUMENT_ORDER if k in parts}
         ordered.update(parts)  # anything else (a hand-made snapshot): the loader names it
         return ordered
+
+
+def _head(world: World) -> dict:
+    """The members of the document a log line writes whole: the envelope and the small slices."""
+    head = dump_envelope(world)
+    for service, s, _ in world.slices():
+        if s.shape == "whole":
+            head[s.name] = s.entry(service)
+    return head
 
 
 def parse(raw: bytes, where: str = "state file") -> tuple[dict, list]:
@@ -376,26 +387,27 @@ class StateFile:
     def _changes(self, world: World) -> dict:
         """One log record: what differs from what the file already holds."""
         record: dict = {}
-        head = dump_head(world)
+        head = _head(world)
         encoded = _JSON.encode(head)
         if encoded != self._head:
             record["head"], self._head = head, encoded
         sets: dict[str, list[list]] = {}
         dels: dict[str, list] = {}
+        parts = {s.name: (service, s, container) for service, s, container in world.slices()}
         for name, keys in world.take_changes().items():
-            part, entry = getattr(world, name), KEYED_ENTRIES[name]
+            service, part_slice, part = parts[name]
             ordered: list | set = keys
-            if name == "request_tokens" and len(keys) > 1:  # the document keeps their order
+            if part_slice.key_field and part_slice.document_order is None and len(keys) > 1:  # kept in order made
                 ordered = [k for k in dict.keys(part) if k in keys] + [k for k in keys if k not in part]
             for key in ordered:
                 value = dict.get(part, key, _MISSING)
                 if value is _MISSING:
                     dels.setdefault(name, []).append(key)
                 else:
-                    sets.setdefault(name, []).append([key, entry(key, value)])
+                    sets.setdefault(name, []).append([key, part_slice.entry(service, key, value)])
         appended, evicted = {}, {}
-        for name, entry in SEQUENCE_ENTRIES.items():
-            sequence = getattr(world, name)
+        for name in SEQUENCES:
+            service, part_slice, sequence = parts[name]
             last, count = self._sequences[name]
             new = []
             for element in reversed(sequence):
@@ -403,7 +415,7 @@ class StateFile:
                     break
                 new.append(element)
             if new:
-                appended[name] = [entry(world, e) for e in reversed(new)]
+                appended[name] = [part_slice.entry(service, e) for e in reversed(new)]
             gone = count + len(new) - len(sequence)
             if gone > 0:
                 evicted[name] = gone
@@ -460,9 +472,9 @@ class StateFile:
         self._fd, self._size = fd, len(data)
         self._snapshot_bytes, self._log_bytes = len(data), 0
         self._world, self._stale, self._unsynced = world, False, False
-        self._head = _JSON.encode(dump_head(world))
-        self._sequences = {name: (getattr(world, name)[-1] if getattr(world, name) else None,
-                                  len(getattr(world, name))) for name in SEQUENCE_ENTRIES}
+        self._head = _JSON.encode(_head(world))
+        self._sequences = {s.name: (container[-1] if container else None, len(container))
+                           for _, s, container in world.slices() if s.shape == "sequence"}
         self.snapshots += 1
 
     def _append(self, data: bytes) -> None:

@@ -203,7 +203,7 @@ class RemotePhone(Phone):
         if name == "phone_visit":
             answer = _control(self.app).ok("POST", self._path("visit"), {**data, "user_agent": args[0]},
                                            errors=DOMAIN_ERRORS)
-            return self.app.world.detections[answer["code"]]
+            return self.app.world.detection.detections[answer["code"]]
         accept = args[0]
         if name == "phone_answer_setup":
             action = "accept-setup" if accept else "reject-setup"
@@ -212,7 +212,7 @@ class RemotePhone(Phone):
         answer = _control(self.app).ok("POST", self._path(action), data, errors=DOMAIN_ERRORS)
         if answer.get("session") is None:
             return None
-        return next(s for s in self.app.world.sessions if s.id == answer["session"])
+        return next(s for s in self.app.world.syncml_sessions.sessions if s.id == answer["session"])
 
     def autopilot(self, **config) -> None:
         if config:

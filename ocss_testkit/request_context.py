@@ -1,14 +1,15 @@
-"""Request handlers, one module per API (moto's `responses`): they read the validated
-request, ctx the World, and render the answer. Routing lives in routes.py."""
+"""What a handler is given (`ctx`): the request, the World, the signed-in user, the base
+URL, and the request body already validated and decoded by the route's decoder (routes.py,
+request_body.py). Handlers live in `services/*/handlers.py`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lxml import etree
 from werkzeug.wrappers import Request
 
-from ocss_testkit.world.world import User, World
+from ocss_testkit.world.users import User
+from ocss_testkit.world.world import World
 
 if TYPE_CHECKING:
     from ocss_testkit.app import FakeApp
@@ -21,7 +22,9 @@ class RequestContext:
     world: World
     user: User | None
     base: str  # absolute base URL ending in "/"
-    entry: etree._Element | None  # the validated request body, when the route takes one
+    # The request body as the route's decoder made it (a request dataclass or a value of
+    # the service's atom.py); None when the route takes no body or a PUT came without one.
+    body: object
     app: FakeApp  # for the control plane (reset swaps its World)
 
     def allow(self) -> dict:

@@ -4,8 +4,10 @@ Each route says where it comes from: `documented` (an API document, cited by its
 and the section whose exchange it reproduces as shown) or `inferred` (the docs are
 silent; built in the documented style, see docs/decisions.md). It also holds the
 documented reason phrases for domain errors on that route, since the same error reads
-differently per endpoint in the docs. `ocss-fake routes` prints the table as the API
-reference (docs/api-reference.md).
+differently per endpoint in the docs. And it declares its whole wire contract (Route):
+the request body's schema and decoder, the answer's renderer, status and schema, each
+service's from its `services/*/atom.py`; tests/test_route_contracts.py checks that none is
+missing. `ocss-fake routes` prints the table as the API reference (docs/api-reference.md).
 """
 from __future__ import annotations
 
@@ -20,63 +22,32 @@ from werkzeug.routing import BaseConverter, Map, Rule
 from ocss_testkit.control import dashboard
 from ocss_testkit.control import handlers as control
 from ocss_testkit.control import tenants as tenant_handlers
+from ocss_testkit.provenance import (  # noqa: F401 - GDATA_DOC, SYNCML_DOC, LIBRARY_DOC, DOCUMENTS: re-exported
+    DECISIONS,
+    DOCUMENTS,
+    GDATA_API,
+    GDATA_DOC,
+    LIBRARY_API,
+    LIBRARY_DOC,
+    SYNCML_API,
+    SYNCML_DOC,
+    Provenance,
+    documented,
+    inferred,
+)
+from ocss_testkit.services.activesync import atom as activesync_atom
+from ocss_testkit.services.clients import atom as clients_atom
 from ocss_testkit.services.clients import handlers as clients
+from ocss_testkit.services.datastore import atom as datastore_atom
+from ocss_testkit.services.gdata import atom as gdata_atom
 from ocss_testkit.services.gdata import handlers as gdata
 from ocss_testkit.services.oauth import handlers as oauth
+from ocss_testkit.services.phones import atom as phones_atom
+from ocss_testkit.services.phones import cached_bodies as phones_bodies
 from ocss_testkit.services.phones import handlers as phones
+from ocss_testkit.services.syncml import atom as syncml_atom
 from ocss_testkit.services.syncml import handlers as syncml
 from ocss_testkit.world.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unsupported
-
-
-@dataclass(frozen=True)
-class Document:
-    """A document routes come from: cited by its `title` (its own heading) wherever people
-    read it; `key` is a stable short name for tools (the JSON route table)."""
-    key: str
-    title: str
-
-    def __str__(self) -> str:
-        return self.title
-
-
-GDATA_API = Document("gdata-api", "Google Data Client API")
-SYNCML_API = Document("syncml-api", "SyncML API")
-LIBRARY_API = Document("ocss-library", "SyncServer API Python interface")  # operations, not URLs
-# The fake's own API: documented by this project (docs/decisions.md), not by ObexCode.
-DECISIONS = Document("decisions", "docs/decisions.md")
-DOCUMENTS = {d.key: d for d in (GDATA_API, SYNCML_API, LIBRARY_API, DECISIONS)}
-# The titles, as the contract suite's `documented(doc, section, spec)` markers cite them.
-GDATA_DOC = GDATA_API.title
-SYNCML_DOC = SYNCML_API.title
-LIBRARY_DOC = LIBRARY_API.title
-
-
-@dataclass(frozen=True)
-class Provenance:
-    kind: str  # "documented" | "inferred" | "control"
-    doc: Document
-    section: str  # the section heading in `doc`
-
-    @property
-    def title(self) -> str:
-        return self.doc.title
-
-    @property
-    def source(self) -> str:
-        """How people cite it: `Google Data Client API, 'Add a new client'`."""
-        return f"{self.doc.title}, '{self.section}'"
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.source}"
-
-
-def documented(doc: Document, section: str) -> Provenance:
-    return Provenance("documented", doc, section)
-
-
-def inferred(doc: Document, section: str) -> Provenance:
-    return Provenance("inferred", doc, section)
-
 
 # Placeholder in a documented path -> the handler's keyword argument.
 PARAMETERS = {"uuid": "client:client_id", "session": "session_id", "vendor": "vendor_id", "model": "model_id",
@@ -93,14 +64,27 @@ DEFAULT_REASONS: dict[type, tuple[int, str]] = {
 
 @dataclass(frozen=True, eq=False)  # identity hash: routes are werkzeug endpoints
 class Route:
+    """One method on one path, and its whole wire contract.
+
+    A body the route takes is validated against `request_schema` (xsd/request/{name}.xsd)
+    and turned by `decode(root)` (the service's atom.py) into the value the handler finds
+    in `ctx.body`, both in one place (request_body.py). The handler returns a Response
+    (an empty answer, JSON, HTML, a refusal), or a domain value, or an `answers.Answer`
+    (the value with its own status or headers), which the app renders as `render(ctx,
+    value)` into an Atom answer with `status`; `response_schema` (xsd/response/{name}.xsd)
+    names the schema that answer is valid against (tests/test_route_contracts.py)."""
     method: str
     path: str  # as documented, e.g. /v2/services/google/{uuid}/
     handler: Callable
     provenance: Provenance
     spec_id: str = ""  # route id: D1…D15 documented, I1…I16 inferred (docs/decisions.md, "Route ids")
     auth: bool = True
-    body: str | None = None  # request schema validating the body, if the route takes one
+    request_schema: str | None = None  # the request body's schema, if the route takes one
+    decode: Callable | None = None  # validated root element -> the handler's ctx.body
     body_required: bool = True
+    response_schema: str | None = None  # the answer's schema; None for empty, JSON, HTML answers
+    render: Callable | None = None  # render(ctx, value) -> bytes, for a handler's returned value
+    status: str = "200 OK"  # the status line of a rendered answer
     reasons: dict = field(default_factory=dict)  # DomainError subclass -> (status, phrase)
     refuses: bool = False  # the route exists to say no (405 by design): never listed in Allow
     changes: bool | None = None  # changes state; None: every method but GET and HEAD does
@@ -137,116 +121,150 @@ ACTIVESYNC = "/v2/services/activesync/"
 DATASTORE = "/v2/services/datastore/"
 
 
-def _read_only(path: str, handler, spec_id: str, section: str) -> tuple[Route, ...]:
+def _read_only(path: str, handler, spec_id: str, section: str, render: Callable) -> tuple[Route, ...]:
     """An anonymous GET, and 405 for every write (SyncServer API Python interface,
     'Phones': the phones API is read-only; I4)."""
-    return (Route("GET", path, handler, inferred(LIBRARY_API, section), spec_id, auth=False),
+    return (Route("GET", path, handler, inferred(LIBRARY_API, section), spec_id, auth=False,
+                  response_schema="phones", render=render),
             *(Route(m, path, phones.read_only, inferred(LIBRARY_API, "Phones (read-only)"), "I4", auth=False,
                     refuses=True)
               for m in ("POST", "PUT", "DELETE")))
 
 
+# The request bodies: (request_schema, decode) of each kind of body.
+GDATA_CLIENT = {"request_schema": "gdata-client", "decode": gdata_atom.decode_client}
+SYNCML_CLIENT = {"request_schema": "syncml-client", "decode": syncml_atom.decode_client}
+SYNCML_SETUP = {"request_schema": "syncml-setup", "decode": syncml_atom.decode_setup}
+DETECT = {"request_schema": "detect", "decode": phones_atom.decode_phone_number}
+BINDING = {"request_schema": "binding", "decode": clients_atom.decode_binding}
+ACTIVESYNC_CLIENT = {"request_schema": "activesync-client", "decode": activesync_atom.decode_client}
+DATASTORE_CLIENT = {"request_schema": "datastore-client", "decode": datastore_atom.decode_client}
+CONTENT_ITEM = {"request_schema": "content-item", "decode": datastore_atom.decode_item}
+CREATED, UPDATED = "201 Created", "200 Updated"
+
 ROUTES: tuple[Route, ...] = (
     # --- Google Data clients (Google Data Client API) -------------------------------------
-    Route("GET", GDATA, gdata.list_clients, documented(GDATA_API, "List all clients"), "D1"),
+    Route("GET", GDATA, gdata.list_clients, documented(GDATA_API, "List all clients"), "D1",
+          response_schema="gdata", render=gdata_atom.render_feed),
     Route("GET", GDATA + "all.xml", gdata.list_clients,
-          inferred(GDATA_API, "List all clients: the feed's id and self link")),
-    Route("POST", GDATA, gdata.create_client, documented(GDATA_API, "Add a new client"), "D2",
-          body="gdata-client", reasons={Conflict: (400, "Google client already registered")}),
+          inferred(GDATA_API, "List all clients: the feed's id and self link"),
+          response_schema="gdata", render=gdata_atom.render_feed),
+    Route("POST", GDATA, gdata.create_client, documented(GDATA_API, "Add a new client"), "D2", **GDATA_CLIENT,
+          reasons={Conflict: (400, "Google client already registered")},
+          response_schema="gdata", render=gdata_atom.render_created, status=CREATED),
     Route("PUT", GDATA, gdata.update_client, documented(GDATA_API, "Update a client"), "D4",
-          body="gdata-client", body_required=False,
-          reasons={NotFound: (404, "No such client ID")}),
+          **GDATA_CLIENT, body_required=False, reasons={NotFound: (404, "No such client ID")},
+          response_schema="gdata", render=gdata_atom.render_updated, status=UPDATED),
     Route("DELETE", GDATA, gdata.delete_collection, documented(GDATA_API, "Delete a client"), "D5"),
     Route("GET", GDATA + "{uuid}/", gdata.get_client,
           documented(GDATA_API, "Get details for specific client"), "D3",
-          reasons={NotFound: (404, "No such Google client.")}),
+          reasons={NotFound: (404, "No such Google client.")}, response_schema="gdata", render=gdata_atom.render_entry),
     Route("PUT", GDATA + "{uuid}/", gdata.update_client, documented(GDATA_API, "Update a client"), "D4",
-          body="gdata-client", body_required=False,
-          reasons={NotFound: (404, "No such client ID")}),
+          **GDATA_CLIENT, body_required=False, reasons={NotFound: (404, "No such client ID")},
+          response_schema="gdata", render=gdata_atom.render_updated, status=UPDATED),
     Route("DELETE", GDATA + "{uuid}/", gdata.delete_client, documented(GDATA_API, "Delete a client"), "D5",
           reasons={NotFound: (404, "No such client ID")}),
     # The entries' rel="edit" link (Google Data Client API) points here; Atom Publishing
     # clients PUT/DELETE it.
     Route("GET", GDATA + "{uuid}/edit", gdata.get_client, inferred(GDATA_API, "rel=edit link of an entry"),
-          reasons={NotFound: (404, "No such Google client.")}),
+          reasons={NotFound: (404, "No such Google client.")}, response_schema="gdata", render=gdata_atom.render_entry),
     Route("PUT", GDATA + "{uuid}/edit", gdata.update_client, inferred(GDATA_API, "rel=edit link of an entry"),
-          body="gdata-client", body_required=False, reasons={NotFound: (404, "No such client ID")}),
+          **GDATA_CLIENT, body_required=False, reasons={NotFound: (404, "No such client ID")},
+          response_schema="gdata", render=gdata_atom.render_updated, status=UPDATED),
     Route("DELETE", GDATA + "{uuid}/edit", gdata.delete_client,
           inferred(GDATA_API, "rel=edit link of an entry"), reasons={NotFound: (404, "No such client ID")}),
     # --- SyncML (SyncML API) ----------------------------------------------------------------
-    Route("GET", SYNCML, syncml.list_clients, documented(SYNCML_API, "Listing all clients"), "D6"),
+    Route("GET", SYNCML, syncml.list_clients, documented(SYNCML_API, "Listing all clients"), "D6",
+          response_schema="syncml", render=syncml_atom.render_feed),
     Route("POST", SYNCML, syncml.create_client, documented(SYNCML_API, "Create a new client"), "D7",
-          body="syncml-client"),
-    Route("GET", SYNCML + "sessions/", syncml.list_sessions, documented(SYNCML_API, "Session API"), "D12"),
-    Route("GET", SYNCML + "sessions/chatlog/", syncml.chatlog, documented(SYNCML_API, "Chatlog"), "D13"),
-    Route("GET", SYNCML + "sessions/{session}/chatlog/", syncml.chatlog, documented(SYNCML_API, "Chatlog"), "D13"),
+          **SYNCML_CLIENT, response_schema="syncml", render=syncml_atom.render_entry, status=CREATED),
+    Route("GET", SYNCML + "sessions/", syncml.list_sessions, documented(SYNCML_API, "Session API"), "D12",
+          response_schema="sessions", render=syncml_atom.render_sessions),
+    *(Route("GET", SYNCML + path, syncml.chatlog, documented(SYNCML_API, "Chatlog"), "D13",
+            response_schema="sessions", render=syncml_atom.render_chatlog)
+      for path in ("sessions/chatlog/", "sessions/{session}/chatlog/")),
     Route("GET", SYNCML + "datastores/", syncml.datastores, documented(SYNCML_API, "Datastore API"), "D14"),
     Route("POST", SYNCML + "setup/", syncml.missing_client,
           inferred(SYNCML_API, "REST Endpoints table: Setup …/syncml/setup/")),
     Route("POST", SYNCML + "sync/", syncml.missing_client,
           inferred(SYNCML_API, "REST Endpoints table: Sync …/syncml/sync/")),
     Route("GET", SYNCML + "{uuid}", syncml.get_client,
-          documented(SYNCML_API, "List details for a specific client"), "D8"),
+          documented(SYNCML_API, "List details for a specific client"), "D8",
+          response_schema="syncml", render=syncml_atom.render_entry),
     Route("DELETE", SYNCML + "{uuid}", syncml.delete_client, documented(SYNCML_API, "Delete a client"), "D9"),
     Route("PUT", SYNCML + "{uuid}", syncml.not_editable, documented(SYNCML_API, "SyncML Client API"), "D15",
           refuses=True),
     Route("POST", SYNCML + "{uuid}/setup/", syncml.send_setup,
-          documented(SYNCML_API, "Setup and Phone Configuration"), "D10", body="syncml-setup",
-          sends="sms"),
+          documented(SYNCML_API, "Setup and Phone Configuration"), "D10", **SYNCML_SETUP, sends="sms",
+          response_schema="syncml-setup", render=syncml_atom.render_setup, status=CREATED),
     Route("POST", SYNCML + "{uuid}/sync/", syncml.request_sync,
           documented(SYNCML_API, "Server Initiated Synchronization"), "D11",
           reasons={Unsupported: (400, "Server initiated sync not supported")}, sends="push"),
-    Route("GET", SYNCML + "sessions/{session}/", syncml.get_session, inferred(SYNCML_API, "Session API")),
+    Route("GET", SYNCML + "sessions/{session}/", syncml.get_session, inferred(SYNCML_API, "Session API"),
+          response_schema="sessions", render=syncml_atom.render_session),
     # --- phones database (SyncServer API Python interface, "Phones"): anonymous, read-only ---
-    *_read_only(PHONES + "vendors/", phones.list_vendors, "I1", "Vendors"),
-    *_read_only(PHONES + "vendors/{vendor}/", phones.get_vendor, "I1", "Vendors"),
-    *_read_only(PHONES + "vendors/{vendor}/models/", phones.vendor_models, "I2", "Models"),
-    *_read_only(PHONES + "models/", phones.list_models, "I3", "Models"),
-    *_read_only(PHONES + "models/{model}/", phones.get_model, "I3", "Models"),
+    *_read_only(PHONES + "vendors/", phones.list_vendors, "I1", "Vendors", phones_bodies.render_vendors),
+    *_read_only(PHONES + "vendors/{vendor}/", phones.get_vendor, "I1", "Vendors", phones_bodies.render_vendor),
+    *_read_only(PHONES + "vendors/{vendor}/models/", phones.vendor_models, "I2", "Models",
+                phones_bodies.render_vendor_models),
+    *_read_only(PHONES + "models/", phones.list_models, "I3", "Models", phones_bodies.render_models),
+    *_read_only(PHONES + "models/{model}/", phones.get_model, "I3", "Models", phones_bodies.render_model),
     # --- handset detection ("Models": detect_auto, detect_manual, detect_poll) --------------
     Route("POST", PHONES + "detect/auto/", phones.detect_auto, inferred(LIBRARY_API, "Models: detect_auto"), "I5",
-          body="detect"),
+          **DETECT, response_schema="phones", render=phones_atom.render_detected),
     Route("POST", PHONES + "detect/manual/", phones.detect_manual, inferred(LIBRARY_API, "Models: detect_manual"),
-          "I6", body="detect", sends="sms"),
+          "I6", **DETECT, sends="sms", response_schema="detection", render=phones_atom.render_detection,
+          status=CREATED),
     Route("GET", PHONES + "detect/manual/{code}/", phones.detect_poll, inferred(LIBRARY_API, "Models: detect_poll"),
-          "I7"),
+          "I7", response_schema="detection", render=phones_atom.render_detection),
     Route("GET", "/d/{code}", phones.detection_page, inferred(LIBRARY_API, "Models: detect_manual"), "I8",
           auth=False, changes=True,  # the phone's visit is recorded; not a HEAD's (a link preview's)
           peek=functools.partial(phones.detection_page, record=False)),
     # --- clients of every kind ("Clients") -----------------------------------------------
-    Route("GET", CLIENTS, clients.list_all, inferred(LIBRARY_API, "Clients"), "I9"),
-    Route("GET", CLIENTS + "{uuid}/", clients.get_any, inferred(LIBRARY_API, "Clients"), "I9"),
+    Route("GET", CLIENTS, clients.list_all, inferred(LIBRARY_API, "Clients"), "I9",
+          response_schema="clients", render=clients_atom.render_clients),
+    Route("GET", CLIENTS + "{uuid}/", clients.get_any, inferred(LIBRARY_API, "Clients"), "I9",
+          response_schema="clients", render=clients_atom.render_client),
     *(Route(m, path, clients.read_only, inferred(LIBRARY_API, "Clients"), "I9", refuses=True)
       for path in (CLIENTS, CLIENTS + "{uuid}/") for m in ("POST", "PUT", "DELETE")),
-    Route("GET", CLIENTS + "bindings/", clients.list_bindings, inferred(LIBRARY_API, "Bindings"), "I10"),
+    Route("GET", CLIENTS + "bindings/", clients.list_bindings, inferred(LIBRARY_API, "Bindings"), "I10",
+          response_schema="clients", render=clients_atom.render_bindings),
     Route("POST", CLIENTS + "bindings/", clients.create_binding, inferred(LIBRARY_API, "Bindings: new"), "I10",
-          body="binding"),
-    Route("GET", CLIENTS + "bindings/{binding}/", clients.get_binding, inferred(LIBRARY_API, "Bindings"), "I11"),
+          **BINDING, response_schema="clients", render=clients_atom.render_binding, status=CREATED),
+    Route("GET", CLIENTS + "bindings/{binding}/", clients.get_binding, inferred(LIBRARY_API, "Bindings"), "I11",
+          response_schema="clients", render=clients_atom.render_binding),
     Route("PUT", CLIENTS + "bindings/{binding}/", clients.update_binding, inferred(LIBRARY_API, "Bindings"), "I11",
-          body="binding"),
+          **BINDING, response_schema="clients", render=clients_atom.render_binding, status=UPDATED),
     Route("DELETE", CLIENTS + "bindings/{binding}/", clients.delete_binding, inferred(LIBRARY_API, "Bindings"), "I11"),
-    Route("GET", ACTIVESYNC, clients.list_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12"),
+    Route("GET", ACTIVESYNC, clients.list_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
+          response_schema="activesync", render=activesync_atom.render_feed),
     Route("POST", ACTIVESYNC, clients.create_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
-          body="activesync-client"),
-    Route("GET", ACTIVESYNC + "{uuid}/", clients.get_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12"),
+          **ACTIVESYNC_CLIENT, response_schema="activesync", render=activesync_atom.render_entry, status=CREATED),
+    Route("GET", ACTIVESYNC + "{uuid}/", clients.get_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
+          response_schema="activesync", render=activesync_atom.render_entry),
     Route("PUT", ACTIVESYNC + "{uuid}/", clients.update_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
-          body="activesync-client"),
+          **ACTIVESYNC_CLIENT, response_schema="activesync", render=activesync_atom.render_entry, status=UPDATED),
     Route("DELETE", ACTIVESYNC + "{uuid}/", clients.delete_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12"),
-    Route("GET", DATASTORE, clients.list_datastores, inferred(LIBRARY_API, "Datastore"), "I13"),
+    Route("GET", DATASTORE, clients.list_datastores, inferred(LIBRARY_API, "Datastore"), "I13",
+          response_schema="datastore", render=datastore_atom.render_feed),
     Route("POST", DATASTORE, clients.create_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
-          body="datastore-client"),
-    Route("GET", DATASTORE + "{uuid}/", clients.get_datastore, inferred(LIBRARY_API, "Datastore"), "I13"),
+          **DATASTORE_CLIENT, response_schema="datastore", render=datastore_atom.render_entry, status=CREATED),
+    Route("GET", DATASTORE + "{uuid}/", clients.get_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
+          response_schema="datastore", render=datastore_atom.render_entry),
     Route("PUT", DATASTORE + "{uuid}/", clients.update_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
-          body="datastore-client"),
+          **DATASTORE_CLIENT, response_schema="datastore", render=datastore_atom.render_entry, status=UPDATED),
     Route("DELETE", DATASTORE + "{uuid}/", clients.delete_datastore, inferred(LIBRARY_API, "Datastore"), "I13"),
     Route("GET", DATASTORE + "{uuid}/contents/", clients.list_contents, inferred(LIBRARY_API, "Datastore contents"),
-          "I14"),
+          "I14", response_schema="contents", render=datastore_atom.render_contents),
     Route("POST", DATASTORE + "{uuid}/contents/", clients.create_content,
-          inferred(LIBRARY_API, "Datastore contents: new"), "I14", body="content-item"),
+          inferred(LIBRARY_API, "Datastore contents: new"), "I14", **CONTENT_ITEM,
+          response_schema="contents", render=datastore_atom.render_item, status=CREATED),
     Route("GET", DATASTORE + "{uuid}/contents/{item}/", clients.get_content,
-          inferred(LIBRARY_API, "Datastore contents"), "I15"),
+          inferred(LIBRARY_API, "Datastore contents"), "I15", response_schema="contents",
+          render=datastore_atom.render_item),
     Route("PUT", DATASTORE + "{uuid}/contents/{item}/", clients.update_content,
-          inferred(LIBRARY_API, "Datastore contents"), "I15", body="content-item"),
+          inferred(LIBRARY_API, "Datastore contents"), "I15", **CONTENT_ITEM,
+          response_schema="contents", render=datastore_atom.render_item, status=UPDATED),
     Route("DELETE", DATASTORE + "{uuid}/contents/{item}/", clients.delete_content,
           inferred(LIBRARY_API, "Datastore contents"), "I15"),
     # --- OAuth 1.0a three-legged flow ("Authentication"; driven as the SmartFile and -------
@@ -349,5 +367,5 @@ def table(routes: tuple[Route, ...] = ROUTES + CONTROL_ROUTES) -> list[dict]:
     route, `doc` the cited document's title and `doc_key` its stable short key."""
     return [{"method": r.method, "path": r.path, "spec": r.spec_id, "provenance": r.provenance.kind,
              "doc": r.provenance.doc.title, "doc_key": r.provenance.doc.key, "section": r.provenance.section,
-             "auth": r.auth, "body": r.body}
+             "auth": r.auth, "request_schema": r.request_schema, "response_schema": r.response_schema}
             for r in routes]

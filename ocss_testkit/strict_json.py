@@ -6,7 +6,7 @@ import json
 import math
 
 from ocss_testkit.answers import ApiError, shown
-from ocss_testkit.world.state import escape_pointer, text_culprit
+from ocss_testkit.world.text_rules import escape_pointer, text_culprit
 
 # The largest integer the fake takes anywhere (ids, counts, seconds): the range of exact
 # integers in JSON (RFC 7493 "I-JSON", §2.2). Past it, JSON readers disagree on values, and

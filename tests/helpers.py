@@ -167,11 +167,11 @@ def run_a_session(fake) -> None:
     world = fake.app.world
     alice = world.users["alice"]
     with world.lock:
-        client = world.create_syncml_client(alice, "+4798765432", "242", "Europe/Oslo")
-        world.send_setup(alice, client.uuid, "1234")
-        world.request_sync(alice, client.uuid)
-        world.phone_answer_setup("+4798765432")
-        assert world.phone_answer_sync("+4798765432").id == 1
+        client = world.syncml.create_client(alice, "+4798765432", "242", "Europe/Oslo")
+        world.syncml.send_setup(alice, client.uuid, "1234")
+        world.syncml.request_sync(alice, client.uuid)
+        world.simulated_phones.answer_setup("+4798765432")
+        assert world.simulated_phones.answer_sync("+4798765432").id == 1
 
 
 @contextmanager

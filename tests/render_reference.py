@@ -4,7 +4,8 @@ the reference tests/test_render_equivalence.py compares the templates with, byte
 They are the former `ocss_testkit/atom/render.py` followed by the former
 `ocss_testkit/atom/render_inferred.py` (imports made absolute, the second file's import of
 the first dropped): lxml's element factory (`etree.SubElement`), serialized by
-`serialize`, which is lxml's `tostring(encoding="utf-8", pretty_print=True)`.
+`serialize`, which is lxml's `tostring(encoding="utf-8", pretty_print=True)`. Their
+string-template successors are each service's `ocss_testkit/services/*/atom.py`.
 """
 from __future__ import annotations
 
@@ -13,13 +14,18 @@ from datetime import datetime
 from lxml import etree
 
 from ocss_testkit.atom.namespaces import ATOM, OC, A, O
-from ocss_testkit.services.clients.contents import Item
-from ocss_testkit.services.clients.state import ActiveSyncClient, Binding, DatastoreClient
+from ocss_testkit.services.activesync.state import ActiveSyncClient
+from ocss_testkit.services.clients.state import Binding
+from ocss_testkit.services.datastore.contents import Item
+from ocss_testkit.services.datastore.state import DatastoreClient
+from ocss_testkit.services.gdata.state import GDataClient, GDataDatastore
 from ocss_testkit.services.phones.database import Model, PhonesDB, Vendor
 from ocss_testkit.services.phones.detection import Detection
-from ocss_testkit.services.syncml.state import ChatMessage, Session
+from ocss_testkit.services.syncml.chat_atom import message_xml
+from ocss_testkit.services.syncml.sessions import ChatMessage, Session
+from ocss_testkit.services.syncml.state import SetupRecord, SyncMLClient
 from ocss_testkit.world.clock import iso_z, plain
-from ocss_testkit.world.world import GDataClient, GDataDatastore, SetupRecord, SyncMLClient, User
+from ocss_testkit.world.users import User
 
 FEED_AUTHOR = "ObexCode AS"
 _ATOM_NSMAP = {None: ATOM}
@@ -427,7 +433,7 @@ def chatlog_feed(base: str, url: str, messages: list[ChatMessage], now: datetime
         _sub(entry, A + "id", f"{session_url(base, m.session_id)}chatlog/{m.number}")
         _sub(entry, A + "title", f"Message {m.number} {m.direction.replace('-', ' ')}")
         _sub(entry, A + "updated", iso_z(m.time))
-        _sub(entry, A + "content", m.xml, type="application/vnd.syncml+xml")
+        _sub(entry, A + "content", message_xml(m), type="application/vnd.syncml+xml")
         _sub(entry, O + "direction", m.direction)
         _sub(entry, O + "session_id", str(m.session_id))
     return feed

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ocss_testkit.services.clients.contents import ContentStore, default_dataclass
+from ocss_testkit.services.datastore.contents import ContentStore, default_dataclass
 from ocss_testkit.world.errors import NotFound
 
 T0 = datetime(2009, 11, 1, 12, 30, tzinfo=timezone.utc)

@@ -293,11 +293,11 @@ def test_a_huge_unknown_path_is_cheap_and_journaled_short(fake):
 def test_the_phone_can_answer_an_older_message_by_id(fake):
     world, alice = fake.app.world, fake.app.world.users["alice"]
     with world.lock:
-        first = world.create_syncml_client(alice, "+4798765432", "242", "Europe/Oslo")
-        second = world.create_syncml_client(alice, "+4798765432", "56", "Europe/Oslo")
-        world.send_setup(alice, first.uuid, "1111")
-        world.send_setup(alice, second.uuid, "2222")
-    older = next(m for m in world.messages(kind="setup-sms") if m.client == first.uuid)
+        first = world.syncml.create_client(alice, "+4798765432", "242", "Europe/Oslo")
+        second = world.syncml.create_client(alice, "+4798765432", "56", "Europe/Oslo")
+        world.syncml.send_setup(alice, first.uuid, "1111")
+        world.syncml.send_setup(alice, second.uuid, "2222")
+    older = next(m for m in world.outbox.messages(kind="setup-sms") if m.client == first.uuid)
     r = control(fake, "POST", "phone/+4798765432/accept-setup", json={"message": older.id})
     assert r.status_code == 200 and r.json()["client"] == first.uuid
     with unchanged(fake):

@@ -255,4 +255,4 @@ def test_errors_from_the_endpoints_are_shown_and_reset_works(fake, page):
     expect(page.get_by_test_id("outbox-row")).to_have_count(0)
     expect(page.get_by_test_id("clock-state")).to_contain_text("running")
     expect(error).to_be_hidden()
-    assert fake.app.world.messages() == []
+    assert fake.app.world.outbox.messages() == []

@@ -22,7 +22,6 @@ from contracts.doc_examples import load_index, load_message
 from contracts.harness.docs import doc_recordings
 from contracts.harness.snapshots import DOC_HOST, Normalizer, View, compare, record
 from ocss_testkit.atom.schemas import schemas
-from ocss_testkit.world.fixtures import client_from_spec
 
 EXCHANGES = {e["id"]: e for e in load_index()}
 DOC_RECORDINGS = doc_recordings()  # the docs' answers normalized, as the contract suite keeps them
@@ -56,13 +55,13 @@ SYNCML_51D49C2C = {
 def seed(world, *specs):
     with world.lock:
         for spec in specs:
-            world.add_client(client_from_spec(spec, world.phones))
+            world.add_client(world.clients.from_entry(spec))
 
 
 def forget_gdata_user(world, user_id):
     with world.lock:
         for uuid in [c.uuid for c in world.clients.values() if getattr(c, "user_id", None) == user_id]:
-            del world.clients[uuid]
+            world.clients.remove(world.clients[uuid])
 
 
 def with_setup_profile(world, user, profile):

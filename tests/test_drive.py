@@ -9,9 +9,9 @@ NOKIA_6233 = "Nokia6233/2.0 (05.60) Profile/MIDP-2.0 Configuration/CLDC-1.1"
 def test_first_sync_driven_from_python(app):
     world, alice = app.world, app.world.users["alice"]
     with world.lock:
-        client = world.create_syncml_client(alice, "+4798765432", "242", "Europe/Oslo")
-        world.send_setup(alice, client.uuid, "1234")
-        world.request_sync(alice, client.uuid)
+        client = world.syncml.create_client(alice, "+4798765432", "242", "Europe/Oslo")
+        world.syncml.send_setup(alice, client.uuid, "1234")
+        world.syncml.request_sync(alice, client.uuid)
     phone = Phone(app, "+4798765432")
     assert [m.kind for m in phone.messages] == ["setup-sms", "server-alert"]
     assert phone.accept_setup() == client.uuid
@@ -27,11 +27,11 @@ def test_detection_and_autopilot_on_a_frozen_clock(app):
     phone = Phone(app, "+4798765432")
     phone.autopilot(user_agent=NOKIA_6233, visit_after=60)
     with world.lock:
-        detection = world.detect_manual(alice, "+4798765432", "http://x/d/{code}")
+        detection = world.detection.detect_manual(alice, "+4798765432", "http://x/d/{code}")
     assert detection.status == "pending"
     assert clock.advance(59) == 0 and detection.status == "pending"
     assert clock.advance(1) == 1
     assert (detection.status, detection.model.name) == ("detected", "Nokia 6233")
-    assert world.handsets["+4798765432"].id == 242
+    assert world.detection.handsets["+4798765432"].id == 242
     phone.autopilot()
-    assert "+4798765432" not in world.autopilots
+    assert "+4798765432" not in world.simulated_phones.autopilots

@@ -213,8 +213,8 @@ def default_user(route: Route) -> str:
 
 def default_body(route: Route, seeded: Seeded) -> tuple[list[tuple[str, str]], bytes]:
     """A body the route accepts, for the tests that fuzz everything else."""
-    if route.body:
-        body = VALID_BODIES[route.body][DEFAULT_BODY.get(route_id(route), 0)]
+    if route.request_schema:
+        body = VALID_BODIES[route.request_schema][DEFAULT_BODY.get(route_id(route), 0)]
         return [("Content-Type", "application/atom+xml")], body.encode()
     key = f"{route.method} {route.path}"
     if key in JSON_EXAMPLES:
@@ -384,14 +384,14 @@ def test_every_route_takes_any_path_and_query(seeded, route, data):
 
 
 # --- 2. bodies: mutated XML on every route that takes one ------------------------------------
-BODY_ROUTES = [r for r in ROUTES if r.body]
+BODY_ROUTES = [r for r in ROUTES if r.request_schema]
 
 
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=route_id)
 @fuzz(3 * PER_ROUTE)
 @given(data=st.data())
 def test_write_routes_take_any_xml_body(seeded, route, data):
-    ctype, body = xml_body(data.draw, route.body)
+    ctype, body = xml_body(data.draw, route.request_schema)
     path = known_path(route, data.draw)
     headers = [("Content-Type", ctype)] if ctype else []
     wire, _, problems = send(seeded, Wire(route.method, path, headers, body), route,

@@ -298,7 +298,7 @@ def test_a_bad_autopilot_names_the_valid_settings(fake, handle, config, needles)
     with pytest.raises(ValueError) as raised:
         handle.phone(NUMBER).autopilot(**config)
     assert all(needle in str(raised.value) for needle in needles), raised.value
-    assert handle.world.autopilots == {}
+    assert handle.world.simulated_phones.autopilots == {}
 
 
 def test_the_worlds_own_autopilot_checks_are_value_errors_from_python(handle):
@@ -309,10 +309,10 @@ def test_the_worlds_own_autopilot_checks_are_value_errors_from_python(handle):
 def two_setup_messages(world) -> tuple:
     alice = world.users["alice"]
     with world.lock:
-        first = world.create_syncml_client(alice, NUMBER, "242", "Europe/Oslo")
-        second = world.create_syncml_client(alice, NUMBER, "56", "Europe/Oslo")
-        world.send_setup(alice, first.uuid, "1111")
-        world.send_setup(alice, second.uuid, "2222")
+        first = world.syncml.create_client(alice, NUMBER, "242", "Europe/Oslo")
+        second = world.syncml.create_client(alice, NUMBER, "56", "Europe/Oslo")
+        world.syncml.send_setup(alice, first.uuid, "1111")
+        world.syncml.send_setup(alice, second.uuid, "2222")
     return first, second
 
 
@@ -479,8 +479,8 @@ def test_every_field_of_the_public_types_is_documented(cls):
 def test_the_message_and_session_fields_are_documented_for_the_handle(handle):
     from ocss_testkit import controls as drive
     from ocss_testkit.services.phones.detection import Detection
-    from ocss_testkit.services.syncml.state import Session, SessionStore
-    from ocss_testkit.world.world import Message
+    from ocss_testkit.services.syncml.sessions import Session, SessionStore
+    from ocss_testkit.world.outbox import Message
 
     for cls in (Message, Detection, Session, SessionStore):
         missing = [f.name for f in fields(cls) if f"`{f.name}`" not in drive.__doc__]

@@ -26,7 +26,7 @@ from ocss_testkit import near_miss
 from ocss_testkit.answers import MAX_DETAIL, MAX_ECHO, ApiError, bounded_detail
 from ocss_testkit.app import FakeApp
 from ocss_testkit.journal import MAX_TEXT, Journal
-from ocss_testkit.services.phones import handlers as phones
+from ocss_testkit.services.phones import cached_bodies as phones
 from ocss_testkit.services.phones.database import Model, PhonesDB, Vendor
 
 ATOM = "http://www.w3.org/2005/Atom"

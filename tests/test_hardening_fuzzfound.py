@@ -37,7 +37,7 @@ from ocss_testkit.strict_json import load_json
 from ocss_testkit.world.clock import LATEST
 from ocss_testkit.world.errors import Invalid
 from ocss_testkit.world.fixtures import FixtureError, FixtureSet, schema_problem
-from ocss_testkit.world.state import text_problem
+from ocss_testkit.world.text_rules import text_problem
 from ocss_testkit.world.world import World
 from tests.fuzz_strategies import Answer, Wire, call_wsgi, sign
 from tests.test_state import busy_world
@@ -86,7 +86,7 @@ def busy(app):
     exchanged too), and that state's document."""
     world = busy_world(app)
     with world.lock:
-        world.approve_request_token(world.issue_request_token("demo-consumer-key", "http://x/cb").token, "alice")
+        world.tokens.approve_request_token(world.tokens.issue_request_token("demo-consumer-key", "http://x/cb").token, "alice")
     return app, world.to_dict()
 
 
@@ -177,11 +177,11 @@ def test_text_json_allows_is_still_taken(busy):
     assert load_json(json.dumps({"user_agent": text})) == {"user_agent": text}
     app, _ = busy
     with app.world.lock:
-        app.world.detect_manual(app.world.users["alice"], NUMBER, "http://x/d/{code}")
+        app.world.detection.detect_manual(app.world.users["alice"], NUMBER, "http://x/d/{code}")
     answer = send(app, "POST", "/_fake/phone/%2B4798765432/visit", {"user_agent": text},
                   [("Content-Type", "application/json")])
     assert answer.status == 200, answer.body
-    assert any(d.user_agent == text for d in app.world.detections.values())
+    assert any(d.user_agent == text for d in app.world.detection.detections.values())
 
 
 def test_out_of_range_numbers_are_still_named_first():
@@ -336,7 +336,7 @@ def test_a_query_of_text_is_read_as_before(busy, target, to):
     app, _ = busy
     with app.world.lock:
         for number in ("+47é", "+47 1\t"):
-            app.world.detect_manual(app.world.users["alice"], number, "http://x/d/{code}")
+            app.world.detection.detect_manual(app.world.users["alice"], number, "http://x/d/{code}")
     answer = send(app, "GET", target)
     assert answer.status == 200, answer.body
     assert [m["to"] for m in json.loads(answer.body)["messages"]] == [to]
@@ -382,7 +382,7 @@ def test_a_path_of_utf8_text_still_routes(busy):
 
 def _request_token(app: FakeApp) -> str:
     with app.world.lock:
-        return app.world.issue_request_token("demo-consumer-key", "oob").token
+        return app.world.tokens.issue_request_token("demo-consumer-key", "oob").token
 
 
 FORMS = [
@@ -416,7 +416,7 @@ def test_a_form_of_text_still_approves(busy):
     answer = send(app, "POST", "/oauth/authorize", f"oauth_token={token}&user=alice&approve=yes".encode(),
                   [("Content-Type", "application/x-www-form-urlencoded")])
     assert answer.status == 200 and b"oauth_verifier=" in answer.body
-    assert app.world.request_tokens[token].user == "alice"
+    assert app.world.tokens.request_tokens[token].user == "alice"
 
 
 def _raw(port: int, head: bytes) -> bytes:
@@ -570,7 +570,7 @@ SCHEMA_AGREES = [
     lambda d: d.__setitem__("$schema", "\ud800"),
     lambda d: _client(d, "gdata")["datastores"][0]["token"]["scopes"].append("\x0b"),
     lambda d: _client(d, "datastore")["contents"][0].__setitem__("data", "BEGIN:VCARD\x1aEND"),
-    lambda d: d["chatlog"][0].__setitem__("xml", "<SyncML>\ufffe</SyncML>"),
+    lambda d: d["chatlog"][0].__setitem__("phone", "IMEI:\ufffe"),
     lambda d: d["detections"][0].__setitem__("user_agent", "Nokia\x01"),
     lambda d: d["request_tokens"][0].__setitem__("callback", "http://x/\x01"),
     lambda d: d["handsets"].__setitem__("+47", "\x00"),
@@ -603,7 +603,7 @@ def test_a_detection_page_visit_cannot_store_a_user_agent_xml_cannot_hold(busy):
     """Over HTTP waitress refuses a control character in a header; in-process it arrives."""
     app, _ = busy
     with app.world.lock:
-        code = app.world.detect_manual(app.world.users["alice"], NUMBER, "http://x/d/{code}").code
+        code = app.world.detection.detect_manual(app.world.users["alice"], NUMBER, "http://x/d/{code}").code
     send(app, "GET", f"/d/{code}", headers=[("User-Agent", "Nokia6300\x01/2.0")])
     World.from_dict(app.world.to_dict(), app.world.phones)  # what a restart with --state-file does
 
@@ -618,7 +618,7 @@ def test_a_request_token_cannot_store_a_callback_xml_cannot_hold(app, place):
                                    body="" if form else None, headers=dict(form))
     answer = call_wsgi(app, Wire("POST", "/oauth/request_token", list(headers.items()), (body or "").encode()))
     assert answer.status == 400 and b"oauth_callback" in answer.body, answer.body
-    assert not app.world.request_tokens
+    assert not app.world.tokens.request_tokens
 
 
 # === 4. times at the ends of the clock's range ===================================================
@@ -637,7 +637,7 @@ def test_a_request_token_created_at_the_end_of_time_loads_and_works(busy):
     token = document["request_tokens"][0]["token"]
     answer = send(app, "PUT", "/_fake/state", json.dumps(document).encode(), [("Content-Type", "application/json")])
     assert answer.status == 200, answer.body
-    assert app.world.request_tokens[token].expires == datetime.fromtimestamp(LATEST, timezone.utc)
+    assert app.world.tokens.request_tokens[token].expires == datetime.fromtimestamp(LATEST, timezone.utc)
     assert send(app, "GET", f"/oauth/authorize?oauth_token={token}").status == 200  # alive until then
     assert json.loads(send(app, "GET", "/_fake/state").body)["request_tokens"][0]["created"] == END
 
@@ -660,7 +660,7 @@ def test_a_request_token_is_issued_at_the_clocks_last_second(app):
     app.world.clock.freeze(END)
     answer = call_wsgi(app, sign(Wire("POST", "/oauth/request_token"), None, callback="oob"))
     assert answer.status == 200, answer.body
-    (token,) = app.world.request_tokens.values()
+    (token,) = app.world.tokens.request_tokens.values()
     assert token.created == token.expires == datetime.fromtimestamp(LATEST, timezone.utc)
 
 

@@ -280,9 +280,9 @@ def detect_and_visit(world, count: int, first: int = 0) -> list[str]:
     with world.lock:
         for n in range(first, first + count):
             number = f"+4791{n:06d}"
-            world.detect_manual(world.users["alice"], number, "http://x/d/{code}")
+            world.detection.detect_manual(world.users["alice"], number, "http://x/d/{code}")
             numbers.append(number)
-        world.run_due()
+        world.simulated_phones.run_due()
     return numbers
 
 
@@ -291,17 +291,17 @@ def test_answers_and_phone_states_follow_the_outbox():
     ClockControl(app).freeze("2009-11-01T12:30:00Z")
     world = app.world
     with world.lock:
-        world.set_autopilot("*", {"user_agent": NOKIA_6233, "visit_after": 0})
+        world.simulated_phones.set_autopilot("*", {"user_agent": NOKIA_6233, "visit_after": 0})
     numbers = detect_and_visit(world, 200)
     ids = {m.id for m in world.outbox}
     assert len(world.outbox) == 20
-    answered = {mid for s in world.phone_states.values() for mid in s.answers}
+    answered = {mid for s in world.simulated_phones.phone_states.values() for mid in s.answers}
     assert not answered - {mid for mid in range(min(ids) - 20, max(ids) + 1)}  # at most one outbox behind
-    assert len(world.phone_states) <= 2 * 20 and numbers[-1] in world.phone_states
+    assert len(world.simulated_phones.phone_states) <= 2 * 20 and numbers[-1] in world.simulated_phones.phone_states
     # nothing seen through the API changed: the newest phone shows its answer and message
-    state = world.phone_view(numbers[-1]).state()
+    state = world.simulated_phones.view(numbers[-1]).state()
     assert list(state["answers"].values()) == ["visited"]
-    assert world.handsets[numbers[-1]].name == "Nokia 6233"
+    assert world.detection.handsets[numbers[-1]].name == "Nokia 6233"
     document = world.to_dict()
     app.replace_state(document)
     assert app.world.to_dict() == document  # the state document round-trips
@@ -312,15 +312,15 @@ def test_actions_scheduled_for_dropped_messages_are_dropped():
     ClockControl(app).freeze("2009-11-01T12:30:00Z")
     world = app.world
     with world.lock:  # every visit waits 50 virtual minutes: the clock stands still
-        world.set_autopilot("*", {"user_agent": NOKIA_6233, "visit_after": 3000})
+        world.simulated_phones.set_autopilot("*", {"user_agent": NOKIA_6233, "visit_after": 3000})
     detect_and_visit(world, 500)
-    assert len(world.schedule) <= 2 * 20  # 500 before: one per message ever sent
-    assert all(entry[1] >= world.outbox[0].id - 20 for entry in world.schedule)
+    assert len(world.simulated_phones.schedule) <= 2 * 20  # 500 before: one per message ever sent
+    assert all(entry[1] >= world.outbox[0].id - 20 for entry in world.simulated_phones.schedule)
     live = world.outbox[-1]
     ClockControl(app).advance(3000)
     with world.lock:
-        world.run_due()
-        assert world.phone_view(live.to).answers == {live.id: "visited"}  # the live ones still run
+        world.simulated_phones.run_due()
+        assert world.simulated_phones.view(live.to).answers == {live.id: "visited"}  # the live ones still run
 
 
 def test_at_most_phone_limit_phones_the_least_recently_active_forgotten(monkeypatch):
@@ -330,19 +330,19 @@ def test_at_most_phone_limit_phones_the_least_recently_active_forgotten(monkeypa
     world = app.world
     alice = world.users["alice"]
     with world.lock:
-        clients = [world.create_syncml_client(alice, f"+4792{n:06d}", "242") for n in range(100)]
+        clients = [world.syncml.create_client(alice, f"+4792{n:06d}", "242") for n in range(100)]
         for client in clients:
-            world.send_setup(alice, client.uuid, "1234")
-            world.phone_answer_setup(client.phone_number)
+            world.syncml.send_setup(alice, client.uuid, "1234")
+            world.simulated_phones.answer_setup(client.phone_number)
         keeper = clients[0].phone_number
-        world.send_setup(alice, clients[0].uuid, "1234")
-        world.phone_answer_setup(keeper)  # acts again: the most recently active phone
-        world.tidy_phones()
-        assert len(world.phone_states) <= 30
-        assert sum(len(s.answers) + len(s.installed) for s in world.phone_states.values()) <= 45
-        assert keeper in world.phone_states and clients[-1].phone_number in world.phone_states
-        assert clients[1].phone_number not in world.phone_states  # acted least recently
-        assert world.phone_view(keeper).installed == {clients[0].uuid}
+        world.syncml.send_setup(alice, clients[0].uuid, "1234")
+        world.simulated_phones.answer_setup(keeper)  # acts again: the most recently active phone
+        world.simulated_phones.tidy()
+        assert len(world.simulated_phones.phone_states) <= 30
+        assert sum(len(s.answers) + len(s.installed) for s in world.simulated_phones.phone_states.values()) <= 45
+        assert keeper in world.simulated_phones.phone_states and clients[-1].phone_number in world.simulated_phones.phone_states
+        assert clients[1].phone_number not in world.simulated_phones.phone_states  # acted least recently
+        assert world.simulated_phones.view(keeper).installed == {clients[0].uuid}
 
 
 def test_a_learned_number_is_short_the_detect_schema_bounds_it():
@@ -354,7 +354,7 @@ def test_a_learned_number_is_short_the_detect_schema_bounds_it():
     reply = WSGIClient(app).post("/v2/phones/detect/manual/", data=body,
                                  headers={"Authorization": headers["Authorization"],
                                           "Content-Type": "application/atom+xml"})
-    assert reply.status_code == 400 and not app.world.detections
+    assert reply.status_code == 400 and not app.world.detection.detections
 
 
 # --- 5. an oversized Authorization header -----------------------------------------------------

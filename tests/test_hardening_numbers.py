@@ -56,18 +56,18 @@ def dump(app) -> dict:
 def binding(app) -> int:
     world = app.world
     with world.lock:
-        return world.create_binding(world.users["admin"], SOURCE, TARGET).id
+        return world.bindings.create(world.users["admin"], SOURCE, TARGET).id
 
 
 def session(app) -> int:
     world = app.world
     alice = world.users["alice"]
     with world.lock:
-        client = world.create_syncml_client(alice, "+4798765432", "242", "Europe/Oslo")
-        world.send_setup(alice, client.uuid, "1234")
-        world.request_sync(alice, client.uuid)
-        world.phone_answer_setup("+4798765432")
-        return world.phone_answer_sync("+4798765432").id
+        client = world.syncml.create_client(alice, "+4798765432", "242", "Europe/Oslo")
+        world.syncml.send_setup(alice, client.uuid, "1234")
+        world.syncml.request_sync(alice, client.uuid)
+        world.simulated_phones.answer_setup("+4798765432")
+        return world.simulated_phones.answer_sync("+4798765432").id
 
 
 # --- ids in URLs: 404, whatever their size ----------------------------------------------------
@@ -268,6 +268,6 @@ def test_a_state_document_at_the_limits_loads(app, admin):
         d["schedule"].append([4e9, 7, "setup-sms", "+4798765432", "accept", None]),  # due in 2096
         d["schedule"].append([3e9, 8, "server-alert", "+4798765432", "reject", None])))
     app.replace_state(doc)
-    assert app.world.schedule[0][1] == 8  # a hand-written schedule is put in heap order
+    assert app.world.simulated_phones.schedule[0][1] == 8  # a hand-written schedule is put in heap order
     reply = admin.get(f"/v2/clients/bindings/{MAX_INT}/")
     assert reply.status == 200, reply.text

@@ -38,9 +38,9 @@ def store(app) -> str:
     world = app.world
     user = world.users["alice"]
     with world.lock:
-        client = world.create_datastore_client(user, "phone book")
-        world.add_content(user, client.uuid, "BEGIN:VCARD", "text/x-vcard", "Contacts", "Ann")
-        world.add_content(user, client.uuid, "buy milk", "text/plain", "Notes", "todo")
+        client = world.datastore.create_client(user, "phone book")
+        world.datastore.add_content(user, client.uuid, "BEGIN:VCARD", "text/x-vcard", "Contacts", "Ann")
+        world.datastore.add_content(user, client.uuid, "buy milk", "text/plain", "Notes", "todo")
     return f"/v2/services/datastore/{client.uuid}/contents/"
 
 
@@ -95,7 +95,7 @@ def test_control_plane_parameters_once_still_work(anonymous):
 
 
 def test_a_repeated_oauth_token_on_the_approval_page_is_400(app, anonymous):
-    app.world.issue_request_token("demo-consumer-key", "oob", "rt-1", "rt-secret")
+    app.world.tokens.issue_request_token("demo-consumer-key", "oob", "rt-1", "rt-secret")
     assert anonymous.get("/oauth/authorize?oauth_token=rt-1").status == 200
     assert_repeated(anonymous.get("/oauth/authorize?oauth_token=rt-1&oauth_token=rt-2"), "oauth_token")
 
@@ -105,11 +105,11 @@ def test_a_repeated_oauth_token_on_the_approval_page_is_400(app, anonymous):
     ("oauth_token=rt-1&oauth_token=rt-1&user=alice", "oauth_token"),
 ])
 def test_a_repeated_approval_field_is_400_and_approves_nothing(app, anonymous, form, name):
-    app.world.issue_request_token("demo-consumer-key", "oob", "rt-1", "rt-secret")
+    app.world.tokens.issue_request_token("demo-consumer-key", "oob", "rt-1", "rt-secret")
     before = dump(app)
     assert_repeated(anonymous.post("/oauth/authorize", form, headers=FORM), name)
     assert dump(app) == before
-    assert app.world.request_tokens["rt-1"].verifier is None
+    assert app.world.tokens.request_tokens["rt-1"].verifier is None
     assert anonymous.post("/oauth/authorize", "oauth_token=rt-1&user=alice&approve=yes", headers=FORM).status == 200
 
 

@@ -355,7 +355,7 @@ def _bodiless_answers(fake, wire: Wire, version: str) -> list[tuple[str, Answer]
     world = fake.app.world
     with world.lock:
         alice = world.users["alice"]
-        syncml = world.create_syncml_client(alice, "+4798765432", "242", "Europe/Oslo").uuid
+        syncml = world.syncml.create_client(alice, "+4798765432", "242", "Europe/Oslo").uuid
     fields = ["Connection: keep-alive"] if version == "1.0" else []
     detect = (f'<entry xmlns="{ATOM}" xmlns:oc="{OC}"><oc:phone_number>+4700000001</oc:phone_number>'
               "</entry>").encode()
@@ -433,19 +433,19 @@ def _rich_world(fake) -> RichWorld:
     world = fake.app.world
     with world.lock:
         alice = world.users["alice"]
-        syncml = world.create_syncml_client(alice, "+4798765432", "242", "Europe/Oslo")
-        world.send_setup(alice, syncml.uuid, "1234")
-        world.request_sync(alice, syncml.uuid)
-        world.phone_answer_setup("+4798765432")
-        session = world.phone_answer_sync("+4798765432")
-        activesync = world.create_activesync_client(alice, "ann", "secret")
-        store = world.create_datastore_client(alice, "Ann's book")
-        item = world.add_content(alice, store.uuid, "BEGIN:VCARD\r\nEND:VCARD\r\n", "text/x-vcard", None, "Ann")
-        binding = world.create_binding(alice, store.uuid, activesync.uuid)
-        detection = world.detect_manual(alice, "+4711111111", fake.url + "/d/{code}")
+        syncml = world.syncml.create_client(alice, "+4798765432", "242", "Europe/Oslo")
+        world.syncml.send_setup(alice, syncml.uuid, "1234")
+        world.syncml.request_sync(alice, syncml.uuid)
+        world.simulated_phones.answer_setup("+4798765432")
+        session = world.simulated_phones.answer_sync("+4798765432")
+        activesync = world.activesync.create_client(alice, "ann", "secret")
+        store = world.datastore.create_client(alice, "Ann's book")
+        item = world.datastore.add_content(alice, store.uuid, "BEGIN:VCARD\r\nEND:VCARD\r\n", "text/x-vcard", None, "Ann")
+        binding = world.bindings.create(alice, store.uuid, activesync.uuid)
+        detection = world.detection.detect_manual(alice, "+4711111111", fake.url + "/d/{code}")
         gdata = next(c.uuid for c in world.clients.values() if c.kind == "gdata")
-        token = world.issue_request_token(CONSUMER_KEY, "oob")
-        world.approve_request_token(token.token, "alice")
+        token = world.tokens.issue_request_token(CONSUMER_KEY, "oob")
+        world.tokens.approve_request_token(token.token, "alice")
     ids = {"/v2/services/google/{uuid}": gdata, "/v2/services/syncml/{uuid}": syncml.uuid,
            "/v2/clients/{uuid}": activesync.uuid, "/v2/services/activesync/{uuid}": activesync.uuid,
            "/v2/services/datastore/{uuid}": store.uuid, "{session}": str(session.id), "{vendor}": "1",
@@ -514,11 +514,11 @@ def test_head_of_the_detection_link_records_no_visit(fake, wire):
     code = rich.ids["{code}"]
     head = wire.request("HEAD", f"/d/{code}", f"User-Agent: {NOKIA_6233_UA}")
     assert (head.status, head.headers["content-type"]) == (200, "text/html; charset=utf-8")
-    assert fake.app.world.detections[code].status == "pending"
+    assert fake.app.world.detection.detections[code].status == "pending"
     get = wire.request("GET", f"/d/{code}", f"User-Agent: {NOKIA_6233_UA}")
     assert "Nokia 6233" in get.text
     assert head.headers["content-length"] == get.headers["content-length"]
-    detection = fake.app.world.detections[code]
+    detection = fake.app.world.detection.detections[code]
     assert (detection.status, detection.model.name) == ("detected", "Nokia 6233")
 
 
@@ -528,17 +528,17 @@ def test_head_does_not_run_due_phone_actions(fake, wire):
     world = fake.app.world
     with world.lock:
         alice = world.users["alice"]
-        world.set_autopilot("+4722222222", {"user_agent": NOKIA_6233_UA, "visit_after": 60})
-        code = world.detect_manual(alice, "+4722222222", fake.url + "/d/{code}").code
+        world.simulated_phones.set_autopilot("+4722222222", {"user_agent": NOKIA_6233_UA, "visit_after": 60})
+        code = world.detection.detect_manual(alice, "+4722222222", fake.url + "/d/{code}").code
         world.clock.advance(120)  # the phone's visit is due, not yet run
     poll = f"/v2/phones/detect/manual/{code}/"
     before = world.to_dict()  # not GET /_fake/state: as any request, it would run the visit
     head = wire.request("HEAD", poll, user="alice")
     assert head.status == 200 and head.body == b""
     assert world.to_dict() == before
-    assert world.detections[code].status == "pending"
+    assert world.detection.detections[code].status == "pending"
     get = wire.request("GET", poll, user="alice")
-    assert world.detections[code].status == "detected"
+    assert world.detection.detections[code].status == "detected"
     assert b"Nokia 6233" in get.body
 
 
@@ -551,7 +551,7 @@ def test_head_of_a_token_endpoint_issues_no_token(fake, wire):
         assert (unsigned.status, unsigned.headers.get("allow")) == (405, "GET, POST")
     head = wire.request("HEAD", "/oauth/access_token", *_signed(fake, route, "HEAD", "/oauth/access_token", rich))
     assert head.status == 405
-    assert rich.request_token[0] in fake.app.world.request_tokens  # not spent by the HEAD
+    assert rich.request_token[0] in fake.app.world.tokens.request_tokens  # not spent by the HEAD
     get = wire.request("GET", "/oauth/access_token", *_signed(fake, route, "GET", "/oauth/access_token", rich))
     assert get.status == 200 and get.text.startswith("oauth_token=")
-    assert rich.request_token[0] not in fake.app.world.request_tokens
+    assert rich.request_token[0] not in fake.app.world.tokens.request_tokens

@@ -100,8 +100,8 @@ def send_case(fake, http, schema: str, raw: bytes | None = None, text: str = CAF
 
 
 def test_every_schema_has_a_route_case():
-    from ocss_testkit.atom.schemas import REQUEST_SCHEMAS
-    assert set(ROUTE_CASES) == set(REQUEST_SCHEMAS) == {r.body for r in ROUTES if r.body}
+    from ocss_testkit.atom.schemas import schemas
+    assert set(ROUTE_CASES) == set(schemas("request").names) == {r.request_schema for r in ROUTES if r.request_schema}
 
 
 # === item 12: RFC 7303, the charset parameter ========================================================
@@ -146,7 +146,7 @@ def _fill(path: str) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
 
-BODY_ROUTES = [r for r in ROUTES if r.body and not r.refuses]
+BODY_ROUTES = [r for r in ROUTES if r.request_schema and not r.refuses]
 
 
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=lambda r: f"{r.method} {r.path}")

@@ -434,13 +434,13 @@ def test_setup_with_bad_pincode_is_refused(fake, http, pincode):
     reply = refuse(fake, http, path, entry(f"<oc:pincode>{pincode}</oc:pincode>"), 400, "pincode")
     if pincode:
         assert pincode in reply.text
-    assert not fake.app.world.messages(kind="setup-sms")
+    assert not fake.app.world.outbox.messages(kind="setup-sms")
 
 
 def test_setup_with_a_good_pincode_is_accepted(fake, http):
     reply = post(fake, http, f"{SYNCML}{ADMIN_SYNCML_CLIENT}/setup/", entry("<oc:pincode>1234</oc:pincode>"))
     assert reply.status_code == 201, reply.text
-    assert len(fake.app.world.messages(kind="setup-sms")) == 1
+    assert len(fake.app.world.outbox.messages(kind="setup-sms")) == 1
 
 
 def test_setup_with_two_pincodes_is_refused(fake, http):

@@ -292,7 +292,7 @@ def test_a_failed_append_leaves_the_file_as_it_was_and_the_next_save_catches_up(
         real_write(fd, bytes(data[: len(data) // 2]))
         raise OSError(errno.ENOSPC, "No space left on device")
     with app.world.lock:
-        client = app.world.create_syncml_client(app.world.users["admin"], "+4711111111", "242")
+        client = app.world.syncml.create_client(app.world.users["admin"], "+4711111111", "242")
         monkeypatch.setattr(os, "write", half_then_full)
         with pytest.raises(StateFileError, match="No space left"):
             state.save(app.world)

@@ -134,7 +134,7 @@ def test_a_seeded_random_workload_reads_back_exactly_after_every_save(logged):
     rng = random.Random(20091101)
     world = app.world
     ClockControl(app).freeze(T0)
-    world.issued_token_limit, world.request_token_limit, world.detection_limit = 3, 4, 5
+    world.tokens.issued_token_limit, world.tokens.request_token_limit, world.detection.detection_limit = 3, 4, 5
     users = [world.users[n] for n in ("alice", "bob", "admin")]
 
     def clients(kind):
@@ -145,54 +145,54 @@ def test_a_seeded_random_workload_reads_back_exactly_after_every_save(logged):
         choice = rng.randrange(14)
         number = f"+47{rng.randrange(10):08d}"
         if choice == 0:
-            world.create_syncml_client(user, number, "242")
+            world.syncml.create_client(user, number, "242")
         elif choice == 1 and clients("syncml"):
             c = rng.choice(clients("syncml"))
-            world.send_setup(world.users[c.owner], c.uuid, "1234")
+            world.syncml.send_setup(world.users[c.owner], c.uuid, "1234")
         elif choice == 2 and clients("syncml"):
             c = rng.choice(clients("syncml"))
-            world.request_sync(world.users[c.owner], c.uuid)
-            world.phone_answer_setup(c.phone_number) if rng.random() < 0.5 else None
+            world.syncml.request_sync(world.users[c.owner], c.uuid)
+            world.simulated_phones.answer_setup(c.phone_number) if rng.random() < 0.5 else None
         elif choice == 3:
-            world.detect_manual(user, number, "http://x/d/{code}")
+            world.detection.detect_manual(user, number, "http://x/d/{code}")
         elif choice == 4:
-            world.phone_visit(number, NOKIA_6233)
+            world.simulated_phones.visit(number, NOKIA_6233)
         elif choice == 5:
-            store = world.create_datastore_client(user, f"store {rng.random()}")
-            world.add_content(user, store.uuid, "x", "text/plain", None, "X")
+            store = world.datastore.create_client(user, f"store {rng.random()}")
+            world.datastore.add_content(user, store.uuid, "x", "text/plain", None, "X")
         elif choice == 6 and clients("datastore"):
             c = rng.choice(clients("datastore"))
             owner = world.users[c.owner]
             if c.contents.items and rng.random() < 0.5:
-                world.delete_content(owner, c.uuid, rng.choice(list(c.contents.items)))
+                world.datastore.delete_content(owner, c.uuid, rng.choice(list(c.contents.items)))
             else:
-                world.add_content(owner, c.uuid, "y", "text/plain", "notes", "Y")
+                world.datastore.add_content(owner, c.uuid, "y", "text/plain", "notes", "Y")
         elif choice == 7 and len(clients("datastore")) > 1:
             a, b = rng.sample(clients("datastore"), 2)
             if a.owner == b.owner:
-                world.create_binding(world.users[a.owner], a.uuid, b.uuid)
+                world.bindings.create(world.users[a.owner], a.uuid, b.uuid)
         elif choice == 8 and world.clients:
             c = rng.choice(list(world.clients.values()))
-            world._remove_client(c)
+            world.clients.remove(c)
         elif choice == 9:
-            rt = world.issue_request_token("demo-consumer-key", "oob")
+            rt = world.tokens.issue_request_token("demo-consumer-key", "oob")
             if rng.random() < 0.7:
-                world.approve_request_token(rt.token, user.name)
+                world.tokens.approve_request_token(rt.token, user.name)
                 if rng.random() < 0.7:
-                    world.exchange_request_token(rt.token)
+                    world.tokens.exchange_request_token(rt.token)
         elif choice == 10:
-            world.set_autopilot(number, {"setup": "accept", "setup_after": rng.randrange(60)}
+            world.simulated_phones.set_autopilot(number, {"setup": "accept", "setup_after": rng.randrange(60)}
                                 if rng.random() < 0.7 else None)
         elif choice == 11:
             world.clock.advance(rng.choice([1, 30, 700, 4000]))
-            world.run_due()
+            world.simulated_phones.run_due()
         elif choice == 12:
-            world.create_gdata_client(user, f"u{rng.random()}@gmail.com", [GDataDatastore(
+            world.gdata.create_client(user, f"u{rng.random()}@gmail.com", [GDataDatastore(
                 "Calendar", "http://www.google.com/calendar/feeds/x/private/full", "Work",
                 Token(2, "k", "s", ["http://www.google.com/calendar/feeds/"], "token_type"))])
         elif choice == 13 and clients("gdata"):
             c = rng.choice(clients("gdata"))
-            world.update_gdata_client(world.users[c.owner], c.uuid, None, [GDataDatastore(
+            world.gdata.update_client(world.users[c.owner], c.uuid, None, [GDataDatastore(
                 "Contacts", "http://www.google.com/m8/feeds/contacts/x/full", "Friends", None)])
 
     from ocss_testkit.world.errors import DomainError
@@ -221,12 +221,12 @@ def test_a_save_appends_what_changed_whatever_the_size_of_the_state(tmp_path):
         world = app.world
         with world.lock:
             for n in range(clients):
-                world.create_syncml_client(world.users["admin"], f"+47{n:08d}", "242")
+                world.syncml.create_client(world.users["admin"], f"+47{n:08d}", "242")
         with StateFile(tmp_path / f"state-{clients}.json") as state:
             state.install(app)
             size = state._size
             with world.lock:
-                world.create_activesync_client(world.users["bob"], "ann", "secret")
+                world.activesync.create_client(world.users["bob"], "ann", "secret")
                 app.on_change(world)
             appended[clients] = state._size - size
             assert state.snapshots == 1
@@ -393,12 +393,12 @@ def test_expired_detections_leave_the_file_too(logged):
     world = app.world
     ClockControl(app).freeze(T0)
     with world.lock:
-        first = world.detect_manual(world.users["alice"], "+4711111111", "http://x/d/{code}")
+        first = world.detection.detect_manual(world.users["alice"], "+4711111111", "http://x/d/{code}")
         app.on_change(world)
     assert first.code in {d["code"] for d in read_state(path)["detections"]}
     ClockControl(app).advance(3600 + 1)
     with world.lock:
-        world.detect_manual(world.users["alice"], "+4722222222", "http://x/d/{code}")
+        world.detection.detect_manual(world.users["alice"], "+4722222222", "http://x/d/{code}")
         app.on_change(world)
     assert first.code not in {d["code"] for d in read_state(path)["detections"]}
     same(app, path)

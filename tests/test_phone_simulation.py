@@ -382,9 +382,9 @@ def test_due_actions_also_run_on_any_api_request(fake):
     send_setup(fake, client)
     # move the clock without running the schedule: only a later request notices
     fake.app.world.clock.advance(5)
-    assert len(fake.app.world.schedule) == 1
+    assert len(fake.app.world.simulated_phones.schedule) == 1
     xml(requests.get(fake.url + "/v2/phones/models/242", timeout=30), "phones")
-    assert fake.app.world.schedule == []
+    assert fake.app.world.simulated_phones.schedule == []
     assert phone_state(fake)["installed"] == [client]
 
 

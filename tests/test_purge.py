@@ -50,7 +50,7 @@ def test_an_expired_code_answers_the_same_before_and_after_it_is_purged(frozen):
     code = code_of(alice.post(DETECT, detect_body("+4798765432")))
     page = WSGIClient(app)
     ClockControl(app).advance(DEFAULT_CODE_LIFETIME)
-    assert code in app.world.detections  # expired, not yet purged
+    assert code in app.world.detection.detections  # expired, not yet purged
     before = app.world.to_dict()
     expired = answer(alice.get(f"{DETECT}{code}/"))
     expired_page = page.get(f"/d/{code}", headers={"User-Agent": NOKIA_6233})
@@ -58,7 +58,7 @@ def test_an_expired_code_answers_the_same_before_and_after_it_is_purged(frozen):
     assert expired[0] == 400 and b"expired" in expired[2] and code.encode() in expired[2]
 
     assert alice.post(DETECT, detect_body("+4798765433")).status == 201  # creating one purges
-    assert code not in app.world.detections
+    assert code not in app.world.detection.detections
     assert code not in {d["code"] for d in app.world.to_dict()["detections"]}
     assert answer(alice.get(f"{DETECT}{code}/")) == expired
     purged_page = page.get(f"/d/{code}", headers={"User-Agent": NOKIA_6233})
@@ -76,7 +76,7 @@ def test_live_codes_are_kept_and_only_expired_ones_purged(frozen):
     young = code_of(alice.post(DETECT, detect_body("+4798765401")))
     ClockControl(app).advance(10)  # old has just expired, young has an hour left
     assert alice.post(DETECT, detect_body("+4798765402")).status == 201
-    assert old not in app.world.detections and young in app.world.detections
+    assert old not in app.world.detection.detections and young in app.world.detection.detections
     assert alice.get(f"{DETECT}{young}/").status == 200
 
 
@@ -86,19 +86,19 @@ def test_purging_is_amortised_and_keeps_the_store_bounded(frozen):
     peak = 0
     with world.lock:
         for n in range(600):
-            world.detect_manual(world.users["alice"], f"+47{n:08d}", "http://x/d/{code}")
+            world.detection.detect_manual(world.users["alice"], f"+47{n:08d}", "http://x/d/{code}")
             if n % 50 == 49:
                 world.clock.advance(DEFAULT_CODE_LIFETIME / 2)  # each code lives two rounds
-            peak = max(peak, len(world.detections), len(world._detection_expiry))
+            peak = max(peak, len(world.detection.detections), len(world._detection_expiry))
     assert peak <= 150  # at most three rounds of 50 at once: never the 600 made
-    assert len(world._detection_expiry) == len(world.detections)
+    assert len(world._detection_expiry) == len(world.detection.detections)
 
 
 def test_at_most_the_limit_of_live_detections_the_oldest_dropped_first(frozen):
     app, alice = frozen
-    app.world.detection_limit = 3
+    app.world.detection.detection_limit = 3
     codes = [code_of(alice.post(DETECT, detect_body(f"+479876540{n}"))) for n in range(5)]
-    assert list(app.world.detections) == codes[2:]
+    assert list(app.world.detection.detections) == codes[2:]
     dropped = answer(alice.get(f"{DETECT}{codes[0]}/"))
     assert dropped[0] == 400 and b"unknown or has expired" in dropped[2]
     assert alice.get(f"{DETECT}{codes[4]}/").status == 200
@@ -110,7 +110,7 @@ def test_a_visiting_browser_user_agent_is_kept_only_up_to_the_limit(frozen):
     long_agent = NOKIA_6233 + " x" * 5000
     page = WSGIClient(app).get(f"/d/{code}", headers={"User-Agent": long_agent})
     assert page.status_code == 200
-    detection = app.world.detections[code]
+    detection = app.world.detection.detections[code]
     assert detection.status == "detected" and detection.model.id is not None  # identified from all of it
     assert detection.user_agent == long_agent[:USER_AGENT_LIMIT]
 
@@ -121,10 +121,10 @@ def test_setup_records_are_bounded_like_the_outbox():
     world = app.world
     alice = world.users["alice"]
     with world.lock:
-        client = world.create_syncml_client(alice, "+4798765432", "242")
-        numbers = [world.send_setup(alice, client.uuid, f"{n:04d}").number for n in range(8)]
+        client = world.syncml.create_client(alice, "+4798765432", "242")
+        numbers = [world.syncml.send_setup(alice, client.uuid, f"{n:04d}").number for n in range(8)]
     assert numbers == list(range(1, 9))
-    assert [r.number for r in world.setups] == numbers[-5:]  # the oldest dropped first
+    assert [r.number for r in world.syncml.setups] == numbers[-5:]  # the oldest dropped first
     assert len(world.outbox) == 5
     document = world.to_dict()
     assert [s["number"] for s in document["setups"]] == numbers[-5:]
@@ -138,18 +138,18 @@ def test_expired_and_spent_request_tokens_are_purged_when_new_ones_are_issued(fr
     app, _ = frozen
     world = app.world
     with world.lock:
-        expiring = world.issue_request_token("demo-consumer-key", "oob")
-        spent = world.issue_request_token("demo-consumer-key", "oob")
-        world.approve_request_token(spent.token, "bob")
-        world.exchange_request_token(spent.token)
+        expiring = world.tokens.issue_request_token("demo-consumer-key", "oob")
+        spent = world.tokens.issue_request_token("demo-consumer-key", "oob")
+        world.tokens.approve_request_token(spent.token, "bob")
+        world.tokens.exchange_request_token(spent.token)
         world.clock.advance(REQUEST_TOKEN_LIFETIME + 1)
         with pytest.raises(NotFound) as expired:
-            world.request_token(expiring.token)
-        assert expiring.token in world.request_tokens  # expired, not yet purged
-        fresh = world.issue_request_token("demo-consumer-key", "oob")
-        assert list(world.request_tokens) == [fresh.token]
+            world.tokens.request_token(expiring.token)
+        assert expiring.token in world.tokens.request_tokens  # expired, not yet purged
+        fresh = world.tokens.issue_request_token("demo-consumer-key", "oob")
+        assert list(world.tokens.request_tokens) == [fresh.token]
         with pytest.raises(NotFound) as purged:
-            world.request_token(expiring.token)
+            world.tokens.request_token(expiring.token)
     assert str(purged.value) == str(expired.value) == "unknown or expired request token"
     assert [e for _, e in world._request_token_expiry] == [fresh.token]
 
@@ -157,30 +157,30 @@ def test_expired_and_spent_request_tokens_are_purged_when_new_ones_are_issued(fr
 def test_request_tokens_are_bounded_in_count_and_bytes(frozen):
     app, _ = frozen
     world = app.world
-    world.request_token_limit = 4
+    world.tokens.request_token_limit = 4
     with world.lock:
-        tokens = [world.issue_request_token("demo-consumer-key", "oob").token for _ in range(6)]
-        assert list(world.request_tokens) == tokens[2:]
-        world.request_token_limit = 10_000
+        tokens = [world.tokens.issue_request_token("demo-consumer-key", "oob").token for _ in range(6)]
+        assert list(world.tokens.request_tokens) == tokens[2:]
+        world.tokens.request_token_limit = 10_000
         heavy = "http://127.0.0.1/" + "c" * 200_000  # a callback as long as a header may be
         for _ in range(100):
-            world.issue_request_token("demo-consumer-key", heavy)
-        held = sum(rt.weight for rt in world.request_tokens.values())
+            world.tokens.issue_request_token("demo-consumer-key", heavy)
+        held = sum(rt.weight for rt in world.tokens.request_tokens.values())
     assert held <= REQUEST_TOKEN_BYTES
-    assert 10 < len(world.request_tokens) < 100
+    assert 10 < len(world.tokens.request_tokens) < 100
 
 
 def test_access_tokens_issued_by_the_flow_are_bounded_the_oldest_revoked(frozen):
     app, _ = frozen
     world = app.world
-    world.issued_token_limit = 2
+    world.tokens.issued_token_limit = 2
     with world.lock:
         issued = []
         for _ in range(3):
-            rt = world.issue_request_token("demo-consumer-key", "oob")
-            world.approve_request_token(rt.token, "bob")
-            issued.append(world.exchange_request_token(rt.token))
-    assert list(world.issued_tokens) == [u.token for u in issued[1:]]
+            rt = world.tokens.issue_request_token("demo-consumer-key", "oob")
+            world.tokens.approve_request_token(rt.token, "bob")
+            issued.append(world.tokens.exchange_request_token(rt.token))
+    assert list(world.tokens.issued_tokens) == [u.token for u in issued[1:]]
     consumer = ("demo-consumer-key", "demo-consumer-secret")
     revoked = SignedClient(app, Credentials(*consumer, issued[0].token, issued[0].token_secret))
     kept = SignedClient(app, Credentials(*consumer, issued[2].token, issued[2].token_secret))
@@ -198,11 +198,11 @@ def test_a_long_run_leaves_a_small_state(frozen):
     world = app.world
     alice = world.users["alice"]
     with world.lock:
-        client = world.create_syncml_client(alice, "+4798765432", "242")
+        client = world.syncml.create_client(alice, "+4798765432", "242")
         for n in range(2000):
-            world.detect_manual(alice, f"+47{n:08d}", "http://x/d/{code}")
-            world.send_setup(alice, client.uuid, "1234")
-            world.issue_request_token("demo-consumer-key", "oob")
+            world.detection.detect_manual(alice, f"+47{n:08d}", "http://x/d/{code}")
+            world.syncml.send_setup(alice, client.uuid, "1234")
+            world.tokens.issue_request_token("demo-consumer-key", "oob")
             if n % 100 == 99:
                 world.clock.advance(REQUEST_TOKEN_LIFETIME)
     document = world.to_dict()
@@ -218,13 +218,13 @@ def test_numbers_learned_by_detection_are_bounded_the_fixture_ones_kept(frozen):
     document["handsets"] = {"+4711111111": 242}  # as a fixture set or a state file seeds them
     app.replace_state(document)
     world = app.world
-    seeded = dict(world.handsets)
+    seeded = dict(world.detection.handsets)
     assert len(seeded) == 1
-    world.handset_limit = 3
+    world.detection.handset_limit = 3
     with world.lock:
         for n in range(5):
-            world.detect_manual(world.users["alice"], f"+4790000{n:03d}", "http://x/d/{code}")
-            world.phone_visit(f"+4790000{n:03d}", NOKIA_6233)
+            world.detection.detect_manual(world.users["alice"], f"+4790000{n:03d}", "http://x/d/{code}")
+            world.simulated_phones.visit(f"+4790000{n:03d}", NOKIA_6233)
     learned = [f"+4790000{n:03d}" for n in range(2, 5)]
-    assert dict(world.handsets) == {**seeded, **{n: world.handsets[n] for n in learned}}
-    assert len(world.handsets) == len(seeded) + 3
+    assert dict(world.detection.handsets) == {**seeded, **{n: world.detection.handsets[n] for n in learned}}
+    assert len(world.detection.handsets) == len(seeded) + 3

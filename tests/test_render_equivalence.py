@@ -1,8 +1,9 @@
 """The string-template renderers write the very bytes the element-tree renderers wrote.
 
 `tests/render_reference.py` keeps the renderers the fake used before (lxml's element
-factory, then `tostring(encoding="utf-8", pretty_print=True)`). Every renderer of
-`ocss_testkit.atom.render` and `render_inferred` is compared with its former self:
+factory, then `tostring(encoding="utf-8", pretty_print=True)`). Every renderer of the
+services' `atom.py` modules (and the escaping of `ocss_testkit.atom.writer`) is compared
+with its former self:
 
 - over randomized worlds (hypothesis, derandomized: a fixed seed, no example database, a
   bounded number of examples): users, clients of every kind, bindings, datastore items and
@@ -21,22 +22,23 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from ocss_testkit.atom import render as new
-from ocss_testkit.atom import render_inferred as new_inferred
-from ocss_testkit.services.clients.contents import Item
-from ocss_testkit.services.clients.state import ActiveSyncClient, Binding, DatastoreClient
+from ocss_testkit.atom import client_entries, writer
+from ocss_testkit.services.activesync import atom as activesync_atom
+from ocss_testkit.services.activesync.state import ActiveSyncClient
+from ocss_testkit.services.clients import atom as clients_atom
+from ocss_testkit.services.clients.state import Binding
+from ocss_testkit.services.datastore import atom as datastore_atom
+from ocss_testkit.services.datastore.contents import Item
+from ocss_testkit.services.datastore.state import DatastoreClient
+from ocss_testkit.services.gdata import atom as gdata_atom
+from ocss_testkit.services.gdata.state import GDataClient, GDataDatastore, Token
+from ocss_testkit.services.phones import atom as phones_atom
 from ocss_testkit.services.phones.database import Model, PhonesDB, Vendor
 from ocss_testkit.services.phones.detection import Detection
-from ocss_testkit.services.syncml.state import ChatMessage, Session, SessionStore
-from ocss_testkit.world.world import (
-    GDataClient,
-    GDataDatastore,
-    SetupRecord,
-    SyncMLClient,
-    SyncMLDatastore,
-    Token,
-    User,
-)
+from ocss_testkit.services.syncml import atom as syncml_atom
+from ocss_testkit.services.syncml.sessions import ChatMessage, Session, SessionStore, exchange
+from ocss_testkit.services.syncml.state import SetupRecord, SyncMLClient, SyncMLDatastore
+from ocss_testkit.world.users import User
 from tests import render_reference as old
 
 EXAMPLES = 100
@@ -103,6 +105,19 @@ def items(draw) -> Item:
 
 
 @st.composite
+def chat_messages(draw) -> ChatMessage:
+    """A chatlog message kept as data (any message of a session's exchange), or one
+    recorded as text by a state document written before."""
+    outcome = draw(st.sampled_from(["ok", "failed"]))
+    stores = draw(st.lists(st.builds(SessionStore, any_text, any_text, st.sampled_from(["slow", "two-way"]),
+                                     st.integers(0, 9), st.integers(0, 9)), max_size=3))
+    directions = exchange(outcome)
+    number = draw(st.integers(1, len(directions)))
+    return ChatMessage(draw(ids), number, directions[number - 1], draw(moments), draw(any_text), outcome,
+                       tuple(stores), draw(st.none() | any_text))
+
+
+@st.composite
 def sessions(draw) -> Session:
     stores = draw(st.lists(st.builds(SessionStore, any_text, any_text, any_text, st.integers(0, 9),
                                      st.integers(0, 9)), max_size=3))
@@ -144,9 +159,7 @@ def worlds(draw) -> dict:
         "rows": draw(st.lists(st.tuples(items(), st.none() | st.sampled_from(["insert", "update", "delete"])),
                               max_size=3)),
         "sessions": draw(st.lists(sessions(), max_size=3)),
-        "messages": draw(st.lists(st.builds(ChatMessage, ids, st.integers(1, 99),
-                                            st.sampled_from(["from-phone", "to-phone"]), moments, any_text),
-                                  max_size=3)),
+        "messages": draw(st.lists(chat_messages(), max_size=3)),
         "detection": Detection(draw(any_text), owner.name, draw(any_text), draw(moments), draw(moments),
                                draw(st.sampled_from(["pending", "detected", "failed"])),
                                draw(st.none() | st.sampled_from(models)), None, draw(st.none() | moments)),
@@ -178,61 +191,62 @@ def renders(w: dict):
     activesync = [c for c in clients if c.kind == "activesync"]
     stores = [c for c in clients if c.kind == "datastore"]
     yield "syncml feed", lambda: old.syncml_feed(base, syncml, owners, now), \
-        lambda: new.syncml_feed(base, syncml, owners, now)
+        lambda: syncml_atom.syncml_feed(base, syncml, owners, now)
     yield "gdata feed", lambda: old.gdata_feed(base, gdata, owners, now), \
-        lambda: new.gdata_feed(base, gdata, owners, now)
+        lambda: gdata_atom.gdata_feed(base, gdata, owners, now)
     for client in syncml:
         yield "syncml entry", lambda c=client: old.syncml_entry(base, c, owner), \
-            lambda c=client: new.syncml_entry(base, c, owner)
+            lambda c=client: syncml_atom.syncml_entry(base, c, owner)
     for client in gdata:
-        for shape in (new.GDATA_LIST, new.GDATA_ECHO, new.GDATA_TEXT):
+        for shape in (gdata_atom.GDATA_LIST, gdata_atom.GDATA_ECHO, gdata_atom.GDATA_TEXT):
             yield f"gdata entry {shape}", lambda c=client, s=shape: old.gdata_entry(base, c, owner, s), \
-                lambda c=client, s=shape: new.gdata_entry(base, c, owner, s)
-    yield "setup entry", lambda: old.setup_entry(base, w["setup"]), lambda: new.setup_entry(base, w["setup"])
+                lambda c=client, s=shape: gdata_atom.gdata_entry(base, c, owner, s)
+    yield "setup entry", lambda: old.setup_entry(base, w["setup"]), lambda: syncml_atom.setup_entry(base, w["setup"])
     for client in clients:
         yield "any client entry", lambda c=client: old.any_client_entry(base, c, owner), \
-            lambda c=client: new_inferred.any_client_entry(base, c, owner)
-    for listed, old_entry, new_entry in ((clients, old.any_client_entry, new_inferred.any_client_entry),
-                                         (activesync, old.activesync_entry, new_inferred.activesync_entry),
-                                         (stores, old.datastore_entry, new_inferred.datastore_entry)):
+            lambda c=client: clients_atom.any_client_entry(base, c, owner)
+    for listed, old_entry, new_write in ((clients, old.any_client_entry, clients_atom.write_any_client_entry),
+                                         (activesync, old.activesync_entry, activesync_atom.write_activesync_entry),
+                                         (stores, old.datastore_entry, datastore_atom.write_datastore_entry)):
         yield "kind feed", \
             lambda cs=listed, e=old_entry: old.kind_feed(base, w["feed_url"], w["title"], cs, owners, e, now), \
-            lambda cs=listed, e=new_entry: new_inferred.kind_feed(base, w["feed_url"], w["title"], cs, owners, e, now)
+            lambda cs=listed, e=new_write: client_entries.kind_feed(base, w["feed_url"], w["title"], cs, owners, e,
+                                                                    now)
     for client in activesync:
         yield "activesync entry", lambda c=client: old.activesync_entry(base, c, owner), \
-            lambda c=client: new_inferred.activesync_entry(base, c, owner)
+            lambda c=client: activesync_atom.activesync_entry(base, c, owner)
     for client in stores:
         yield "datastore entry", lambda c=client: old.datastore_entry(base, c, owner), \
-            lambda c=client: new_inferred.datastore_entry(base, c, owner)
+            lambda c=client: datastore_atom.datastore_entry(base, c, owner)
         yield "contents feed", lambda c=client: old.contents_feed(base, c, w["rows"], now), \
-            lambda c=client: new_inferred.contents_feed(base, c, w["rows"], now)
+            lambda c=client: datastore_atom.contents_feed(base, c, w["rows"], now)
         for item, operation in w["rows"]:
             yield "content entry", lambda c=client, i=item, o=operation: old.content_entry(base, c, i, o), \
-                lambda c=client, i=item, o=operation: new_inferred.content_entry(base, c, i, o)
+                lambda c=client, i=item, o=operation: datastore_atom.content_entry(base, c, i, o)
     yield "bindings feed", lambda: old.bindings_feed(base, w["bindings"], now), \
-        lambda: new_inferred.bindings_feed(base, w["bindings"], now)
+        lambda: clients_atom.bindings_feed(base, w["bindings"], now)
     for binding in w["bindings"]:
         yield "binding entry", lambda b=binding: old.binding_entry(base, b), \
-            lambda b=binding: new_inferred.binding_entry(base, b)
+            lambda b=binding: clients_atom.binding_entry(base, b)
     yield "sessions feed", lambda: old.sessions_feed(base, w["sessions"], now), \
-        lambda: new_inferred.sessions_feed(base, w["sessions"], now)
+        lambda: syncml_atom.sessions_feed(base, w["sessions"], now)
     for session in w["sessions"]:
         yield "session entry", lambda s=session: old.session_entry(base, s), \
-            lambda s=session: new_inferred.session_entry(base, s)
+            lambda s=session: syncml_atom.session_entry(base, s)
     yield "chatlog feed", lambda: old.chatlog_feed(base, w["feed_url"], w["messages"], now), \
-        lambda: new_inferred.chatlog_feed(base, w["feed_url"], w["messages"], now)
+        lambda: syncml_atom.chatlog_feed(base, w["feed_url"], w["messages"], now)
     yield "detection entry", lambda: old.detection_entry(base, w["detection"]), \
-        lambda: new_inferred.detection_entry(base, w["detection"])
-    yield "vendors feed", lambda: old.vendors_feed(base, db, now), lambda: new_inferred.vendors_feed(base, db, now)
+        lambda: phones_atom.detection_entry(base, w["detection"])
+    yield "vendors feed", lambda: old.vendors_feed(base, db, now), lambda: phones_atom.vendors_feed(base, db, now)
     models = list(db.models.values())
     yield "models feed", lambda: old.models_feed(base, db, models, w["feed_url"], w["title"], now), \
-        lambda: new_inferred.models_feed(base, db, models, w["feed_url"], w["title"], now)
+        lambda: phones_atom.models_feed(base, db, models, w["feed_url"], w["title"], now)
     for vendor in db.vendors.values():
         yield "vendor entry", lambda v=vendor: old.vendor_entry(base, db, v, now), \
-            lambda v=vendor: new_inferred.vendor_entry(base, db, v, now)
+            lambda v=vendor: phones_atom.vendor_entry(base, db, v, now)
     for model in models:
         yield "model entry", lambda m=model: old.model_entry(base, db, m, now), \
-            lambda m=model: new_inferred.model_entry(base, db, m, now)
+            lambda m=model: phones_atom.model_entry(base, db, m, now)
 
 
 @BOUNDED
@@ -253,8 +267,8 @@ def test_the_demo_world_renders_alike_for_every_user():
     bodies = 0
     for user in world.users.values():
         sample = {"base": "http://127.0.0.1:8080/", "now": world.clock.now(), "db": world.phones, "owner": user,
-                  "owners": world.users, "clients": world.all_clients(user), "bindings": world.bindings_of(user),
-                  "rows": [], "sessions": world.syncml_sessions(user), "messages": world.chat_messages(),
+                  "owners": world.users, "clients": world.clients.of_user(user), "bindings": world.bindings.of_user(user),
+                  "rows": [], "sessions": world.syncml_sessions.of_user(user), "messages": world.syncml_sessions.chat_messages(),
                   "detection": Detection("c0de", user.name, "+4790000000", world.clock.now(), world.clock.now()),
                   "setup": SetupRecord(1, "uuid", "1234", world.clock.now(), "SyncServer"),
                   "feed_url": "http://127.0.0.1:8080/v2/clients/", "title": "Clients"}
@@ -285,14 +299,14 @@ def test_every_code_point_is_escaped_as_lxml_escapes_it():
     valid = [chr(c) for c in range(0x110000) if not _invalid(c)]
     for start in range(0, len(valid), 512):
         run = "".join(valid[start:start + 512])
-        assert new.text(run) == _lxml_text(run), hex(ord(run[0]))
-        assert new.attr(run) == _lxml_attr(run), hex(ord(run[0]))
+        assert writer.text(run) == _lxml_text(run), hex(ord(run[0]))
+        assert writer.attr(run) == _lxml_attr(run), hex(ord(run[0]))
 
 
 @pytest.mark.parametrize("code", [c for c in range(0x110000) if _invalid(c)][::7] + [0xFFFE, 0xFFFF, 0xDFFF])
 def test_a_character_xml_cannot_hold_is_refused_as_lxml_refuses_it(code):
     value = f"a{chr(code)}b"
-    for lxml_way, template_way in ((_lxml_text, new.text), (_lxml_attr, new.attr)):
+    for lxml_way, template_way in ((_lxml_text, writer.text), (_lxml_attr, writer.attr)):
         with pytest.raises(ValueError):
             lxml_way(value)
         with pytest.raises(ValueError):
@@ -301,7 +315,7 @@ def test_a_character_xml_cannot_hold_is_refused_as_lxml_refuses_it(code):
 
 def test_a_value_that_is_not_a_string_is_refused_as_lxml_refuses_it():
     for value in (12, 1.5, None):
-        for lxml_way, template_way in ((_lxml_text, new.text), (_lxml_attr, new.attr)):
+        for lxml_way, template_way in ((_lxml_text, writer.text), (_lxml_attr, writer.attr)):
             if value is not None or lxml_way is _lxml_attr:  # text None is no text: `<x/>`
                 with pytest.raises(TypeError):
                     lxml_way(value)

@@ -126,7 +126,7 @@ class Pair:
     def detection_codes(self) -> list[tuple[str, str]]:
         world = self.app.world
         with world.lock.reading():
-            return [(d.owner, code) for code, d in dict.items(world.detections)]
+            return [(d.owner, code) for code, d in dict.items(world.detection.detections)]
 
 
 # --- the steps -------------------------------------------------------------------------------
@@ -250,9 +250,9 @@ def python_step(pair: Pair, draw, wall: FakeTime) -> None:
         with world.lock:
             stores = [c for c in world.clients.values() if c.owner == user.name and c.kind == "datastore"]
             if stores and draw(st.booleans()):
-                world.update_datastore_client(user, stores[0].uuid, f"renamed {next(pair.numbers)}")
+                world.datastore.update_client(user, stores[0].uuid, f"renamed {next(pair.numbers)}")
             else:
-                world.create_activesync_client(user, f"py{next(pair.numbers)}", "pw")
+                world.activesync.create_client(user, f"py{next(pair.numbers)}", "pw")
     elif action == "unlocked clock":
         pair.app.world.clock.advance(draw(st.sampled_from([1, 3600])))  # no lock: the key's second sees it
     elif action == "time passes":

@@ -76,24 +76,24 @@ def test_every_route_has_an_example_and_every_example_a_route():
         example_for(type(ROUTES[0])("GET", "/nowhere", ROUTES[0].handler, ROUTES[0].provenance))
 
 
-@pytest.mark.parametrize("route", [r for r in ALL if r.body or EXAMPLES[(r.method, r.path)].body], ids=_id)
+@pytest.mark.parametrize("route", [r for r in ALL if r.request_schema or EXAMPLES[(r.method, r.path)].body], ids=_id)
 def test_example_bodies_are_valid(route):
     """An API route's example body is valid against the route's own request schema (the
     one the fake checks first, xsd/request/); a control route's is JSON; the OAuth
     approval form is a form."""
     example = example_for(route)
     body = example.body
-    assert body, f"{_id(route)} takes a body ({route.body}) but its example has none"
+    assert body, f"{_id(route)} takes a body ({route.request_schema}) but its example has none"
     if route.path.startswith("/_fake"):
         json.loads(body)
         return
     if example.content_type == "application/x-www-form-urlencoded":
         assert route.path.startswith("/oauth/") and parse_qsl(body.decode(), strict_parsing=True)
         return
-    assert route.body, f"{_id(route)} takes no body, but its example sends one"
-    root = schemas("request").parse_valid(route.body, body, safe.DEFAULT_MAX_DEPTH)
+    assert route.request_schema, f"{_id(route)} takes no body, but its example sends one"
+    root = schemas("request").parse_valid(route.request_schema, body, safe.DEFAULT_MAX_DEPTH)
     if root is None:  # the schema refused it: say why
-        schemas("request").validate(route.body, safe.parse(body, safe.DEFAULT_MAX_DEPTH))
+        schemas("request").validate(route.request_schema, safe.parse(body, safe.DEFAULT_MAX_DEPTH))
     assert root is not None
 
 

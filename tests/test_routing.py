@@ -398,3 +398,16 @@ def test_table_rows_carry_provenance():
     api_rows = [row for row in rows if row["path"].startswith("/v2/")]
     assert api_rows and all(row["provenance"] in ("documented", "inferred") for row in api_rows)
     assert {row["spec"] for row in rows if row["provenance"] == "documented"} == set(SPEC_D)
+
+
+@pytest.mark.parametrize("path, status", [("/v2/phones/vendors/", 200), ("/v2/phones/vendorz/", 404),
+                                          ("/v2/phones/vendors/", 405)], ids=["known", "unknown", "wrong-method"])
+def test_a_websocket_upgrade_header_routes_as_any_request(path, status):
+    """The route table is matched on method and path alone: a client's `Upgrade:
+    websocket` once made werkzeug's per-request binding refuse every HTTP route (a 500)."""
+    client = SignedClient(FakeApp())
+    method = "DELETE" if status == 405 else "GET"
+    r = client.request(method, path, headers={"Upgrade": "websocket", "Connection": "Upgrade"})
+    assert r.status == status, r.text
+    if status == 405:
+        assert r.headers["Allow"] == "GET, HEAD"

@@ -20,28 +20,28 @@ def busy_world(app) -> World:
     ClockControl(app).freeze()
     alice = world.users["alice"]
     with world.lock:
-        phone = world.create_syncml_client(alice, "+4798765432", "242", "Europe/Oslo", "351234567890123")
-        world.send_setup(alice, phone.uuid, "1234")
-        world.phone_answer_setup("+4798765432")
-        world.request_sync(alice, phone.uuid)
-        world.phone_answer_sync("+4798765432")
-        gdata = world.create_gdata_client(alice, "alice@gmail.com", [GDataDatastore(
+        phone = world.syncml.create_client(alice, "+4798765432", "242", "Europe/Oslo", "351234567890123")
+        world.syncml.send_setup(alice, phone.uuid, "1234")
+        world.simulated_phones.answer_setup("+4798765432")
+        world.syncml.request_sync(alice, phone.uuid)
+        world.simulated_phones.answer_sync("+4798765432")
+        gdata = world.gdata.create_client(alice, "alice@gmail.com", [GDataDatastore(
             "Calendar", "http://www.google.com/calendar/feeds/alice/private/full", "Work",
             Token(2, "k", "s", ["http://www.google.com/calendar/feeds/"], "token_type"))])
-        sync = world.create_activesync_client(alice, "alice", "secret")
-        store = world.create_datastore_client(alice, "Address book")
-        ann = world.add_content(alice, store.uuid, "BEGIN:VCARD\nFN:Ann\nEND:VCARD", "text/x-vcard", None, "Ann")
-        world.add_content(alice, store.uuid, "note", "text/plain", "notes", "Note")
-        world.delete_content(alice, store.uuid, ann.id)
-        world.create_binding(alice, gdata.uuid, store.uuid, "target")
-        world.create_binding(alice, sync.uuid, store.uuid)
-        world.detect_manual(alice, "+4798765400", "http://x/d/{code}")
-        world.phone_visit("+4798765400", NOKIA_6233)
-        world.set_autopilot("*", {"setup": "accept", "setup_after": 30})
-        world.send_setup(alice, phone.uuid, "9999")  # scheduled, not yet due
-        rt = world.issue_request_token("demo-consumer-key", "oob")
-        world.approve_request_token(rt.token, "bob")
-        world.exchange_request_token(rt.token)
+        sync = world.activesync.create_client(alice, "alice", "secret")
+        store = world.datastore.create_client(alice, "Address book")
+        ann = world.datastore.add_content(alice, store.uuid, "BEGIN:VCARD\nFN:Ann\nEND:VCARD", "text/x-vcard", None, "Ann")
+        world.datastore.add_content(alice, store.uuid, "note", "text/plain", "notes", "Note")
+        world.datastore.delete_content(alice, store.uuid, ann.id)
+        world.bindings.create(alice, gdata.uuid, store.uuid, "target")
+        world.bindings.create(alice, sync.uuid, store.uuid)
+        world.detection.detect_manual(alice, "+4798765400", "http://x/d/{code}")
+        world.simulated_phones.visit("+4798765400", NOKIA_6233)
+        world.simulated_phones.set_autopilot("*", {"setup": "accept", "setup_after": 30})
+        world.syncml.send_setup(alice, phone.uuid, "9999")  # scheduled, not yet due
+        rt = world.tokens.issue_request_token("demo-consumer-key", "oob")
+        world.tokens.approve_request_token(rt.token, "bob")
+        world.tokens.exchange_request_token(rt.token)
     return world
 
 

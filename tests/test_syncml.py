@@ -411,7 +411,7 @@ def test_in_process_create_setup_and_sync(wsgi, app):
     assert text(xml(r.body), "a:id") == f"http://localhost/v2/services/syncml/{uuid}/setup/1/"
     r = c.post(f"{SYNCML}{uuid}/sync/")
     assert (r.status, r.reason, r.body) == (200, "Ok", b"")
-    assert [m.kind for m in app.world.messages(to="+4798765432")] == ["setup-sms", "server-alert"]
+    assert [m.kind for m in app.world.outbox.messages(to="+4798765432")] == ["setup-sms", "server-alert"]
     r = c.request("PUT", SYNCML + uuid, syncml_create())
     assert r.status == 405 and "PUT" not in r.headers["Allow"]
 

@@ -1,5 +1,8 @@
-"""Atom XML on the wire: hardened parsing, XSD validation, request decoding, rendering.
+"""Atom XML on the wire, the parts every service shares: the one hardened parser
+(safe.py), the XSDs of xsd/ compiled (schemas.py), the namespaces (namespaces.py), the
+helpers request decoders read with (reader.py) and renderers write with (writer.py,
+client_entries.py).
 
-Nothing in here knows about storage or HTTP; it turns bytes into domain values and
-domain values into bytes.
+Each service's own XML, its request decoders and answer renderers, is its
+`services/*/atom.py`. Nothing in here knows about storage or HTTP.
 """

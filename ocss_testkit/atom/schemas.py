@@ -1,5 +1,11 @@
 """The hand-written XSDs of xsd/, compiled once and used on the request path.
 
+Every schema of xsd/request/ and xsd/response/ is compiled, found on disk: a name is the
+file name of an entry point (`<name>.xsd`, the half of a pair whose target namespace is
+Atom; xsd/README.md), so there is no list of names to keep. The route table names the
+schema of each request body and answer (routes.Route.request_schema, .response_schema);
+tests/test_route_contracts.py checks both ways that the names and the files agree.
+
 lxml validates in microseconds; xmlschema is kept for compile checks and detailed
 diagnostics in tests and tools (see `explain`).
 """
@@ -11,30 +17,51 @@ from pathlib import Path
 from lxml import etree
 
 from ocss_testkit.atom import safe
-from ocss_testkit.atom.namespaces import readable
+from ocss_testkit.atom.namespaces import ATOM, readable
 from ocss_testkit.atom.safe import XMLRejected
 from ocss_testkit.package_data import xsd_dir
 
-REQUEST_SCHEMAS = ("gdata-client", "syncml-client", "syncml-setup", "activesync-client", "datastore-client",
-                   "content-item", "binding", "detect")
 _XML = "{http://www.w3.org/XML/1998/namespace}"  # xml:lang, xml:base (common.xsd)
-RESPONSE_SCHEMAS = ("gdata", "syncml", "syncml-setup", "phones", "detection", "clients", "activesync",
-                    "datastore", "contents", "sessions")
+_XSD_SUFFIX = ".xsd"
+
+
+def entry_points(folder: Path) -> tuple[str, ...]:
+    """The names of the schemas in `folder`, sorted: every `<name>.xsd` whose
+    targetNamespace is Atom. The other files are what those import or include: the
+    `<name>.oc.xsd` halves, `common.xsd` (no target namespace) and `xml.xsd` (the xml
+    namespace's own schema)."""
+    names = []
+    for path in sorted(folder.glob("*" + _XSD_SUFFIX)):
+        if etree.parse(str(path)).getroot().get("targetNamespace") == ATOM:
+            names.append(path.name[:-len(_XSD_SUFFIX)])
+    return tuple(names)
 
 
 class SchemaSet:
-    """Compiled schemas of one folder (`request` or `response`), keyed by name."""
+    """Compiled schemas of one folder (`request` or `response`), keyed by name: every
+    entry point the folder holds (`entry_points`). Asking for another name raises
+    KeyError naming the folder and the names it has."""
 
-    def __init__(self, folder: Path, names: tuple[str, ...]) -> None:
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._schemas = {name: etree.XMLSchema(etree.parse(str(folder / f"{name}.xsd")))
-                         for name in names}
+        self.names = entry_points(folder)
+        self._schemas = {name: etree.XMLSchema(etree.parse(str(folder / f"{name}{_XSD_SUFFIX}")))
+                         for name in self.names}
         # An XMLSchema keeps one error log; validating under a lock keeps messages whole.
-        self._locks = {name: threading.Lock() for name in names}
+        self._locks = {name: threading.Lock() for name in self.names}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._schemas
+
+    def _schema(self, name: str) -> etree.XMLSchema:
+        try:
+            return self._schemas[name]
+        except KeyError:
+            raise KeyError(f"no schema {name!r} in {self.folder.name}/ (it has {', '.join(self.names)})") from None
 
     def validate(self, name: str, root: etree._Element) -> None:
         """Raises XMLRejected with the first reason the tree fails schema `name`."""
-        schema = self._schemas[name]
+        schema = self._schema(name)
         with self._locks[name]:
             if schema.validate(root):
                 return
@@ -44,15 +71,15 @@ class SchemaSet:
     def parse_valid(self, name: str, body: bytes, max_depth: int, charset: str | None = None) -> etree._Element | None:
         """The root of a body that parses (`safe.parse`, which raises XMLRejected with the
         parser's reason) and is valid against schema `name`; None when only the schema
-        refuses it, so that the caller can first say what is missing (incoming.require_payload)
+        refuses it, so that the caller can first say what is missing (reader.require_payload)
         and then get the schema's message from `validate`.
 
         Two passes, not one parser with the schema attached: such a parser lets namespace
         errors through (an undeclared prefix, `xmlns:xml="http://x"`, …: Namespaces in XML
         1.0 §3), and the two passes cost the same (benchmarks/bench_core.py, e1).
         """
+        schema = self._schema(name)
         root = safe.parse(body, max_depth, charset)
-        schema = self._schemas[name]
         with self._locks[name]:  # the schema's error log is shared
             return root if schema.validate(root) else None
 
@@ -65,8 +92,9 @@ def schemas(kind: str) -> SchemaSet:
     """`schemas("request")` / `schemas("response")`: compiled once per process, read-only."""
     with _lock:
         if kind not in _sets:
-            names = REQUEST_SCHEMAS if kind == "request" else RESPONSE_SCHEMAS
-            _sets[kind] = SchemaSet(xsd_dir() / kind, names)
+            if kind not in ("request", "response"):
+                raise ValueError(f"schemas are of kind request or response, not {kind!r}")
+            _sets[kind] = SchemaSet(xsd_dir() / kind)
         return _sets[kind]
 
 

@@ -98,12 +98,12 @@ class Validator(RequestValidator):
         return redirect_uri == "oob" or redirect_uri.startswith(("http://", "https://"))
 
     def save_request_token(self, token, request):
-        self.world.issue_request_token(request.client_key, request.redirect_uri,
+        self.world.tokens.issue_request_token(request.client_key, request.redirect_uri,
                                        token["oauth_token"], token["oauth_token_secret"])
 
     def _request_token(self, token):
         try:
-            return self.world.request_token(token)  # None once expired, as for the approval page
+            return self.world.tokens.request_token(token)  # None once expired, as for the approval page
         except DomainError:
             return None
 
@@ -123,11 +123,11 @@ class Validator(RequestValidator):
         return []
 
     def save_access_token(self, token, request):
-        self.world.exchange_request_token(request.resource_owner_key, token["oauth_token"],
+        self.world.tokens.exchange_request_token(request.resource_owner_key, token["oauth_token"],
                                           token["oauth_token_secret"])
 
     def invalidate_request_token(self, client_key, request_token, request):
-        self.world.request_tokens.pop(request_token, None)
+        self.world.tokens.request_tokens.pop(request_token, None)
 
 
 def token_endpoint(nonces: NonceStore, world: World, step: str, uri: str, method: str, headers: dict,
@@ -182,7 +182,7 @@ def _token_why(world: World, step: str, authorization: str) -> str:
         return "unknown consumer key"
     if step == "access_token":
         try:
-            rt = world.request_token(params["oauth_token"])
+            rt = world.tokens.request_token(params["oauth_token"])
         except DomainError:
             return "unknown, expired or already exchanged request token"
         if rt.verifier is None:
@@ -196,7 +196,7 @@ def callback_problem(authorization: str, form: str | None) -> str | None:
     """Why the request's `oauth_callback` cannot be kept, or None: the token it goes into
     is state, and the state holds only text an answer can show (world.state.text_problem);
     the query is checked by the app before this (http_rules.target_problem)."""
-    from ocss_testkit.world.state import text_problem  # the state module's rule, in one place
+    from ocss_testkit.world.text_rules import text_problem
 
     header = authorization_params(authorization).get("oauth_callback")
     sent = [unquote(header) if header else None]  # percent-encoded in the header (RFC 5849 §3.5.1)

@@ -29,7 +29,8 @@ from ocss_testkit.auth.rules import (
     in_window,
     plausible,
 )
-from ocss_testkit.world.world import User, World
+from ocss_testkit.world.users import User
+from ocss_testkit.world.world import World
 
 NO_CREDENTIALS = "no OAuth credentials: sign the request with OAuth 1.0a (HMAC-SHA1)"
 _FORM = "application/x-www-form-urlencoded"
@@ -76,7 +77,7 @@ class Authenticator:
         if not scheme and "oauth_" not in uri and b"oauth_" not in body[:4096]:
             return AuthResult(None, NO_CREDENTIALS)
         form = None
-        if _FORM in headers.get("Content-Type", ""):
+        if body and _FORM in headers.get("Content-Type", ""):  # an empty form carries no parameter
             try:
                 form = body.decode("utf-8")
             except UnicodeDecodeError:

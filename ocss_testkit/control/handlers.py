@@ -30,7 +30,7 @@ def outbox(ctx: RequestContext):
     problem = message_kind_problem(kind) if kind is not None else None
     if problem:  # a typo must not read as "nothing sent"
         raise ApiError(400, "Bad Request", problem)
-    messages = ctx.world.messages(to=args.get("to"), kind=kind)
+    messages = ctx.world.outbox.messages(to=args.get("to"), kind=kind)
     return json_response({"messages": [m.as_dict() for m in messages]})
 
 
@@ -90,15 +90,15 @@ def set_clock(ctx: RequestContext):
         c.set(data["set"])
     if advance:
         c.advance(advance)
-    ran = ctx.world.run_due()
+    ran = ctx.world.simulated_phones.run_due()
     return json_response({**c.as_dict(), "phone_actions_run": ran})
 
 
 # --- the simulated phone -------------------------------------------------------------------
 def phone(ctx: RequestContext, number: str):
-    state = ctx.world.phone_view(number).state()
+    state = ctx.world.simulated_phones.view(number).state()
     return json_response({"number": number, **state,
-                          "messages": [m.as_dict() for m in ctx.world.messages(to=number)]})
+                          "messages": [m.as_dict() for m in ctx.world.outbox.messages(to=number)]})
 
 
 def _known(data: dict, allowed: tuple[str, ...], what: str) -> dict:
@@ -123,7 +123,7 @@ def phone_visit(ctx: RequestContext, number: str):
     user_agent = data.get("user_agent") or ctx.request.headers.get("User-Agent", "")
     if not isinstance(user_agent, str):
         raise ApiError(400, "Bad Request", "user_agent must be a string")
-    detection = ctx.world.phone_visit(number, user_agent, _message_id(data))
+    detection = ctx.world.simulated_phones.visit(number, user_agent, _message_id(data))
     return json_response({"code": detection.code, "status": detection.status,
                           "model": detection.model.name if detection.model else None})
 
@@ -131,14 +131,14 @@ def phone_visit(ctx: RequestContext, number: str):
 def phone_setup(ctx: RequestContext, number: str):
     accept = ctx.request.path.rstrip("/").endswith("accept-setup")
     message = _message_id(_known(_json_body(ctx), ("message",), "setup answer"))
-    client = ctx.world.phone_answer_setup(number, accept, message)
+    client = ctx.world.simulated_phones.answer_setup(number, accept, message)
     return json_response({"client": client, "answer": "accepted" if accept else "rejected"})
 
 
 def phone_sync(ctx: RequestContext, number: str):
     accept = ctx.request.path.rstrip("/").endswith("accept-sync")
     message = _message_id(_known(_json_body(ctx), ("message",), "sync answer"))
-    session = ctx.world.phone_answer_sync(number, accept, message)
+    session = ctx.world.simulated_phones.answer_sync(number, accept, message)
     if session is None:
         return json_response({"answer": "rejected"})
     return json_response({"answer": "accepted", "session": session.id, "outcome": session.outcome,
@@ -148,13 +148,13 @@ def phone_sync(ctx: RequestContext, number: str):
 def autopilot(ctx: RequestContext, number: str):
     """PUT a config ({} or null-valued fields allowed) to switch it on; DELETE to switch off."""
     if ctx.request.method == "DELETE":
-        ctx.world.set_autopilot(number, None)
+        ctx.world.simulated_phones.set_autopilot(number, None)
         return json_response({"number": number, "autopilot": None})
     config = _json_body(ctx)
     problem = autopilot_problem(config)
     if problem:
         raise ApiError(400, "Bad Request", problem)
-    ctx.world.set_autopilot(number, config)
+    ctx.world.simulated_phones.set_autopilot(number, config)
     return json_response({"number": number, "autopilot": config})
 
 

@@ -33,7 +33,6 @@ import jsonpatch
 from ocss_testkit.package_data import fixtures_dir, phones_path, world_schema_path
 from ocss_testkit.services.phones.database import PhonesDB, load_phones
 from ocss_testkit.world.errors import Invalid
-from ocss_testkit.world.state import _client, _Reader
 from ocss_testkit.world.world import World
 
 SET_FILES = ("world.json", "patch.json")
@@ -419,8 +418,3 @@ def _explain(error) -> str:
     if error.validator == "const":
         return f"expected {json.dumps(error.validator_value)}"
     return error.message
-
-
-def client_from_spec(c: dict, phones: PhonesDB, owners: set[str] | None = None):
-    """A client from its state-document form, for seeding a World by hand."""
-    return _client(_Reader(c, "/client"), phones, owners if owners is not None else {c.get("owner")})

@@ -15,10 +15,18 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ocss_testkit.services.syncml.state import SyncMLClient
 from ocss_testkit.world.errors import Invalid, NotFound
-from ocss_testkit.world.world_fields import WorldFields
+from ocss_testkit.world.outbox import MESSAGE_KINDS
+from ocss_testkit.world.service import Service, Slice
+from ocss_testkit.world.state_reader import MAX_INT, int_key
+from ocss_testkit.world.tracked import TrackedDict
+
+if TYPE_CHECKING:
+    from ocss_testkit.world.state_reader import StateReader
+    from ocss_testkit.world.world import World
 
 AUTOPILOT_KEYS = {"user_agent", "visit_after", "setup", "setup_after", "sync", "sync_after"}
 PHONE_LIMIT = 10_000  # phone states kept at most (those that acted least recently forgotten first)
@@ -35,8 +43,24 @@ class PhoneState:
         return {"installed": sorted(self.installed), "answers": {str(k): v for k, v in self.answers.items()}}
 
 
-class PhoneService(WorldFields):
-    """Mixed into World; every method runs under the World's lock."""
+class SimulatedPhones(Service):
+    """The phones' states, autopilots and scheduled actions (`world.simulated_phones`);
+    every method runs under the World's lock."""
+
+    name = "simulated_phones"
+
+    def _schedule_entry(self) -> list[list[Any]]:
+        return [list(s) for s in sorted(self.schedule)]
+
+    slices = (Slice("phone_states", "keyed", "phone_states", lambda service, number, p: p.state()),
+              Slice("autopilots", "keyed", "autopilots", lambda service, number, config: dict(config)),
+              Slice("schedule", "whole", "schedule", _schedule_entry))
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.phone_states: TrackedDict = TrackedDict()
+        self.autopilots: TrackedDict = TrackedDict()
+        self.schedule: list[tuple[Any, ...]] = []  # a heap of delayed phone actions
 
     def phone(self, number: str) -> PhoneState:
         """The phone's state, created the first time it acts (looking creates nothing);
@@ -45,25 +69,25 @@ class PhoneService(WorldFields):
         self.phone_states[number] = state
         return state
 
-    def phone_view(self, number: str) -> PhoneState:
+    def view(self, number: str) -> PhoneState:
         return self.phone_states.get(number) or PhoneState(number)
 
     def _pending(self, number: str, kind: str, message_id: int | None = None):
         """The newest message of a kind this phone has not acted on yet (or that one)."""
-        answers = self.phone_view(number).answers
-        for message in reversed(self.outbox):
+        answers = self.view(number).answers
+        for message in reversed(self.world.outbox):
             if message.to == number and message.kind == kind and message.id not in answers \
                     and message_id in (None, message.id):
                 return message
         raise NotFound(f"no unanswered {kind} message for {number}")
 
-    def phone_visit(self, number: str, user_agent: str, message_id: int | None = None):
+    def visit(self, number: str, user_agent: str, message_id: int | None = None):
         message = self._pending(number, "detection-link", message_id)
-        detection = self.visit_detection(message.code, user_agent)
+        detection = self.world.detection.visit(message.code, user_agent)
         self.phone(number).answers[message.id] = "visited"
         return detection
 
-    def phone_answer_setup(self, number: str, accept: bool = True, message_id: int | None = None) -> str:
+    def answer_setup(self, number: str, accept: bool = True, message_id: int | None = None) -> str:
         message = self._pending(number, "setup-sms", message_id)
         state = self.phone(number)
         state.answers[message.id] = "accepted" if accept else "rejected"
@@ -71,17 +95,17 @@ class PhoneService(WorldFields):
             state.installed.add(message.client)
         return message.client
 
-    def phone_answer_sync(self, number: str, accept: bool = True, message_id: int | None = None):
+    def answer_sync(self, number: str, accept: bool = True, message_id: int | None = None):
         """Accepting a server alert makes the phone run a SyncML session; None if rejected."""
         message = self._pending(number, "server-alert", message_id)
         state = self.phone(number)
         state.answers[message.id] = "accepted" if accept else "rejected"
         if not accept:
             return None
-        client = self.clients.get(message.client)
+        client = self.world.clients.get(message.client)
         if not isinstance(client, SyncMLClient):  # an alert only ever names a SyncML client
             raise NotFound(f"the client {message.client} of this alert no longer exists")
-        return self.run_session(client, installed=message.client in state.installed)
+        return self.world.syncml_sessions.run_session(client, installed=message.client in state.installed)
 
     # --- autopilot ---------------------------------------------------------------------
     def set_autopilot(self, number: str, config: dict | None) -> None:
@@ -105,7 +129,7 @@ class PhoneService(WorldFields):
             raise Invalid("autopilot visit_after needs a user_agent to visit with")
         self.autopilots[number] = dict(config)
 
-    def _autopilot_for(self, message) -> None:
+    def autopilot_for(self, message) -> None:
         config = self.autopilots.get(message.to) or self.autopilots.get("*")
         if not config:
             return
@@ -121,25 +145,25 @@ class PhoneService(WorldFields):
 
     def run_due(self) -> int:
         """Run every scheduled phone action whose virtual time has come; how many ran."""
-        now = self.clock.timestamp()
+        now = self.world.clock.timestamp()
         ran = 0
         while self.schedule and self.schedule[0][0] <= now:
             _, message_id, kind, number, action, user_agent = heapq.heappop(self.schedule)
-            if message_id in self.phone_view(number).answers:
+            if message_id in self.view(number).answers:
                 continue  # the test answered it by hand already
             try:
                 if kind == "detection-link":
-                    self.phone_visit(number, user_agent, message_id)
+                    self.visit(number, user_agent, message_id)
                 elif kind == "setup-sms":
-                    self.phone_answer_setup(number, action == "accept", message_id)
+                    self.answer_setup(number, action == "accept", message_id)
                 elif kind == "server-alert":
-                    self.phone_answer_sync(number, action == "accept", message_id)
+                    self.answer_sync(number, action == "accept", message_id)
             except (NotFound, Invalid):
                 continue  # the message went stale (client deleted, code expired)
             ran += 1
         return ran
 
-    def tidy_phones(self) -> None:
+    def tidy(self) -> None:
         """Drop what refers to messages the outbox no longer holds (answers, scheduled
         actions), phone states left empty, and then the least recently active phones while
         more than PHONE_LIMIT, or more than PHONE_ITEM_LIMIT answers and installs, are kept.
@@ -147,8 +171,8 @@ class PhoneService(WorldFields):
         What is dropped cannot be seen to act: a message gone from the outbox can be neither
         answered nor shown, so neither can its answer, and an empty state reads as no state
         (`phone_view`). Costs one pass over the phones, the answers and the schedule: the
-        World runs it once per outbox's worth of messages (`World._send`)."""
-        held = {message.id for message in self.outbox}
+        World runs it once per outbox's worth of messages (`Outbox.send`)."""
+        held = {message.id for message in self.world.outbox}
         states = self.phone_states
         items = 0
         for number, state in list(dict.items(states)):
@@ -172,3 +196,41 @@ class PhoneService(WorldFields):
         if len(live) < len(self.schedule):
             heapq.heapify(live)
             self.schedule[:] = live
+
+    # --- the state document ---------------------------------------------------------------
+    def load(self, doc: StateReader) -> None:
+        for number, p in doc.at("phone_states", {}).pairs():
+            p.known("installed", "answers")
+            self.phone_states[number] = PhoneState(
+                number, {i.str() for i in p.at("installed", []).items()},
+                {int(k): v.one_of("visited", "accepted", "rejected") for k, v in p.at("answers", {}).pairs()
+                 if int_key(k, v)})
+        for number, config in doc.at("autopilots", {}).pairs():
+            try:
+                self.set_autopilot(number, config.obj().value)
+            except Invalid as exc:
+                config.fail(str(exc))
+        scheduled: set[int] = set()
+        for s in doc.at("schedule", []).items():
+            self.schedule.append(_scheduled(s, scheduled))
+        heapq.heapify(self.schedule)  # a document written by hand need not be in heap order
+
+
+def _scheduled(s: StateReader, scheduled: set[int]) -> tuple[Any, ...]:
+    """One entry of the schedule, checked field by field: the schedule is a heap of tuples,
+    compared whole, and run on every later request, so one bad entry would break every
+    request after it."""
+    entry = s.value
+    if not (isinstance(entry, list) and len(entry) == 6):
+        s.fail("expected [due, message id, kind, number, action, user agent]")
+    s.at(0).seconds(-MAX_INT, MAX_INT)
+    message_id = s.at(1).int()
+    if message_id in scheduled:
+        s.at(1).fail(f"message {message_id} is scheduled twice")
+    scheduled.add(message_id)
+    s.at(2).one_of(*MESSAGE_KINDS)
+    s.at(3).str(False)
+    if s.at(4).opt_str() not in (None, "visit", "accept", "reject"):
+        s.at(4).fail("expected visit, accept, reject or null")
+    s.at(5).opt_str()
+    return tuple(entry)

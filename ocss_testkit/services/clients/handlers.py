@@ -1,30 +1,27 @@
 """Clients of every kind: the generic listing, bindings, ActiveSync, datastore clients
-and their contents (inferred from the SyncServer API Python interface; routes I9–I15)."""
+and their contents (inferred from the SyncServer API Python interface; routes I9–I15).
+
+A handler gets the decoded body as `ctx.body` (each kind's atom.py) and returns the
+domain value for its route to render, or a Response."""
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
 
-from ocss_testkit.answers import ApiError, atom, empty, shown
-from ocss_testkit.atom import incoming
-from ocss_testkit.atom import render_inferred as ri
+from ocss_testkit.answers import Answer, ApiError, empty, shown
 from ocss_testkit.request_context import RequestContext
+from ocss_testkit.services.clients.atom import binding_url
+from ocss_testkit.services.datastore.atom import ContentItem, Contents, content_url
 from ocss_testkit.strict_json import MAX_INT, parse_id
-
-
-def _xml(element, status: str = "200 OK"):
-    return atom(element, status)
 
 
 # --- /v2/clients/ (read-only, every kind) --------------------------------------------------
 def list_all(ctx: RequestContext):
-    clients = ctx.world.all_clients(ctx.user)
-    return _xml(ri.kind_feed(ctx.base, f"{ctx.base}v2/clients/", "Clients", clients, ctx.world.users,
-                             ri.any_client_entry, ctx.world.clock.now()))
+    return ctx.world.clients.of_user(ctx.user)
 
 
 def get_any(ctx: RequestContext, client_id: str):
-    return _xml(ri.any_client_entry(ctx.base, ctx.world.any_client(ctx.user, client_id), ctx.user))
+    return ctx.world.clients.any(ctx.user, client_id)
 
 
 def read_only(ctx: RequestContext, **_):
@@ -43,92 +40,81 @@ def _binding_id(value: str) -> int:
 
 
 def list_bindings(ctx: RequestContext):
-    return _xml(ri.bindings_feed(ctx.base, ctx.world.bindings_of(ctx.user), ctx.world.clock.now()))
+    return ctx.world.bindings.of_user(ctx.user)
 
 
 def create_binding(ctx: RequestContext):
-    req = incoming.binding(ctx.entry)
+    req = ctx.body
     if not req.source or not req.target:
         raise ApiError(400, "Bad Request", "oc:binding needs oc:source and oc:target client ids")
-    binding = ctx.world.create_binding(ctx.user, req.source, req.target, req.dominant or "source")
-    response = _xml(ri.binding_entry(ctx.base, binding), "201 Created")
-    response.headers["Location"] = ri.binding_url(ctx.base, binding.id)
-    return response
+    binding = ctx.world.bindings.create(ctx.user, req.source, req.target, req.dominant or "source")
+    return Answer(binding, headers={"Location": binding_url(ctx.base, binding.id)})
 
 
 def get_binding(ctx: RequestContext, binding_id: str):
-    return _xml(ri.binding_entry(ctx.base, ctx.world.binding(ctx.user, _binding_id(binding_id))))
+    return ctx.world.bindings.binding(ctx.user, _binding_id(binding_id))
 
 
 def update_binding(ctx: RequestContext, binding_id: str):
-    req = incoming.binding(ctx.entry)
-    binding = ctx.world.update_binding(ctx.user, _binding_id(binding_id), req.source, req.target, req.dominant)
-    return _xml(ri.binding_entry(ctx.base, binding), "200 Updated")
+    req = ctx.body
+    return ctx.world.bindings.update(ctx.user, _binding_id(binding_id), req.source, req.target, req.dominant)
 
 
 def delete_binding(ctx: RequestContext, binding_id: str):
-    ctx.world.delete_binding(ctx.user, _binding_id(binding_id))
+    ctx.world.bindings.delete(ctx.user, _binding_id(binding_id))
     return empty("200 Deleted")
 
 
 # --- ActiveSync ---------------------------------------------------------------------------
 def list_activesync(ctx: RequestContext):
-    w = ctx.world
-    return _xml(ri.kind_feed(ctx.base, f"{ctx.base}v2/services/activesync/", "ActiveSync Clients",
-                             w.activesync_clients(ctx.user), w.users, ri.activesync_entry, w.clock.now()))
+    return ctx.world.activesync.clients(ctx.user)
 
 
 def get_activesync(ctx: RequestContext, client_id: str):
-    return _xml(ri.activesync_entry(ctx.base, ctx.world.activesync_client(ctx.user, client_id), ctx.user))
+    return ctx.world.activesync.client(ctx.user, client_id)
 
 
 def create_activesync(ctx: RequestContext):
-    req = incoming.activesync_client(ctx.entry)
+    req = ctx.body
     if not req.username or req.password is None:
         raise ApiError(400, "Bad Request", "oc:client needs oc:username and oc:password")
     if req.old_pass is not None:
         raise ApiError(400, "Bad Request", "oc:old_pass is only for changing the password of an existing client")
-    client = ctx.world.create_activesync_client(ctx.user, req.username, req.password)
-    return _xml(ri.activesync_entry(ctx.base, client, ctx.user), "201 Created")
+    return ctx.world.activesync.create_client(ctx.user, req.username, req.password)
 
 
 def update_activesync(ctx: RequestContext, client_id: str):
-    req = incoming.activesync_client(ctx.entry)
-    client = ctx.world.update_activesync_client(ctx.user, client_id, req.username, req.password, req.old_pass)
-    return _xml(ri.activesync_entry(ctx.base, client, ctx.user), "200 Updated")
+    req = ctx.body
+    return ctx.world.activesync.update_client(ctx.user, client_id, req.username, req.password, req.old_pass)
 
 
 def delete_activesync(ctx: RequestContext, client_id: str):
-    ctx.world.delete_activesync_client(ctx.user, client_id)
+    ctx.world.activesync.delete_client(ctx.user, client_id)
     return empty("200 Deleted")
 
 
 # --- datastore clients ----------------------------------------------------------------------
 def list_datastores(ctx: RequestContext):
-    w = ctx.world
-    return _xml(ri.kind_feed(ctx.base, f"{ctx.base}v2/services/datastore/", "Datastore Clients",
-                             w.datastore_clients(ctx.user), w.users, ri.datastore_entry, w.clock.now()))
+    return ctx.world.datastore.clients(ctx.user)
 
 
 def get_datastore(ctx: RequestContext, client_id: str):
-    return _xml(ri.datastore_entry(ctx.base, ctx.world.datastore_client(ctx.user, client_id), ctx.user))
+    return ctx.world.datastore.client(ctx.user, client_id)
 
 
 def create_datastore(ctx: RequestContext):
-    name = incoming.datastore_client(ctx.entry)
+    name = ctx.body
     if not name:
         raise ApiError(400, "Bad Request", "oc:client needs an oc:name")
-    client = ctx.world.create_datastore_client(ctx.user, name)
-    return _xml(ri.datastore_entry(ctx.base, client, ctx.user), "201 Created")
+    return ctx.world.datastore.create_client(ctx.user, name)
 
 
 def update_datastore(ctx: RequestContext, client_id: str):
-    client = ctx.world.update_datastore_client(ctx.user, client_id, incoming.datastore_client(ctx.entry))
-    return _xml(ri.datastore_entry(ctx.base, client, ctx.user), "200 Updated")
+    return ctx.world.datastore.update_client(ctx.user, client_id, ctx.body)
 
 
 def delete_datastore(ctx: RequestContext, client_id: str):
-    ctx.world.delete_datastore_client(ctx.user, client_id)
+    ctx.world.datastore.delete_client(ctx.user, client_id)
     return empty("200 Deleted")
 
 
@@ -153,39 +139,36 @@ def list_contents(ctx: RequestContext, client_id: str):
     unknown = {a for a in args if not a.startswith("oauth_")} - {"since", "dataclass"}
     if unknown:
         raise ApiError(400, "Bad Request", f"unknown filter(s) {', '.join(sorted(unknown))}: use since, dataclass")
-    client = ctx.world.datastore_client(ctx.user, client_id)
+    client = ctx.world.datastore.client(ctx.user, client_id)
     dataclass = args.get("dataclass")
     if "since" in args:
         rows = client.contents.changes_since(parse_since(args["since"]), dataclass)
     else:
         rows = [(item, None) for item in client.contents.listing(dataclass)]
-    return _xml(ri.contents_feed(ctx.base, client, rows, ctx.world.clock.now()))
+    return Contents(client, rows)
 
 
 def create_content(ctx: RequestContext, client_id: str):
-    req = incoming.content_item(ctx.entry)
+    req = ctx.body
     if req.data is None or not req.ctype:
         raise ApiError(400, "Bad Request", 'a content item needs <content type="…">data</content>')
-    item = ctx.world.add_content(ctx.user, client_id, req.data, req.ctype, req.dataclass, req.title or "")
-    client = ctx.world.datastore_client(ctx.user, client_id)
-    response = _xml(ri.content_entry(ctx.base, client, item), "201 Created")
-    response.headers["Location"] = ri.content_url(ctx.base, client, item.id)
-    return response
+    item = ctx.world.datastore.add_content(ctx.user, client_id, req.data, req.ctype, req.dataclass, req.title or "")
+    client = ctx.world.datastore.client(ctx.user, client_id)
+    return Answer(ContentItem(client, item), headers={"Location": content_url(ctx.base, client, item.id)})
 
 
 def get_content(ctx: RequestContext, client_id: str, item_id: str):
-    client = ctx.world.datastore_client(ctx.user, client_id)
-    return _xml(ri.content_entry(ctx.base, client, client.contents.get(item_id)))
+    client = ctx.world.datastore.client(ctx.user, client_id)
+    return ContentItem(client, client.contents.get(item_id))
 
 
 def update_content(ctx: RequestContext, client_id: str, item_id: str):
-    req = incoming.content_item(ctx.entry)
-    item = ctx.world.update_content(ctx.user, client_id, item_id, data=req.data, ctype=req.ctype,
+    req = ctx.body
+    item = ctx.world.datastore.update_content(ctx.user, client_id, item_id, data=req.data, ctype=req.ctype,
                                      dataclass=req.dataclass, title=req.title)
-    client = ctx.world.datastore_client(ctx.user, client_id)
-    return _xml(ri.content_entry(ctx.base, client, item), "200 Updated")
+    return ContentItem(ctx.world.datastore.client(ctx.user, client_id), item)
 
 
 def delete_content(ctx: RequestContext, client_id: str, item_id: str):
-    ctx.world.delete_content(ctx.user, client_id, item_id)
+    ctx.world.datastore.delete_content(ctx.user, client_id, item_id)
     return empty("200 Deleted")

@@ -3,10 +3,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from ocss_testkit.world.clients import COMMON_FIELDS
 from ocss_testkit.world.errors import Conflict, Invalid
-from ocss_testkit.world.world_fields import WorldFields
+from ocss_testkit.world.service import Service
+
+if TYPE_CHECKING:
+    from ocss_testkit.world.state_reader import StateReader
+    from ocss_testkit.world.users import User
 
 
 @dataclass(slots=True)
@@ -45,33 +50,39 @@ class GDataClient:
             for d in self.datastores]}
 
 
-class GDataService(WorldFields):
-    """Mixed into World; every method runs under the World's lock."""
+class GDataService(Service):
+    """Google Data clients (`world.gdata`); every method runs under the World's lock."""
 
-    def gdata_clients(self, user) -> list[GDataClient]:
-        return self._list(user, "gdata")
+    name = "gdata"
+    client_kinds = ("gdata",)
 
-    def gdata_client(self, user, client_uuid: str) -> GDataClient:
-        return self._owned(user, client_uuid, "gdata")
+    def clients(self, user: User) -> list[GDataClient]:
+        return self.world.clients.of_kind(user, "gdata")
 
-    def create_gdata_client(self, user, user_id: str, datastores: list[GDataDatastore]) -> GDataClient:
-        # "Only one client registration per end user" (001, Add a new client).
-        if any(c.kind == "gdata" and c.user_id == user_id for c in self.clients.values()):
+    def client(self, user: User, client_uuid: str) -> GDataClient:
+        return self.world.clients.owned(user, client_uuid, "gdata")
+
+    def create_client(self, user: User, user_id: str, datastores: list[GDataDatastore]) -> GDataClient:
+        """Conflict when the GData user already has a client (Google Data Client API, 'Add a
+        new client': "Only one client registration per end user"); Invalid for two
+        datastores of one dataclass."""
+        if any(c.kind == "gdata" and c.user_id == user_id for c in self.world.clients.values()):
             raise Conflict(f"a Google client for {user_id!r} is already registered")
         _check_one_per_dataclass(datastores)
-        now = self.clock.now()
-        client = GDataClient(self._new_uuid(), user.name, user_id, list(datastores), now, now)
-        self.clients[client.uuid] = client
+        now = self.world.clock.now()
+        client = GDataClient(self.world.clients.new_uuid(), user.name, user_id, list(datastores), now, now)
+        self.world.clients.by_uuid[client.uuid] = client
         return client
 
-    def update_gdata_client(self, user, client_uuid: str, user_id: str | None,
-                            datastores: list[GDataDatastore]) -> GDataClient:
-        """Adds datastores (001: "Updating a client is used to add datastores").
+    def update_client(self, user: User, client_uuid: str, user_id: str | None,
+                      datastores: list[GDataDatastore]) -> GDataClient:
+        """Adds datastores (Google Data Client API, 'Update a client': "Updating a client is
+        used to add datastores").
 
         A datastore of a dataclass the client already has replaces it (one definition
-        per dataclass, 001); every other one is kept: merge, not replace.
+        per dataclass); every other one is kept: merge, not replace.
         """
-        client = self.gdata_client(user, client_uuid)
+        client = self.client(user, client_uuid)
         if user_id is not None and user_id != client.user_id:
             raise Invalid(f"user_id cannot be changed (is {client.user_id!r}, got {user_id!r})")
         _check_one_per_dataclass(datastores)
@@ -79,11 +90,31 @@ class GDataService(WorldFields):
         for d in datastores:
             merged[d.dataclass] = d
         client.datastores = list(merged.values())
-        client.updated = self.clock.now()
+        client.updated = self.world.clock.now()
         return client
 
-    def delete_gdata_client(self, user, client_uuid: str) -> None:
-        self._remove_client(self.gdata_client(user, client_uuid))
+    def delete_client(self, user: User, client_uuid: str) -> None:
+        self.world.clients.remove(self.client(user, client_uuid))
+
+    # --- the state document: a `clients` entry of kind gdata ------------------------------
+    def dump_client(self, client: GDataClient) -> dict[str, Any]:
+        return client.state()
+
+    def load_client(self, c: StateReader, common: dict[str, Any]) -> GDataClient:
+        c.known(*COMMON_FIELDS, "user_id", "datastores")
+        stores = []
+        for d in c.at("datastores", []).items():
+            d.known("dataclass", "href", "name", "token")
+            token = None
+            t = d.at("token", None)
+            if t.value is not None:
+                t.known("type", "key", "secret", "scopes", "type_tag")
+                token = Token(t.at("type", 2).int(), t.at("key", None).opt_str(), t.at("secret", None).opt_str(),
+                              [s.str() for s in t.at("scopes", []).items()],
+                              t.at("type_tag", "type").one_of("type", "token_type"))
+            dataclass = d.at("dataclass").str(False)
+            stores.append(GDataDatastore(dataclass, d.at("href").str(False), d.at("name", dataclass).str(), token))
+        return GDataClient(user_id=c.at("user_id").str(False), datastores=stores, **common)
 
 
 def _check_one_per_dataclass(datastores: list[GDataDatastore]) -> None:

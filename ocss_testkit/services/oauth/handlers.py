@@ -14,7 +14,7 @@ from ocss_testkit.world.errors import DomainError
 
 def _token_step(ctx: RequestContext, step: str) -> Response:
     app = ctx.app
-    headers, body, status = app.auth.token_endpoint(ctx.world, step, app._signed_uri(ctx.request),
+    headers, body, status = app.auth.token_endpoint(ctx.world, step, app.signed_uri(ctx.request, ctx.base),
                                                     ctx.request.method, dict(ctx.request.headers),
                                                     ctx.request.get_data())
     if status != 200:
@@ -50,7 +50,7 @@ _PAGE = """<!DOCTYPE html>
 def authorize_page(ctx: RequestContext):
     token = ctx.request.args.get("oauth_token", "")
     try:
-        rt = ctx.world.request_token(token)
+        rt = ctx.world.tokens.request_token(token)
     except DomainError as exc:
         raise ApiError(400, "Bad Request", str(exc)) from None
     options = "".join(f'<option value="{escape(name)}">{escape(name)}</option>' for name in ctx.world.users)
@@ -68,7 +68,7 @@ def authorize(ctx: RequestContext):
     if form.get("approve") != "yes":
         return _deny(ctx, token, user)
     try:
-        rt = ctx.world.approve_request_token(token, user)
+        rt = ctx.world.tokens.approve_request_token(token, user)
     except DomainError as exc:
         raise ApiError(400, "Bad Request", str(exc)) from None
     if rt.callback == "oob":
@@ -90,14 +90,14 @@ def _deny(ctx: RequestContext, token: str, user: str) -> Response:
     the page is told the outcome, as Twitter's denial page tells them; a 403 would say
     the page itself was out of bounds to them."""
     try:
-        rt = ctx.world.request_token(token)
+        rt = ctx.world.tokens.request_token(token)
     except DomainError as exc:
         raise ApiError(400, "Bad Request", str(exc)) from None
     if user and user not in ctx.world.users:
         raise ApiError(400, "Bad Request", f"unknown user {user!r}")
     if rt.verifier is not None:
         raise ApiError(400, "Bad Request", "this request token was already approved; the approval stands")
-    ctx.world.request_tokens.pop(token, None)
+    ctx.world.tokens.request_tokens.pop(token, None)
     if rt.callback == "oob":
         who = f"user {user!r}" if user else "the user"
         return Response(f"Access denied: {who} refused to let consumer {rt.consumer_key!r} use the account. "

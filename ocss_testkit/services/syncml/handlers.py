@@ -1,33 +1,31 @@
-"""SyncML clients, setup, server-alerted sync and sessions, /v2/services/syncml/ (SyncML API)."""
+"""SyncML clients, setup, server-alerted sync and sessions, /v2/services/syncml/ (SyncML API).
+
+A handler gets the decoded body as `ctx.body` (atom.py) and returns the domain value for
+its route to render (atom.py's `render_…`), or a Response."""
 from __future__ import annotations
 
-from ocss_testkit.answers import ATOM_TYPE, ApiError, atom, empty, shown
-from ocss_testkit.atom import incoming, render
-from ocss_testkit.atom import render_inferred as ri
+from ocss_testkit.answers import ATOM_TYPE, ApiError, empty, shown
 from ocss_testkit.request_context import RequestContext
+from ocss_testkit.services.syncml.atom import Chatlog
 from ocss_testkit.strict_json import MAX_INT, parse_id
 
 
 def list_clients(ctx: RequestContext):
-    world = ctx.world
-    clients = world.syncml_clients(ctx.user)
-    return atom(render.syncml_feed(ctx.base, clients, world.users, world.clock.now()))
+    return ctx.world.syncml.clients(ctx.user)
 
 
 def get_client(ctx: RequestContext, client_id: str):
-    client = ctx.world.syncml_client(ctx.user, client_id)
-    return atom(render.syncml_entry(ctx.base, client, ctx.user))
+    return ctx.world.syncml.client(ctx.user, client_id)
 
 
 def create_client(ctx: RequestContext):
-    req = incoming.syncml_client(ctx.entry)
-    client = ctx.world.create_syncml_client(ctx.user, req.phone_number, req.model_uuid,
-                                             req.timezone or "UTC", req.imei)
-    return atom(render.syncml_entry(ctx.base, client, ctx.user), "201 Created")
+    req = ctx.body
+    return ctx.world.syncml.create_client(ctx.user, req.phone_number, req.model_uuid, req.timezone or "UTC",
+                                          req.imei)
 
 
 def delete_client(ctx: RequestContext, client_id: str):
-    ctx.world.delete_syncml_client(ctx.user, client_id)
+    ctx.world.syncml.delete_client(ctx.user, client_id)
     return empty("200 OK")
 
 
@@ -40,27 +38,24 @@ def not_editable(ctx: RequestContext, client_id: str):
 
 
 def send_setup(ctx: RequestContext, client_id: str):
-    pincode = incoming.setup_pincode(ctx.entry)
-    record = ctx.world.send_setup(ctx.user, client_id, pincode)
-    return atom(render.setup_entry(ctx.base, record), "201 Created")
+    return ctx.world.syncml.send_setup(ctx.user, client_id, ctx.body)  # the pincode
 
 
 def request_sync(ctx: RequestContext, client_id: str):
-    ctx.world.request_sync(ctx.user, client_id)
+    ctx.world.syncml.request_sync(ctx.user, client_id)
     # "The response will only be the HTTP status code" and Content-Length 0 (003).
     return empty("200 Ok", ATOM_TYPE)
 
 
 def list_sessions(ctx: RequestContext):
-    sessions = ctx.world.syncml_sessions(ctx.user)
-    return atom(ri.sessions_feed(ctx.base, sessions, ctx.world.clock.now()))
+    return ctx.world.syncml_sessions.of_user(ctx.user)
 
 
 def get_session(ctx: RequestContext, session_id: str):
-    session = ctx.world.syncml_session(ctx.user, _session_id(session_id))
+    session = ctx.world.syncml_sessions.session(ctx.user, _session_id(session_id))
     if session.owner != ctx.user.name and not ctx.user.admin:
         raise ApiError(403, "Forbidden", f"SyncML session {session_id} belongs to another user")
-    return atom(ri.session_entry(ctx.base, session))
+    return session
 
 
 def _session_id(value: str) -> int:
@@ -74,11 +69,10 @@ def chatlog(ctx: RequestContext, session_id: str | None = None):
     # "only available to site administrators" (003, Chatlog).
     if not ctx.user.admin:
         raise ApiError(403, "Forbidden", "the chatlog is only available to site administrators")
-    url = f"{ctx.base}v2/services/syncml/sessions/" + (f"{session_id}/" if session_id else "") + "chatlog/"
     if session_id:
-        ctx.world.syncml_session(ctx.user, _session_id(session_id))  # 404 when there is none
-    messages = ctx.world.chat_messages(_session_id(session_id) if session_id else None)
-    return atom(ri.chatlog_feed(ctx.base, url, messages, ctx.world.clock.now()))
+        ctx.world.syncml_sessions.session(ctx.user, _session_id(session_id))  # 404 when there is none
+    messages = ctx.world.syncml_sessions.chat_messages(_session_id(session_id) if session_id else None)
+    return Chatlog(session_id, messages)
 
 
 def datastores(ctx: RequestContext):

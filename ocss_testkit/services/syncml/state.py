@@ -1,17 +1,26 @@
 """SyncML clients (SyncML API): phones, their setup SMS, server alerts and sync sessions."""
 from __future__ import annotations
 
+import itertools
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ocss_testkit.services.phones.database import Model
-from ocss_testkit.world.errors import Invalid, NotFound, Unsupported
-from ocss_testkit.world.world_fields import WorldFields
+from ocss_testkit.world.clients import COMMON_FIELDS
+from ocss_testkit.world.clock import iso_z
+from ocss_testkit.world.errors import Invalid, Unsupported
+from ocss_testkit.world.service import Service, Slice
+from ocss_testkit.world.state_reader import model as model_at
 
-DEFAULT_CHATLOG_LIMIT = 2000
+if TYPE_CHECKING:
+    from ocss_testkit.world.state_reader import StateReader
+    from ocss_testkit.world.users import User
+    from ocss_testkit.world.world import World
+
 
 
 @lru_cache(maxsize=1)
@@ -68,130 +77,93 @@ class SetupRecord:
     profile: str
 
 
-@dataclass(frozen=True, slots=True)
-class SessionStore:
-    dataclass: str
-    name: str
-    sync_type: str  # "slow" on a first sync, else "two-way"
-    items_from_phone: int
-    items_to_phone: int
+class SyncMLService(Service):
+    """SyncML clients and their setup SMS (`world.syncml`; SyncML API, 'SyncML Client API',
+    'Setup and Phone Configuration', 'Server Initiated Synchronization'). Every method runs
+    under the World's lock. The setup records are bounded as the outbox is."""
 
+    name = "syncml"
+    client_kinds = ("syncml",)
 
-@dataclass(frozen=True, slots=True)
-class Session:
-    id: int
-    client_uuid: str
-    owner: str
-    started: datetime
-    ended: datetime
-    outcome: str  # ok | failed
-    reason: str
-    datastores: tuple[SessionStore, ...]
+    def _setup_entry(self, record: SetupRecord) -> dict[str, Any]:
+        return {"number": record.number, "client": record.client_uuid, "pincode": record.pincode,
+                "sent": iso_z(record.sent), "profile": record.profile}
 
-    @property
-    def updated(self) -> datetime:  # feeds sort and date entries by `updated`
-        return self.ended
+    slices = (Slice("setups", "sequence", "setups", _setup_entry),)
 
+    def __init__(self, world: World, setup_limit: int) -> None:
+        super().__init__(world)
+        self.setups: deque[SetupRecord] = deque(maxlen=setup_limit)
+        self._setup_numbers = itertools.count(1)
 
-@dataclass(frozen=True, slots=True)
-class ChatMessage:
-    session_id: int
-    number: int  # SyncML MsgID within the session
-    direction: str  # "from-phone" | "to-phone"
-    time: datetime
-    xml: str
+    def clients(self, user: User) -> list[SyncMLClient]:
+        return self.world.clients.of_kind(user, "syncml")
 
-    @property
-    def updated(self) -> datetime:
-        return self.time
+    def client(self, user: User, client_uuid: str) -> SyncMLClient:
+        return self.world.clients.owned(user, client_uuid, "syncml")
 
-
-class SyncMLService(WorldFields):
-    """Mixed into World; every method runs under the World's lock."""
-
-    def syncml_clients(self, user) -> list[SyncMLClient]:
-        return self._list(user, "syncml")
-
-    def syncml_client(self, user, client_uuid: str) -> SyncMLClient:
-        return self._owned(user, client_uuid, "syncml")
-
-    def create_syncml_client(self, user, phone_number: str, model_ref: str,
-                             timezone: str = "UTC", imei: str = "") -> SyncMLClient:
-        model = self.phones.model(model_ref)
+    def create_client(self, user: User, phone_number: str, model_ref: str, timezone: str = "UTC",
+                      imei: str = "") -> SyncMLClient:
+        """Invalid for an unknown phone model (by id or uuid) or timezone (an IANA name)."""
+        model = self.world.phones.model(model_ref)
         if model is None:
             raise Invalid(f"unknown phone model {model_ref!r}")
         if not valid_timezone(timezone):
             raise Invalid(f"unknown timezone {timezone!r}: use an IANA name such as Europe/Oslo")
-        now = self.clock.now()
-        client = SyncMLClient(self._new_uuid(), user.name, phone_number, model_ref.strip(), model,
+        now = self.world.clock.now()
+        client = SyncMLClient(self.world.clients.new_uuid(), user.name, phone_number, model_ref.strip(), model,
                               timezone, imei, now, now)
-        self.clients[client.uuid] = client
+        self.world.clients.by_uuid[client.uuid] = client
         return client
 
-    def delete_syncml_client(self, user, client_uuid: str) -> None:
-        self._remove_client(self.syncml_client(user, client_uuid))
+    def delete_client(self, user: User, client_uuid: str) -> None:
+        self.world.clients.remove(self.client(user, client_uuid))
 
-    def send_setup(self, user, client_uuid: str, pincode: str) -> SetupRecord:
+    def send_setup(self, user: User, client_uuid: str, pincode: str) -> SetupRecord:
         """Records the setup SMS (OMA client provisioning, protected by the pincode)."""
-        client = self.syncml_client(user, client_uuid)
-        now = self.clock.now()
+        client = self.client(user, client_uuid)
+        now = self.world.clock.now()
         record = SetupRecord(next(self._setup_numbers), client.uuid, pincode, now, user.setup_profile)
         self.setups.append(record)
         client.setup_sent, client.setup_name, client.updated = now, record.profile, now
-        self._send(client.phone_number, "setup-sms",
-                   f"Sync settings '{record.profile}' for {client.model.name}. PIN: {pincode}",
-                   client=client.uuid)
+        self.world.outbox.send(client.phone_number, "setup-sms",
+                               f"Sync settings '{record.profile}' for {client.model.name}. PIN: {pincode}",
+                               client=client.uuid)
         return record
 
-    def request_sync(self, user, client_uuid: str):
-        """Server-initiated sync: a SyncML server alert pushed to the phone (003)."""
-        client = self.syncml_client(user, client_uuid)
+    def request_sync(self, user: User, client_uuid: str) -> Any:
+        """Server-initiated sync: a SyncML server alert pushed to the phone (SyncML API,
+        'Server Initiated Synchronization'); Unsupported when the model cannot take one."""
+        client = self.client(user, client_uuid)
         if not client.model.server_alert:
             raise Unsupported(f"{client.model.name} does not support server-initiated sync")
-        return self._send(client.phone_number, "server-alert",
-                          f"SyncML server alert for {client.model.name}", client=client.uuid)
+        return self.world.outbox.send(client.phone_number, "server-alert",
+                                      f"SyncML server alert for {client.model.name}", client=client.uuid)
 
-    # --- sessions (D12) and chatlog (D13) ------------------------------------------------
-    def syncml_sessions(self, user) -> list[Session]:
-        return [s for s in self.sessions if s.owner == user.name]
+    # --- the state document ---------------------------------------------------------------
+    def load(self, doc: StateReader) -> None:
+        for r in doc.at("setups", []).items():
+            r.known("number", "client", "pincode", "sent", "profile")
+            self.setups.append(SetupRecord(r.at("number").int(), r.at("client").str(), r.at("pincode").str(),
+                                           r.at("sent").time(), r.at("profile", "SyncServer").str()))
 
-    def syncml_session(self, user, session_id: int) -> Session:
-        for s in self.sessions:
-            if s.id == session_id:
-                return s
-        raise NotFound(f"no SyncML session {session_id}")
+    def loaded(self) -> None:
+        self._setup_numbers = itertools.count(max((r.number for r in self.setups), default=0) + 1)
 
-    def chat_messages(self, session_id: int | None = None) -> list[ChatMessage]:
-        return [m for m in self.chatlog if session_id is None or m.session_id == session_id]
+    def dump_client(self, client: SyncMLClient) -> dict[str, Any]:
+        return client.state()
 
-    def run_session(self, client: SyncMLClient, installed: bool) -> Session:
-        """A simulated SyncML session, as the phone would run it after accepting an alert.
-
-        Without the sync settings installed (setup accepted) the phone cannot reach the
-        server: the session fails. The first successful session reports the model's
-        phone-side datastores, which then appear in the client entry (003: "These
-        datastores are generated on the first synchronization of the phone").
-        """
-        from ocss_testkit.services.syncml.chat import session_messages
-
-        started = self.clock.now()
-        first = not client.datastores
-        stores: tuple[SessionStore, ...]
-        if not installed:
-            stores, outcome = (), "failed"
-            reason = "the phone has no sync settings for this server (setup not accepted)"
-        elif not client.model.datastores:
-            stores, outcome, reason = (), "failed", f"{client.model.name} reported no datastores"
-        else:
-            stores = tuple(SessionStore(dc, name, "slow" if first else "two-way", 0, 0)
-                           for dc, name in client.model.datastores)
-            outcome, reason = "ok", ""
-        session = Session(next(self._session_ids), client.uuid, client.owner, started, self.clock.now(),
-                          outcome, reason, stores)
-        self.sessions.append(session)
-        for number, (direction, xml) in enumerate(session_messages(session, client), start=1):
-            self.chatlog.append(ChatMessage(session.id, number, direction, session.ended, xml))
-        if outcome == "ok" and first:
-            client.datastores = [SyncMLDatastore(dc, name) for dc, name in client.model.datastores]
-            client.updated = session.ended
-        return session
+    def load_client(self, c: StateReader, common: dict[str, Any]) -> SyncMLClient:
+        c.known(*COMMON_FIELDS, "phone_number", "model_uuid", "timezone", "imei", "setup", "datastores")
+        ref = c.at("model_uuid")
+        model = model_at(ref, self.world.phones)
+        timezone = c.at("timezone", "UTC").str()
+        if not valid_timezone(timezone):
+            c.at("timezone").fail(f"unknown timezone {timezone!r}")
+        setup = c.at("setup", {}).known("sent", "name")
+        return SyncMLClient(
+            phone_number=c.at("phone_number").str(False), model_ref=str(ref.value), model=model, timezone=timezone,
+            imei=c.at("imei", "").str(), setup_sent=setup.at("sent", None).opt_time(),
+            setup_name=setup.at("name", "").str(),
+            datastores=[SyncMLDatastore(d.known("dataclass", "name").at("dataclass").str(False), d.at("name").str())
+                        for d in c.at("datastores", []).items()], **common)

@@ -1,0 +1,131 @@
+"""The clients of every kind, by uuid: what the generic client interface lists (SyncServer
+API Python interface, 'Clients': "only read-access is possible through the generic client
+interface"), and what the kind services (gdata, syncml, activesync, datastore) keep their
+clients in. One slice of the state document, `clients`: each entry's common fields here,
+its kind's own fields from the service that owns the kind (`Service.client_kinds`).
+"""
+from __future__ import annotations
+
+import uuid as uuidlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ocss_testkit.world.clock import iso_z
+from ocss_testkit.world.errors import Forbidden, Invalid, NotFound
+from ocss_testkit.world.service import Service, Slice
+from ocss_testkit.world.state_reader import StateReader, owner
+from ocss_testkit.world.tracked import TrackedDict
+
+if TYPE_CHECKING:
+    from ocss_testkit.world.users import User
+    from ocss_testkit.world.world import World
+
+
+class Clients(Service):
+    """A read-only mapping uuid (lower case) -> client, and the lookups every kind shares.
+
+    Every method runs under the World's lock."""
+
+    name = "clients"
+
+    def _entry(self, key: str, client: Any) -> dict[str, Any]:
+        kind_service = self.world.kind_service(client.kind)
+        return {"kind": client.kind, "uuid": client.uuid, "owner": client.owner,
+                "published": iso_z(client.published), "updated": iso_z(client.updated),
+                **kind_service.dump_client(client)}
+
+    slices = (Slice("clients", "keyed", "by_uuid", _entry, key_field="uuid", document_order=lambda e: e["uuid"]),)
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.by_uuid: TrackedDict = TrackedDict()
+
+    # --- the mapping ---------------------------------------------------------------------
+    def __getitem__(self, uuid: str) -> Any:
+        return self.by_uuid[uuid]
+
+    def get(self, uuid: str, default: Any = None) -> Any:
+        return self.by_uuid.get(uuid, default)
+
+    def __contains__(self, uuid: object) -> bool:
+        return uuid in self.by_uuid
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.by_uuid)
+
+    def __len__(self) -> int:
+        return len(self.by_uuid)
+
+    def values(self):  # noqa: ANN201 - a dict view
+        return self.by_uuid.values()
+
+    def items(self):  # noqa: ANN201 - a dict view
+        return self.by_uuid.items()
+
+    # --- what the kind services share ------------------------------------------------------
+    def add(self, client: Any) -> None:
+        """Keep a new client (a seeded one: its owner must be a user of the World)."""
+        if client.owner not in self.world.users:
+            raise Invalid(f"client {client.uuid} names unknown owner {client.owner!r}")
+        self.by_uuid[client.uuid.lower()] = client
+
+    def new_uuid(self) -> str:
+        return str(uuidlib.uuid1())
+
+    def owned(self, user: User, client_uuid: str, kind: str) -> Any:
+        """The user's client of this kind; NotFound (no such client of the kind) or Forbidden."""
+        client = self.by_uuid.get(client_uuid.lower())
+        if client is None or client.kind != kind:
+            raise NotFound(f"no {kind} client {client_uuid}")
+        if client.owner != user.name:
+            raise Forbidden(f"{kind} client {client_uuid} belongs to another user")
+        return client
+
+    def of_kind(self, user: User, kind: str) -> list[Any]:
+        return [c for c in self.by_uuid.values() if c.kind == kind and c.owner == user.name]
+
+    def of_user(self, user: User) -> list[Any]:
+        """Every client of the user, oldest first (the generic listing)."""
+        return sorted((c for c in self.by_uuid.values() if c.owner == user.name),
+                      key=lambda c: (c.published, c.uuid))
+
+    def any(self, user: User, client_uuid: str) -> Any:
+        """The user's client of whatever kind; NotFound or Forbidden."""
+        client = self.by_uuid.get(client_uuid.lower())
+        if client is None:
+            raise NotFound(f"no client {client_uuid}")
+        if client.owner != user.name:
+            raise Forbidden(f"client {client_uuid} belongs to another user")
+        return client
+
+    def remove(self, client: Any) -> None:
+        """Delete a client; every service drops what names it (bindings)."""
+        del self.by_uuid[client.uuid]
+        for service in self.world.services:
+            service.client_removed(client.uuid)
+
+    # --- the state document ----------------------------------------------------------------
+    def from_entry(self, entry: Any) -> Any:
+        """A client (not kept) from its entry in the state document's `clients`, for seeding
+        a World by hand; Invalid naming what is wrong."""
+        return self._client(StateReader(entry, "/client"), set(self.world.users))
+
+    def _client(self, c: StateReader, names: set[str]) -> Any:
+        kind = c.at("kind").str()
+        if kind not in self.world.client_kinds():
+            c.at("kind").fail(f"expected one of {', '.join(self.world.client_kinds())}")
+        common = {"uuid": c.at("uuid").str(False).lower(), "owner": owner(c, names),
+                  "published": c.at("published").time()}
+        common["updated"] = c.at("updated", c.at("published").value).time()
+        return self.world.kind_service(kind).load_client(c, common)
+
+    def load(self, doc: StateReader) -> None:
+        names = set(self.world.users)
+        for c in doc.at("clients", []).items():
+            client = self._client(c, names)
+            if client.uuid in self.by_uuid:
+                c.at("uuid").fail(f"duplicate client {client.uuid}")
+            self.by_uuid[client.uuid] = client
+
+
+COMMON_FIELDS = ("kind", "uuid", "owner", "published", "updated")
