@@ -278,7 +278,8 @@ def stores(app) -> dict:
         measured = {"journal": (len(app.journal), app.journal._entries),
                     "nonces": (len(app.auth.nonces), app.auth.nonces._minutes),
                     "outbox": (len(world.outbox), world.outbox),
-                    "detections": (len(world.detection.detections), [world.detection.detections, getattr(world, "_detection_expiry", ())]),
+                    "detections": (len(world.detection.detections),
+                                   [world.detection.detections, world.detection._detection_expiry]),
                     "handsets": (len(world.detection.handsets), world.detection.handsets),
                     "phones": (templates.stats()["entries"] if templates else 0,
                                templates._items if templates else ())}

@@ -1,4 +1,4 @@
-"""SyncML clients: the SyncML API, routes D6–D15.
+"""SyncML clients: the SyncML API, routes D6–D15, and a setup at its own URL (I17).
 
 003 shows one client's story in three examples: "Create a new client" answers
 `3fe85584-…` as a Nokia 6233 (`model_uuid` as a UUID), and "List details for a specific
@@ -17,6 +17,7 @@ from contracts.common import (
     ATOM,
     ATOM_TYPE,
     OC,
+    OTHER_USERS,
     SYNCML_DOC,
     S,
     create_syncml,
@@ -410,6 +411,51 @@ def test_setup_sends_the_settings_with_the_pincode(contract, fake):
     assert sms.kind == "setup-sms" and sms.client == uuid
     assert "8642" in sms.body
     assert text(reply, "/a:entry/oc:setup/@sent") == sms.time.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- I17 a setup at its own URL -----------------------------------------------------------------
+SETUP_AT_ITS_ID = (f"{SYNCML_DOC}, 'Setup and Phone Configuration': the answer's id is a URL; "
+                   "Google Data Client API, 'XML Object description': \"ATOM id is the URL to the element\"")
+
+
+def _posted_setup(contract, uuid: str) -> tuple:
+    """POST the docs' setup request; the answer and the path of the setup's id."""
+    posted = contract.api.post(f"{S}{uuid}/setup/", doc_request("syncml-setup"))
+    assert posted.status_line == (201, "Created"), posted.text[:300]
+    found = re.fullmatch(re.escape(contract.base_url) + r"(/.+/setup/\d+/)", text(posted, "/a:entry/a:id"))
+    assert found, text(posted, "/a:entry/a:id")
+    return posted, found.group(1)
+
+
+def _children(reply) -> list:
+    return [(child.tag, child.text, dict(child.attrib)) for child in reply.xml()]
+
+
+@pytest.mark.inferred("I17", basis=SETUP_AT_ITS_ID)
+@pytest.mark.side_effecting
+def test_a_setup_answers_at_its_id(contract):
+    _, uuid, _ = create_syncml(contract, phone=contract.test_phone)
+    posted, path = _posted_setup(contract, uuid)
+    reply = contract.api.get(path)
+    contract.match("syncml-setup-get", reply, regex=SETUP_ID, fields=SETUP_PROFILE)
+    assert reply.status_line == (200, "OK")
+    assert reply.content_type == ATOM_TYPE
+    assert _children(reply) == _children(posted), "GET of the id answers the entry the POST answered"
+    assert contract.api.get(path.rstrip("/")).status_line == (200, "OK"), "item URLs answer without the slash"
+
+
+@pytest.mark.inferred("I17", basis=f"{SETUP_AT_ITS_ID}; {OTHER_USERS}")
+@pytest.mark.side_effecting
+def test_a_setup_at_its_id_refusals(contract):
+    _, uuid, _ = create_syncml(contract, phone=contract.test_phone)
+    _, other_uuid, _ = create_syncml(contract)  # a second client of the same user: no setup sent to it
+    _, path = _posted_setup(contract, uuid)
+    number = path.rstrip("/").rsplit("/", 1)[-1]
+    assert contract.anonymous.get(path).status == 401
+    assert contract.other.get(path).status_line == (403, "Forbidden")
+    assert contract.api.get(f"{S}{UNKNOWN}/setup/{number}/").status == 404
+    assert contract.api.get(f"{S}{other_uuid}/setup/{number}/").status == 404, "a setup belongs to its client"
+    assert contract.api.get(f"{S}{uuid}/setup/first/").status == 404
 
 
 # --- D11 server-initiated sync ----------------------------------------------------------------

@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from werkzeug.datastructures import Headers
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
@@ -102,6 +103,47 @@ class AtomResponse(Response):
         if self.element is not None:
             self.set_data(serialize(self.element))
             self.element = None
+
+
+class Prepared:
+    """An answer whose bytes are fixed (a response-cache hit, response_cache.py), sent as
+    they are: no werkzeug Response is built for it. `status` is the status line,
+    `header_list` the headers as werkzeug's `Response.get_wsgi_headers` gave them for the
+    answer first rendered (Content-Length included), `body` the bytes; the app sets
+    `request_id`, sent last as X-Request-Id, as it is on every other answer. Read it as a
+    Response is read: `status`, `status_code`, `get_data()`, `headers` (a copy)."""
+    __slots__ = ("status", "header_list", "body", "request_id")
+
+    def __init__(self, status: str, header_list: tuple[tuple[str, str], ...], body: bytes) -> None:
+        self.status, self.header_list, self.body = status, header_list, body
+        self.request_id: str | None = None
+
+    @property
+    def status_code(self) -> int:
+        return int(self.status.partition(" ")[0])
+
+    @property
+    def headers(self) -> Headers:
+        """A copy: setting a header on it changes nothing that is sent."""
+        return Headers(self._wsgi_headers())
+
+    def get_data(self) -> bytes:
+        return self.body
+
+    def response(self) -> Response:
+        """The same answer as a werkzeug Response (for a fault rule that reworks it)."""
+        return Response(self.body, status=self.status, headers=self._wsgi_headers())
+
+    def _wsgi_headers(self) -> list[tuple[str, str]]:
+        headers = list(self.header_list)
+        if self.request_id is not None:
+            headers.append(("X-Request-Id", self.request_id))
+        return headers
+
+    def __call__(self, environ, start_response):
+        """The WSGI answer (PEP 3333); no body for a HEAD, as werkzeug sends none."""
+        start_response(self.status, self._wsgi_headers())
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [self.body]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,13 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
 from ocss_testkit import forwarded, public_url
-from ocss_testkit.answers import Answer, ApiError, AtomResponse, atom, status_line
+from ocss_testkit.answers import Answer, ApiError, AtomResponse, Prepared, atom, status_line
 from ocss_testkit.atom import safe
 from ocss_testkit.auth import Authenticator
 from ocss_testkit.fault_answers import DropConnection, faulty_answer
@@ -34,6 +36,9 @@ from ocss_testkit.services.syncml.state import known_timezones
 from ocss_testkit.world.errors import DomainError
 from ocss_testkit.world.fixtures import FixtureSet
 from ocss_testkit.world.world import World
+
+if TYPE_CHECKING:
+    from ocss_testkit.tenants import TenantsApp
 
 log = logging.getLogger("ocss_testkit")
 
@@ -88,10 +93,10 @@ class FakeApp:
         self.responses = shared_responses
         # Called with the World (its lock held) after every change, before the answer
         # leaves: the place for persistence (a state file) to write what it acknowledges.
-        self.on_change = None
+        self.on_change: Callable[[World], None] | None = None
         # The tenants this fake is the default tenant of (tenants.TenantsApp), managed by its
         # /_fake/tenants routes; None for a fake of one world.
-        self.tenants = None
+        self.tenants: TenantsApp | None = None
         self.bodies = BodyDecoder(ROUTES + CONTROL_ROUTES, max_depth)  # schemas compiled now, not on first use
         known_timezones()  # likewise the IANA zone list
         self._ids = itertools.count(1)
@@ -167,7 +172,7 @@ class FakeApp:
             response = Response(b"", status=status_line(500))
         return response(environ, start_response)
 
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: Request) -> Response | Prepared:
         request_id = f"r{next(self._ids)}"
         started = time.perf_counter()
         control = request.path.startswith("/_fake")
@@ -180,11 +185,15 @@ class FakeApp:
         try:
             response = self._answer(request, request_id, trace, world, fault, bad_request, control)
         except DropConnection:
-            self._record(world, trace, 0, "connection dropped", started)
+            if trace is not None:  # always: a fault (the only drop) is taken for API requests only
+                self._record(world, trace, 0, "connection dropped", started)
             log_request(request_id, request.method, request.root_path + request.path, "0 connection dropped",
-                        started, trace.user)
+                        started, trace.user if trace is not None else None)
             raise
-        response.headers["X-Request-Id"] = request_id
+        if isinstance(response, Prepared):  # a cached answer's bytes, shared: the id goes beside them
+            response.request_id = request_id
+        else:
+            response.headers["X-Request-Id"] = request_id
         if trace is not None:
             status, _, reason = response.status.partition(" ")
             self._record(world, trace, int(status), reason, started)
@@ -212,16 +221,18 @@ class FakeApp:
                 or public_url.forwarded_problem(request, self.trust_forwarded))
 
     def _answer(self, request: Request, request_id: str, trace: Entry | None, world, fault: Fault | None,
-                bad_request: str | None, control: bool) -> Response:
+                bad_request: str | None, control: bool) -> Response | Prepared:
         """The response to a request, refusals and unexpected errors included (never raises
         but DropConnection)."""
         try:
             if bad_request:
                 raise ApiError(400, "Bad Request", bad_request)
+            response: Response | Prepared
             if fault is not None:
+                assert trace is not None  # a fault is taken for API requests only, which are journaled
                 trace.fault, trace.detail = fault.id, fault.describe()
                 trace.injected = fault.action != "delay"
-                response = faulty_answer(fault, lambda: self._dispatch(request, trace, world))
+                response = faulty_answer(fault, lambda: _werkzeug(self._dispatch(request, trace, world)))
             else:
                 response = self._dispatch(request, trace, world)
             if not control and not self._current(world):
@@ -266,7 +277,7 @@ class FakeApp:
             if self._current(world):
                 self.journal.record(trace, status, reason, started)
 
-    def _dispatch(self, request: Request, trace: Entry | None = None, world=None) -> Response:
+    def _dispatch(self, request: Request, trace: Entry | None = None, world=None) -> Response | Prepared:
         trace = trace or Entry(0, "", 0.0, request.method, request.path, "")  # not journaled
         # One World for the whole request, the one current when it began (handle), even if
         # a reset swaps it meanwhile (a delay fault sleeps before this).
@@ -302,7 +313,7 @@ class FakeApp:
         trace.auth, trace.user = "ok", result.user.name
         return result.user
 
-    def _call(self, route: Route, ctx: RequestContext, world, args: dict) -> Response:
+    def _call(self, route: Route, ctx: RequestContext, world, args: dict) -> Response | Prepared:
         head = ctx.request.method == "HEAD"
         handler = _head_handler(route, ctx) if head and route.writes else route.handler
         # A cacheable GET takes the lock without moving the World's version (response_cache.py).
@@ -364,6 +375,11 @@ def _head_handler(route: Route, ctx: RequestContext):
                        "credentials, and HEAD never changes state; allowed: GET, POST",
                        headers={"Allow": "GET, POST"})
     return route.peek
+
+
+def _werkzeug(response: Response | Prepared) -> Response:
+    """A werkzeug Response of the answer, for a fault rule to rework."""
+    return response.response() if isinstance(response, Prepared) else response
 
 
 def _rendered(route: Route, ctx: RequestContext, result) -> Response:

@@ -73,7 +73,7 @@ class Phone:
             raise TypeError(f"message must be an outbox message id (int); got {type(message).__name__}")
         world = self.app.world
         with world.lock:
-            return getattr(world, name)(self.number, *args, message)
+            return getattr(world.simulated_phones, name)(self.number, *args, message)
 
     def visit(self, user_agent: str, message: int | None = None):
         """Open the newest detection link sent to this number (or the message with that
@@ -81,26 +81,26 @@ class Phone:
         that User-Agent."""
         if not isinstance(user_agent, str):
             raise TypeError(f"user_agent must be a string; got {type(user_agent).__name__}")
-        return self._call("phone_visit", user_agent, message=message)
+        return self._call("visit", user_agent, message=message)
 
     def accept_setup(self, message: int | None = None) -> str:
         """Install the newest setup SMS's settings (or those of that message); returns the
         client's uuid."""
-        return self._call("phone_answer_setup", True, message=message)
+        return self._call("answer_setup", True, message=message)
 
     def reject_setup(self, message: int | None = None) -> str:
         """Refuse the newest setup SMS (or that message); returns the client's uuid."""
-        return self._call("phone_answer_setup", False, message=message)
+        return self._call("answer_setup", False, message=message)
 
     def accept_sync(self, message: int | None = None):
         """Accept the newest server alert (or that message): runs a SyncML session and
         returns it (`Session`; its `outcome` is `failed` when the settings were never
         installed)."""
-        return self._call("phone_answer_sync", True, message=message)
+        return self._call("answer_sync", True, message=message)
 
     def reject_sync(self, message: int | None = None) -> None:
         """Refuse the newest server alert (or that message)."""
-        return self._call("phone_answer_sync", False, message=message)
+        return self._call("answer_sync", False, message=message)
 
     def autopilot(self, **config) -> None:
         """Answer future messages by itself after a virtual delay, e.g. `autopilot(setup=

@@ -2,6 +2,7 @@
 the request-target and form bodies as text, and parameters given once."""
 from __future__ import annotations
 
+import functools
 import io
 import ipaddress
 import re
@@ -124,6 +125,8 @@ class StrictFormDataParser(FormDataParser):
 
 
 # --- the Host header ----------------------------------------------------------------------
+HOST_CACHED = 256  # Host values whose verdict is remembered: a client sends one or a few
+HOST_CACHED_LENGTH = 300  # characters of a Host value remembered at most (its sentence is as long at most)
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE | re.ASCII)
 _HOST_FORM = "send the server's name or address and port, as in Host: localhost:8080"
 
@@ -137,12 +140,22 @@ def host_problem(environ: dict) -> str | None:
     §2.1, RFC 1035 §2.3.4), `xn--` labels valid IDNA (RFC 5891), or an IPv4 or bracketed
     IPv6 address; an optional port from 1 to 65535. RFC 7230 §5.4: an HTTP/1.1 request
     without Host, or with several, or an invalid one, is a 400. A request without Host in
-    HTTP/1.0 is fine: the server's own address stands in."""
+    HTTP/1.0 is fine: the server's own address stands in.
+
+    The verdicts of the HOST_CACHED values last checked, each at most HOST_CACHED_LENGTH
+    characters long, are remembered (least recently used out): ~200 KB at most."""
     value = environ.get("HTTP_HOST")
     if value is None:
         if environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
             return f"an HTTP/1.1 request needs a Host header (RFC 7230 §5.4): {_HOST_FORM}"
         return None
+    if len(value) <= HOST_CACHED_LENGTH:
+        return _cached_host_value_problem(value)
+    return _host_value_problem(value)
+
+
+def _host_value_problem(value: str) -> str | None:
+    """`host_problem` of a Host header's value."""
     if not value:
         return f"the Host header is empty: {_HOST_FORM}"
     if not (value.isascii() and value.isprintable()):
@@ -196,3 +209,7 @@ def host_problem(environ: dict) -> str | None:
             except UnicodeError:
                 return f"the label {shown(label)} of the Host header is not a valid xn-- (IDNA) label"
     return None
+
+
+# The same few Hosts come with every request; the check walks each label in Python.
+_cached_host_value_problem = functools.lru_cache(maxsize=HOST_CACHED)(_host_value_problem)

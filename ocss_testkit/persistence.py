@@ -45,11 +45,17 @@ import re
 import tempfile
 import threading
 from collections import deque
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ocss_testkit.world.errors import DomainError
 from ocss_testkit.world.state import ENVELOPE, dump_envelope
 from ocss_testkit.world.world import World, state_slices
+
+if TYPE_CHECKING:
+    from ocss_testkit.app import FakeApp
+    from ocss_testkit.auth.nonces import NonceStore
 
 try:
     import fcntl
@@ -227,7 +233,7 @@ class StateFile:
         self._sequences: dict[str, tuple[object, int]] = {}  # name -> (last element saved, count)
         self._unsynced = False
         self._stale = False  # a failed write: the next save writes a whole snapshot
-        self._nonces = None
+        self._nonces: NonceStore | None = None
 
     @property
     def _temp_prefix(self) -> str:
@@ -236,7 +242,7 @@ class StateFile:
     def __enter__(self) -> StateFile:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __del__(self) -> None:  # a StateFile dropped without close() still frees the file
@@ -248,7 +254,7 @@ class StateFile:
                 pass
 
     # --- start -----------------------------------------------------------------------
-    def load(self, app) -> bool:
+    def load(self, app: FakeApp) -> bool:
         """Give `app` the World in the file; True if there was one.
 
         A missing file means a fresh start: the app keeps the World of its fixture set and
@@ -270,7 +276,7 @@ class StateFile:
                 continue
         raise StateFileError(f"state file {self.path}: it kept changing while being opened")
 
-    def _load(self, app, nonces) -> bool:
+    def _load(self, app: FakeApp, nonces: NonceStore | None) -> bool:
         try:
             fd = os.open(self.path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
@@ -309,11 +315,11 @@ class StateFile:
         self._listen(nonces)
         return True
 
-    def _listen(self, nonces) -> None:
+    def _listen(self, nonces: NonceStore | None) -> None:
         if nonces is not None:
             nonces.listener = self._nonce_seen
 
-    def install(self, app, fresh: bool = False) -> StateFile:
+    def install(self, app: FakeApp, fresh: bool = False) -> StateFile:
         """Load the file into `app`, then save every change it makes.
 
         With `fresh`, the file is not read: `app`'s World is written over whatever the
@@ -379,9 +385,9 @@ class StateFile:
                     self._stale = True  # the touched keys are gone: a snapshot must follow
                     raise
                 if record:
-                    self._append(_line(record))
+                    self._append(self._fd, _line(record))
                 if self._unsynced:
-                    self._sync()
+                    self._sync(self._fd)
             self.saves += 1
 
     def _changes(self, world: World) -> dict:
@@ -477,16 +483,17 @@ class StateFile:
                            for _, s, container in world.slices() if s.shape == "sequence"}
         self.snapshots += 1
 
-    def _append(self, data: bytes) -> None:
-        """Append one line. On failure the file is cut back to its last whole line and
-        the next save writes a whole snapshot (which also holds what this line held)."""
+    def _append(self, fd: int, data: bytes) -> None:
+        """Append one line to the open file `fd` (`self._fd`). On failure the file is cut
+        back to its last whole line and the next save writes a whole snapshot (which also
+        holds what this line held)."""
         try:
-            _write_all(self._fd, data)
+            _write_all(fd, data)
         except OSError as exc:
             self._stale = True
             try:
-                os.ftruncate(self._fd, self._size)
-                os.lseek(self._fd, self._size, os.SEEK_SET)
+                os.ftruncate(fd, self._size)
+                os.lseek(fd, self._size, os.SEEK_SET)
             except OSError:
                 pass
             raise StateFileError(f"state file {self.path}: cannot write it: {exc.strerror or exc}") from exc
@@ -494,9 +501,9 @@ class StateFile:
         self._log_bytes += len(data)
         self._unsynced = True
 
-    def _sync(self) -> None:
+    def _sync(self, fd: int) -> None:
         try:
-            _datasync(self._fd)
+            _datasync(fd)
         except OSError as exc:
             self._stale = True
             raise StateFileError(f"state file {self.path}: cannot write it: {exc.strerror or exc}") from exc
@@ -505,7 +512,7 @@ class StateFile:
     def _compaction_due(self) -> bool:
         return self._log_bytes > max(COMPACT_MIN_BYTES, 2 * self._snapshot_bytes)
 
-    def _nonce_seen(self, key: tuple) -> None:
+    def _nonce_seen(self, key: list[str]) -> None:
         """NonceStore.listener: append the nonce now; the next save's fdatasync covers it.
 
         Reads change nothing and so never save; when their nonces alone have grown the
@@ -514,7 +521,7 @@ class StateFile:
             if self._fd is None:
                 return
             try:
-                self._append(_line({"nonces": [list(key)]}))
+                self._append(self._fd, _line({"nonces": [list(key)]}))
             except StateFileError as exc:  # the next save writes a snapshot, nonces included
                 log.warning("%s", exc)
             due, world = self._compaction_due(), self._world
@@ -629,7 +636,7 @@ class StateDir:
         """The tenant's StateFile, not yet loaded (`install` it)."""
         return StateFile(self.file_of(name), tidy=False)
 
-    def remove(self, names) -> None:
+    def remove(self, names: Iterable[str]) -> None:
         """Delete these tenants' files, durably (the folder is fsynced once, after all)."""
         removed = False
         for name in names:

@@ -200,12 +200,12 @@ class RemotePhone(Phone):
         if message is not None and (isinstance(message, bool) or not isinstance(message, int)):
             raise TypeError(f"message must be an outbox message id (int); got {type(message).__name__}")
         data = {} if message is None else {"message": message}
-        if name == "phone_visit":
+        if name == "visit":
             answer = _control(self.app).ok("POST", self._path("visit"), {**data, "user_agent": args[0]},
                                            errors=DOMAIN_ERRORS)
             return self.app.world.detection.detections[answer["code"]]
         accept = args[0]
-        if name == "phone_answer_setup":
+        if name == "answer_setup":
             action = "accept-setup" if accept else "reject-setup"
             return _control(self.app).ok("POST", self._path(action), data, errors=DOMAIN_ERRORS)["client"]
         action = "accept-sync" if accept else "reject-sync"

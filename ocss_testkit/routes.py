@@ -15,7 +15,9 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, TypedDict, TypeVar
 
+from lxml import etree
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map, Rule
 
@@ -49,11 +51,14 @@ from ocss_testkit.services.syncml import atom as syncml_atom
 from ocss_testkit.services.syncml import handlers as syncml
 from ocss_testkit.world.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unsupported
 
+if TYPE_CHECKING:
+    from ocss_testkit.request_context import RequestContext
+
 # Placeholder in a documented path -> the handler's keyword argument.
 PARAMETERS = {"uuid": "client:client_id", "session": "session_id", "vendor": "vendor_id", "model": "model_id",
-              "binding": "binding_id", "item": "item_id", "fault": "fault_id"}
+              "binding": "binding_id", "item": "item_id", "fault": "fault_id", "setup": "setup_id"}
 
-DEFAULT_REASONS: dict[type, tuple[int, str]] = {
+DEFAULT_REASONS: dict[type[DomainError], tuple[int, str]] = {
     NotFound: (404, "Not Found"),
     Forbidden: (403, "Forbidden"),
     Conflict: (409, "Conflict"),
@@ -62,8 +67,12 @@ DEFAULT_REASONS: dict[type, tuple[int, str]] = {
 }
 
 
+# What a route's decoder makes of a body: the `ctx.body` its handler (and peek) is given.
+Body = TypeVar("Body")
+
+
 @dataclass(frozen=True, eq=False)  # identity hash: routes are werkzeug endpoints
-class Route:
+class Route(Generic[Body]):
     """One method on one path, and its whole wire contract.
 
     A body the route takes is validated against `request_schema` (xsd/request/{name}.xsd)
@@ -72,27 +81,32 @@ class Route:
     (an empty answer, JSON, HTML, a refusal), or a domain value, or an `answers.Answer`
     (the value with its own status or headers), which the app renders as `render(ctx,
     value)` into an Atom answer with `status`; `response_schema` (xsd/response/{name}.xsd)
-    names the schema that answer is valid against (tests/test_route_contracts.py)."""
+    names the schema that answer is valid against (tests/test_route_contracts.py).
+
+    The type checker holds a handler to its decoder: `handler(ctx, **path_arguments)`
+    takes a `RequestContext[Body]` whose `Body` is what `decode` returns (or None too,
+    when the body may be left out)."""
     method: str
     path: str  # as documented, e.g. /v2/services/google/{uuid}/
-    handler: Callable
+    handler: Callable[Concatenate[RequestContext[Body], ...], object]
     provenance: Provenance
-    spec_id: str = ""  # route id: D1…D15 documented, I1…I16 inferred (docs/decisions.md, "Route ids")
+    spec_id: str = ""  # route id: D… documented, I… inferred (docs/decisions.md, "Route ids")
     auth: bool = True
     request_schema: str | None = None  # the request body's schema, if the route takes one
-    decode: Callable | None = None  # validated root element -> the handler's ctx.body
+    decode: Callable[[etree._Element], Body] | None = None  # validated root element -> the handler's ctx.body
     body_required: bool = True
     response_schema: str | None = None  # the answer's schema; None for empty, JSON, HTML answers
-    render: Callable | None = None  # render(ctx, value) -> bytes, for a handler's returned value
+    # render(ctx, value) -> bytes, for a handler's returned value
+    render: Callable[[RequestContext[Any], Any], object] | None = None
     status: str = "200 OK"  # the status line of a rendered answer
-    reasons: dict = field(default_factory=dict)  # DomainError subclass -> (status, phrase)
+    reasons: dict[type[DomainError], tuple[int, str]] = field(default_factory=dict)  # -> (status, phrase)
     refuses: bool = False  # the route exists to say no (405 by design): never listed in Allow
     changes: bool | None = None  # changes state; None: every method but GET and HEAD does
     sends: str = ""  # "sms" / "push": reaches a real phone on the live service (contract safety)
     # A GET that changes state answers HEAD with this handler: the GET's answer (status,
     # headers) computed without the change. Without one the app runs the GET on a scratch
     # copy of the World, so HEAD never changes state (RFC 9110 §9.3.2).
-    peek: Callable | None = None
+    peek: Callable[Concatenate[RequestContext[Body], ...], object] | None = None
 
     @property
     def writes(self) -> bool:
@@ -121,7 +135,8 @@ ACTIVESYNC = "/v2/services/activesync/"
 DATASTORE = "/v2/services/datastore/"
 
 
-def _read_only(path: str, handler, spec_id: str, section: str, render: Callable) -> tuple[Route, ...]:
+def _read_only(path: str, handler: Callable[Concatenate[RequestContext[None], ...], object], spec_id: str,
+               section: str, render: Callable[[RequestContext[Any], Any], bytes]) -> tuple[Route[None], ...]:
     """An anonymous GET, and 405 for every write (SyncServer API Python interface,
     'Phones': the phones API is read-only; I4)."""
     return (Route("GET", path, handler, inferred(LIBRARY_API, section), spec_id, auth=False,
@@ -131,18 +146,55 @@ def _read_only(path: str, handler, spec_id: str, section: str, render: Callable)
               for m in ("POST", "PUT", "DELETE")))
 
 
-# The request bodies: (request_schema, decode) of each kind of body.
-GDATA_CLIENT = {"request_schema": "gdata-client", "decode": gdata_atom.decode_client}
-SYNCML_CLIENT = {"request_schema": "syncml-client", "decode": syncml_atom.decode_client}
-SYNCML_SETUP = {"request_schema": "syncml-setup", "decode": syncml_atom.decode_setup}
-DETECT = {"request_schema": "detect", "decode": phones_atom.decode_phone_number}
-BINDING = {"request_schema": "binding", "decode": clients_atom.decode_binding}
-ACTIVESYNC_CLIENT = {"request_schema": "activesync-client", "decode": activesync_atom.decode_client}
-DATASTORE_CLIENT = {"request_schema": "datastore-client", "decode": datastore_atom.decode_client}
-CONTENT_ITEM = {"request_schema": "content-item", "decode": datastore_atom.decode_item}
+# The request bodies: (request_schema, decode) of each kind of body, each typed with what
+# its decoder makes, which the handlers of its routes take (Route).
+class _GDataClient(TypedDict):
+    request_schema: str
+    decode: Callable[[etree._Element], gdata_atom.GDataClientRequest]
+
+
+class _SyncMLClient(TypedDict):
+    request_schema: str
+    decode: Callable[[etree._Element], syncml_atom.SyncMLClientRequest]
+
+
+class _Text(TypedDict):  # a pincode, a phone number
+    request_schema: str
+    decode: Callable[[etree._Element], str]
+
+
+class _Binding(TypedDict):
+    request_schema: str
+    decode: Callable[[etree._Element], clients_atom.BindingRequest]
+
+
+class _ActiveSyncClient(TypedDict):
+    request_schema: str
+    decode: Callable[[etree._Element], activesync_atom.ActiveSyncRequest]
+
+
+class _DatastoreClient(TypedDict):  # the client's name, None without one
+    request_schema: str
+    decode: Callable[[etree._Element], str | None]
+
+
+class _ContentItem(TypedDict):
+    request_schema: str
+    decode: Callable[[etree._Element], datastore_atom.ContentRequest]
+
+
+GDATA_CLIENT: _GDataClient = {"request_schema": "gdata-client", "decode": gdata_atom.decode_client}
+SYNCML_CLIENT: _SyncMLClient = {"request_schema": "syncml-client", "decode": syncml_atom.decode_client}
+SYNCML_SETUP: _Text = {"request_schema": "syncml-setup", "decode": syncml_atom.decode_setup}
+DETECT: _Text = {"request_schema": "detect", "decode": phones_atom.decode_phone_number}
+BINDING: _Binding = {"request_schema": "binding", "decode": clients_atom.decode_binding}
+ACTIVESYNC_CLIENT: _ActiveSyncClient = {"request_schema": "activesync-client",
+                                        "decode": activesync_atom.decode_client}
+DATASTORE_CLIENT: _DatastoreClient = {"request_schema": "datastore-client", "decode": datastore_atom.decode_client}
+CONTENT_ITEM: _ContentItem = {"request_schema": "content-item", "decode": datastore_atom.decode_item}
 CREATED, UPDATED = "201 Created", "200 Updated"
 
-ROUTES: tuple[Route, ...] = (
+ROUTES: tuple[Route[Any], ...] = (
     # --- Google Data clients (Google Data Client API) -------------------------------------
     Route("GET", GDATA, gdata.list_clients, documented(GDATA_API, "List all clients"), "D1",
           response_schema="gdata", render=gdata_atom.render_feed),
@@ -197,6 +249,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", SYNCML + "{uuid}/setup/", syncml.send_setup,
           documented(SYNCML_API, "Setup and Phone Configuration"), "D10", **SYNCML_SETUP, sends="sms",
           response_schema="syncml-setup", render=syncml_atom.render_setup, status=CREATED),
+    # The setup answer's id is a URL (Google Data Client API, 'XML Object description': "ATOM
+    # id is the URL to the element"): GET it for the same entry.
+    Route("GET", SYNCML + "{uuid}/setup/{setup}/", syncml.get_setup,
+          inferred(SYNCML_API, "Setup and Phone Configuration: the answer's id"), "I17",
+          response_schema="syncml-setup", render=syncml_atom.render_setup),
     Route("POST", SYNCML + "{uuid}/sync/", syncml.request_sync,
           documented(SYNCML_API, "Server Initiated Synchronization"), "D11",
           reasons={Unsupported: (400, "Server initiated sync not supported")}, sends="push"),
@@ -282,7 +339,7 @@ ROUTES: tuple[Route, ...] = (
 
 # The control plane: the fake's own API, unauthenticated, JSON only.
 CONTROL = Provenance("control", DECISIONS, "Control plane")
-CONTROL_ROUTES: tuple[Route, ...] = (
+CONTROL_ROUTES: tuple[Route[Any], ...] = (
     Route("GET", "/_fake/", dashboard.page, CONTROL, auth=False),  # the HTML dashboard over the routes below
     Route("GET", "/_fake/health", control.health, CONTROL, auth=False),
     Route("POST", "/_fake/reset", control.reset, CONTROL, auth=False),

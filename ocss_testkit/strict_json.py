@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 from ocss_testkit.answers import ApiError, shown
 from ocss_testkit.world.text_rules import escape_pointer, text_culprit
@@ -27,6 +29,9 @@ def parse_id(text: str) -> int | None:
     return value if value <= MAX_INT else None
 
 
+T = TypeVar("T")
+
+
 class _OutOfRange:
     """Stands in for a JSON number no field could take, so the message can name the field."""
     __slots__ = ("text",)
@@ -35,20 +40,20 @@ class _OutOfRange:
         self.text = text
 
 
-def _json_int(text: str):
+def _json_int(text: str) -> int | _OutOfRange:
     if len(text.lstrip("-")) > len(str(MAX_INT)):
         return _OutOfRange(text)
     value = int(text)
     return value if -MAX_INT <= value <= MAX_INT else _OutOfRange(text)
 
 
-def _json_float(text: str):
+def _json_float(text: str) -> float | _OutOfRange:
     value = float(text)  # 1e999 reads as infinity
     return value if math.isfinite(value) else _OutOfRange(text)
 
 
-def _counting(parse, made: list):
-    def hook(text: str):
+def _counting(parse: Callable[[str], T], made: list[_OutOfRange]) -> Callable[[str], T]:
+    def hook(text: str) -> T:
         value = parse(text)
         if isinstance(value, _OutOfRange):
             made.append(value)
@@ -56,7 +61,7 @@ def _counting(parse, made: list):
     return hook
 
 
-def _json_constant(name: str):
+def _json_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
@@ -64,10 +69,10 @@ class _DuplicateKey(ValueError):
     pass
 
 
-def _json_object(pairs: list) -> dict:
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     data = dict(pairs)
     if len(data) != len(pairs):
-        seen = set()
+        seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
                 raise _DuplicateKey(key)
@@ -75,7 +80,7 @@ def _json_object(pairs: list) -> dict:
     return data
 
 
-def load_json(raw: bytes | str, *, text_checked: bool = False):
+def load_json(raw: bytes | str, *, text_checked: bool = False) -> Any:
     """A JSON request body (RFC 8259), strictly: raises ApiError 400 naming the culprit for
     a body that is not JSON, nests too deep, gives a member twice (RFC 8259 §4 leaves the
     meaning open), or holds a number outside the I-JSON range (RFC 7493 §2.2: integers of
@@ -89,7 +94,7 @@ def load_json(raw: bytes | str, *, text_checked: bool = False):
     (U+0000, U+0001, U+FFFE…), as a string the fake keeps is shown in Atom answers.
     `text_checked=True` leaves that check to a caller that makes it itself and names its
     own paths (the state document: world/state.py refuses such strings, 422)."""
-    made: list = []  # out-of-range numbers met: the document is walked only when there are some
+    made: list[_OutOfRange] = []  # out-of-range numbers met: the document is walked only when there are some
     try:
         data = json.loads(raw, parse_int=_counting(_json_int, made), parse_float=_counting(_json_float, made),
                           parse_constant=_json_constant, object_pairs_hook=_json_object)
@@ -117,7 +122,7 @@ def load_json(raw: bytes | str, *, text_checked: bool = False):
     return data
 
 
-def _out_of_range(data) -> tuple[str, _OutOfRange] | None:
+def _out_of_range(data: Any) -> tuple[str, _OutOfRange] | None:
     """The JSON Pointer and value of the first out-of-range number; iterative, as the
     document may nest as deep as the parser allows."""
     stack = [("", data)]

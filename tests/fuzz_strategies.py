@@ -205,7 +205,7 @@ def seed_world() -> Seeded:
         return answer
 
     known: dict[str, str] = {"number": NUMBER, "code": "", "fault": "1", "session": "1", "model": "242",
-                             "vendor": str(min(app.world.phones.vendors))}
+                             "setup": "1", "vendor": str(min(app.world.phones.vendors))}
     syncml = _uuid(api("POST", "/v2/services/syncml/", "alice", entry(
         f"<oc:client><oc:phone_number>{NUMBER}</oc:phone_number><oc:model_uuid>242</oc:model_uuid>"
         "<oc:timezone>Europe/Oslo</oc:timezone></oc:client>"), expect=201))

@@ -395,7 +395,8 @@ def test_the_schema_accepts_every_state_the_fake_dumps(app, schema_validator):
     assert list(schema_validator.iter_errors(app.world.to_dict())) == []  # the demo world
     world = busy_world(app)
     with world.lock:  # one request token still waiting to be exchanged, approved and verified
-        world.tokens.approve_request_token(world.tokens.issue_request_token("demo-consumer-key", "http://x/cb").token, "alice")
+        issued = world.tokens.issue_request_token("demo-consumer-key", "http://x/cb")
+        world.tokens.approve_request_token(issued.token, "alice")
     busy = world.to_dict()
     assert {c["kind"] for c in busy["clients"]} == {"syncml", "gdata", "activesync", "datastore"}
     assert all(busy[part] for part in ("sessions", "chatlog", "detections", "bindings", "schedule",

@@ -86,7 +86,8 @@ def busy(app):
     exchanged too), and that state's document."""
     world = busy_world(app)
     with world.lock:
-        world.tokens.approve_request_token(world.tokens.issue_request_token("demo-consumer-key", "http://x/cb").token, "alice")
+        issued = world.tokens.issue_request_token("demo-consumer-key", "http://x/cb")
+        world.tokens.approve_request_token(issued.token, "alice")
     return app, world.to_dict()
 
 

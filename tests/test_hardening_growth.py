@@ -340,7 +340,8 @@ def test_at_most_phone_limit_phones_the_least_recently_active_forgotten(monkeypa
         world.simulated_phones.tidy()
         assert len(world.simulated_phones.phone_states) <= 30
         assert sum(len(s.answers) + len(s.installed) for s in world.simulated_phones.phone_states.values()) <= 45
-        assert keeper in world.simulated_phones.phone_states and clients[-1].phone_number in world.simulated_phones.phone_states
+        states = world.simulated_phones.phone_states
+        assert keeper in states and clients[-1].phone_number in states
         assert clients[1].phone_number not in world.simulated_phones.phone_states  # acted least recently
         assert world.simulated_phones.view(keeper).installed == {clients[0].uuid}
 

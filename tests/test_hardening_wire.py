@@ -434,13 +434,14 @@ def _rich_world(fake) -> RichWorld:
     with world.lock:
         alice = world.users["alice"]
         syncml = world.syncml.create_client(alice, "+4798765432", "242", "Europe/Oslo")
-        world.syncml.send_setup(alice, syncml.uuid, "1234")
+        setup = world.syncml.send_setup(alice, syncml.uuid, "1234")
         world.syncml.request_sync(alice, syncml.uuid)
         world.simulated_phones.answer_setup("+4798765432")
         session = world.simulated_phones.answer_sync("+4798765432")
         activesync = world.activesync.create_client(alice, "ann", "secret")
         store = world.datastore.create_client(alice, "Ann's book")
-        item = world.datastore.add_content(alice, store.uuid, "BEGIN:VCARD\r\nEND:VCARD\r\n", "text/x-vcard", None, "Ann")
+        item = world.datastore.add_content(alice, store.uuid, "BEGIN:VCARD\r\nEND:VCARD\r\n", "text/x-vcard", None,
+                                           "Ann")
         binding = world.bindings.create(alice, store.uuid, activesync.uuid)
         detection = world.detection.detect_manual(alice, "+4711111111", fake.url + "/d/{code}")
         gdata = next(c.uuid for c in world.clients.values() if c.kind == "gdata")
@@ -450,7 +451,7 @@ def _rich_world(fake) -> RichWorld:
            "/v2/clients/{uuid}": activesync.uuid, "/v2/services/activesync/{uuid}": activesync.uuid,
            "/v2/services/datastore/{uuid}": store.uuid, "{session}": str(session.id), "{vendor}": "1",
            "{model}": "242", "{code}": detection.code, "{binding}": str(binding.id), "{item}": str(item.id),
-           "{number}": "+4711111111"}
+           "{number}": "+4711111111", "{setup}": str(setup.number)}
     return RichWorld(ids, (token.token, token.secret), token.verifier)
 
 

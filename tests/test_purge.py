@@ -89,9 +89,9 @@ def test_purging_is_amortised_and_keeps_the_store_bounded(frozen):
             world.detection.detect_manual(world.users["alice"], f"+47{n:08d}", "http://x/d/{code}")
             if n % 50 == 49:
                 world.clock.advance(DEFAULT_CODE_LIFETIME / 2)  # each code lives two rounds
-            peak = max(peak, len(world.detection.detections), len(world._detection_expiry))
+            peak = max(peak, len(world.detection.detections), len(world.detection._detection_expiry))
     assert peak <= 150  # at most three rounds of 50 at once: never the 600 made
-    assert len(world._detection_expiry) == len(world.detection.detections)
+    assert len(world.detection._detection_expiry) == len(world.detection.detections)
 
 
 def test_at_most_the_limit_of_live_detections_the_oldest_dropped_first(frozen):
@@ -130,7 +130,7 @@ def test_setup_records_are_bounded_like_the_outbox():
     assert [s["number"] for s in document["setups"]] == numbers[-5:]
     again = type(world).from_dict(document, world.phones, outbox_limit=5)
     with again.lock:  # numbering goes on after a reload
-        assert again.send_setup(again.users["alice"], client.uuid, "9999").number == 9
+        assert again.syncml.send_setup(again.users["alice"], client.uuid, "9999").number == 9
 
 
 # --- OAuth request tokens and issued access tokens ---------------------------------------------------
@@ -151,7 +151,7 @@ def test_expired_and_spent_request_tokens_are_purged_when_new_ones_are_issued(fr
         with pytest.raises(NotFound) as purged:
             world.tokens.request_token(expiring.token)
     assert str(purged.value) == str(expired.value) == "unknown or expired request token"
-    assert [e for _, e in world._request_token_expiry] == [fresh.token]
+    assert [e for _, e in world.tokens._request_token_expiry] == [fresh.token]
 
 
 def test_request_tokens_are_bounded_in_count_and_bytes(frozen):

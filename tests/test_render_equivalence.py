@@ -267,8 +267,9 @@ def test_the_demo_world_renders_alike_for_every_user():
     bodies = 0
     for user in world.users.values():
         sample = {"base": "http://127.0.0.1:8080/", "now": world.clock.now(), "db": world.phones, "owner": user,
-                  "owners": world.users, "clients": world.clients.of_user(user), "bindings": world.bindings.of_user(user),
-                  "rows": [], "sessions": world.syncml_sessions.of_user(user), "messages": world.syncml_sessions.chat_messages(),
+                  "owners": world.users, "clients": world.clients.of_user(user),
+                  "bindings": world.bindings.of_user(user), "rows": [],
+                  "sessions": world.syncml_sessions.of_user(user), "messages": world.syncml_sessions.chat_messages(),
                   "detection": Detection("c0de", user.name, "+4790000000", world.clock.now(), world.clock.now()),
                   "setup": SetupRecord(1, "uuid", "1234", world.clock.now(), "SyncServer"),
                   "feed_url": "http://127.0.0.1:8080/v2/clients/", "title": "Clients"}

@@ -30,7 +30,8 @@ def busy_world(app) -> World:
             Token(2, "k", "s", ["http://www.google.com/calendar/feeds/"], "token_type"))])
         sync = world.activesync.create_client(alice, "alice", "secret")
         store = world.datastore.create_client(alice, "Address book")
-        ann = world.datastore.add_content(alice, store.uuid, "BEGIN:VCARD\nFN:Ann\nEND:VCARD", "text/x-vcard", None, "Ann")
+        ann = world.datastore.add_content(alice, store.uuid, "BEGIN:VCARD\nFN:Ann\nEND:VCARD", "text/x-vcard", None,
+                                          "Ann")
         world.datastore.add_content(alice, store.uuid, "note", "text/plain", "notes", "Note")
         world.datastore.delete_content(alice, store.uuid, ann.id)
         world.bindings.create(alice, gdata.uuid, store.uuid, "target")
@@ -61,14 +62,14 @@ def test_loaded_world_keeps_working(app):
     alice = again.users["alice"]
     store = next(c for c in again.clients.values() if c.kind == "datastore")
     with again.lock:
-        item = again.add_content(alice, store.uuid, "x", "text/plain", None, "X")
-        binding = again.create_binding(alice, store.uuid, next(c.uuid for c in again.clients.values()
+        item = again.datastore.add_content(alice, store.uuid, "x", "text/plain", None, "X")
+        binding = again.bindings.create(alice, store.uuid, next(c.uuid for c in again.clients.values()
                                                                if c.kind == "syncml" and c.owner == "alice"))
     assert binding.id == 3  # counters continue after the loaded ids
     since = store.published - timedelta(seconds=1)
     assert [(i.title, op) for i, op in store.contents.changes_since(since)] == [("Note", "insert"), ("X", "insert")]
     assert item.id in store.contents.items
-    assert again.messages()[-1].id < next(again._message_ids)
+    assert again.outbox.messages()[-1].id < next(again.outbox._ids)
 
 
 @pytest.mark.parametrize("patch, where", [
@@ -97,4 +98,4 @@ def test_phone_actions_in_a_loaded_world_fall_due(app):
     again = World.from_dict(world.to_dict(), world.phones)
     again.clock.advance(30)
     with again.lock:
-        assert again.run_due() == 1
+        assert again.simulated_phones.run_due() == 1

@@ -47,6 +47,15 @@ from .target import (
 
 HERE = Path(__file__).resolve().parent.parent  # contracts/
 SPEC_IDS = {r.spec_id: r for r in ROUTES if r.spec_id}
+
+
+def _id_range(kind: str) -> str:
+    """The route ids of a kind as the table has them, e.g. "I1–I17" (docs/decisions.md, "Route ids")."""
+    numbers = sorted(int(spec[1:]) for spec in SPEC_IDS if spec[0] == kind)
+    return f"{kind}{numbers[0]}–{kind}{numbers[-1]}"
+
+
+ROUTE_IDS = f"{_id_range('D')}, {_id_range('I')}"  # for messages: "D1–D15, I1–I17"
 SAFETY = {"read_only": "read-only", "mutating": "mutating", "side_effecting": "side-effecting"}
 DEFAULT_TEST_PHONE = "+447700900123"  # Ofcom's range reserved for drama: never a real phone
 FICTIONAL_PREFIX = "+447700900"
@@ -78,9 +87,9 @@ def pytest_addoption(parser) -> None:
 
 
 MARKERS = (
-    "documented(doc, section, spec): a contract for a documented exchange (D1–D15), citing the API document "
-    "by title and its section",
-    "inferred(spec, basis): a contract for an operation inferred from the client library (I1–I16)",
+    f"documented(doc, section, spec): a contract for a documented exchange ({_id_range('D')}), citing the API "
+    "document by title and its section",
+    f"inferred(spec, basis): a contract for an operation inferred from the API documentation ({_id_range('I')})",
     "read_only: the contract only reads; runs against any URL target",
     "mutating: the contract creates, changes or deletes (the default); needs --ocss-allow-mutating on a URL",
     "side_effecting: the contract sends an SMS or push to a phone; needs --ocss-allow-sms and --ocss-test-phone",
@@ -155,7 +164,7 @@ def contract_info(item) -> ContractInfo:
     spec = params.get("spec", "")
     route = SPEC_IDS.get(spec)
     if route is None:
-        raise ValueError(f"names {spec!r}, not a route id (D1–D15, I1–I16; docs/decisions.md, 'Route ids')")
+        raise ValueError(f"names {spec!r}, not a route id ({ROUTE_IDS}; docs/decisions.md, 'Route ids')")
     if route.provenance.kind != mark.name:
         raise ValueError(f"is marked {mark.name} but {spec} is {route.provenance.kind} in the route table")
     if mark.name == "documented":

@@ -24,15 +24,18 @@ did; a value that is not a string raises TypeError, as lxml did.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from xml.sax.saxutils import escape
 
 from ocss_testkit.atom.namespaces import ATOM, OC
 from ocss_testkit.world.clock import iso_z
 
 if TYPE_CHECKING:
+    from lxml import etree
+
     from ocss_testkit.world.users import User
 
 FEED_AUTHOR = "ObexCode AS"
@@ -93,7 +96,7 @@ def finish(parts: list[str]) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
-def serialize(body) -> bytes:
+def serialize(body: bytes | etree._Element) -> bytes:
     """The bytes of an answer: rendered bytes as they are; an lxml element (a caller's own)
     as lxml writes it, `tostring(encoding="utf-8", pretty_print=True)`."""
     if isinstance(body, bytes):
@@ -103,7 +106,14 @@ def serialize(body) -> bytes:
 
 
 # --- feeds ----------------------------------------------------------------------------------
-def feed_head(out: list[str], url: str, title: str, items, now: datetime, ns: str = ATOM_NS) -> None:
+class Dated(Protocol):
+    """What a feed lists: anything with an `updated` time (a client, a session, an item)."""
+    @property
+    def updated(self) -> datetime: ...
+
+
+def feed_head(out: list[str], url: str, title: str, items: Iterable[Dated], now: datetime,
+              ns: str = ATOM_NS) -> None:
     """Open a feed: author, id, self link, title, and `updated`, the newest of the items'
     `updated` or else `now` (docs/decisions.md, "Where the docs disagree")."""
     newest = max((i.updated for i in items), default=now)
@@ -139,7 +149,7 @@ def documented_entry_head(out: list[str], ind: str, ns: str, author: User, url: 
 
 def inferred_entry_head(out: list[str], ind: str, ns: str, url: str, title: str, published: datetime,
                         updated: datetime, author: tuple[str, str | None] = (FEED_AUTHOR, None),
-                        related: list | None = None) -> None:
+                        related: list[tuple[str, str]] | None = None) -> None:
     """Open an entry of an inferred API (docs/decisions.md, "Bodies of the inferred
     routes") and write its Atom head in the documented entries' style: author (name, and
     email if any), content src, id, self and alternate links, `related` links as

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 
 from ocss_testkit.auth.rules import TIMESTAMP_LIFETIME
 
@@ -45,7 +46,8 @@ class NonceStore:
         self.limit = limit
         self.max_bytes = max_bytes
         self.lifetime = lifetime
-        self.listener = None  # called with each new key's persisted form; must not call back into the store
+        # Called with each new key's persisted form; must not call back into the store.
+        self.listener: Callable[[list[str]], None] | None = None
 
     @property
     def capacity(self) -> int:
@@ -64,11 +66,12 @@ class NonceStore:
         seconds = NonceStore._seconds(timestamp)
         if seconds is None:
             return None
-        digest = hashlib.blake2b(digest_size=16)
+        pieces: list[bytes] = []
         for part in (consumer, token, nonce, timestamp):
             data = b"\xff" if part is None else str(part).encode("utf-8", "surrogatepass")
-            digest.update(len(data).to_bytes(8, "big") + data)
-        return digest.digest() + seconds.to_bytes(8, "big", signed=True)
+            pieces += (len(data).to_bytes(8, "big"), data)
+        # one call: BLAKE2b of the pieces joined is that of the pieces fed one by one
+        return hashlib.blake2b(b"".join(pieces), digest_size=16).digest() + seconds.to_bytes(8, "big", signed=True)
 
     @staticmethod
     def _seconds(timestamp) -> int | None:

@@ -9,7 +9,7 @@ can refuse them (RFC 5849 §3.2) before anything is verified.
 from __future__ import annotations
 
 from typing import NamedTuple
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
@@ -20,9 +20,30 @@ PLACES = {"header": "the Authorization header", "query": "the query", "body": "t
 
 
 def header_items(authorization: str) -> list[str] | None:
-    """The Authorization header split into its items by oauthlib's `utils.parse_http_list`
-    (RFC 7235 list syntax), or None if its scheme is not OAuth (RFC 5849 §3.5.1)."""
-    return oauth_utils.parse_http_list(authorization[6:]) if authorization[:6].lower() == "oauth " else None
+    """The Authorization header split into its items as oauthlib's `utils.parse_http_list`
+    splits it (RFC 7235 list syntax; `split_list`), or None if its scheme is not OAuth
+    (RFC 5849 §3.5.1)."""
+    return split_list(authorization[6:]) if authorization[:6].lower() == "oauth " else None
+
+
+def split_list(text: str) -> list[str]:
+    """What urllib's `parse_http_list(text)` (oauthlib's `utils.parse_http_list`) gives:
+    the items between the commas outside quoted strings, each stripped.
+
+    That function reads one character at a time in Python (~25 µs for a signed request's
+    header, a sixth of its verification). A header with no backslash and no comma inside
+    quotes, which is every header of percent-encoded values (RFC 5849 §3.5.1 encodes both),
+    is split with `str.split` instead, to the same list: without a backslash every `"`
+    opens or closes a quoted string, so the pieces between quotes at odd places are the
+    quoted ones; parse_http_list keeps an empty item between two commas and drops an empty
+    last one. Any other header goes to oauthlib's function. tests/test_request_plumbing.py
+    compares both on any text."""
+    if "\\" in text or ('"' in text and any("," in quoted for quoted in text.split('"')[1::2])):
+        return oauth_utils.parse_http_list(text)
+    parts = text.split(",")
+    if not parts[-1]:
+        parts.pop()
+    return [part.strip() for part in parts]
 
 
 class Located(NamedTuple):
@@ -43,10 +64,12 @@ def locate(items: list[str] | None, uri: str, form: str | None) -> Located:
     header: dict[str, str] | None = None
     if items is not None:
         header = {}
+        in_header = PLACES["header"]
         for item in items:
             name, equals, value = item.partition("=")
-            if name.strip().startswith("oauth_"):
-                found.append((name.strip(), PLACES["header"]))
+            stripped = name.strip()
+            if stripped.startswith("oauth_"):
+                found.append((stripped, in_header))
             if header is None:
                 continue
             if not (equals and value):  # parse_keqv_list: ValueError, IndexError
@@ -97,11 +120,6 @@ class Read(NamedTuple):
     header_has_oauth: bool
 
 
-def _unescape(value: str) -> str:
-    # oauthlib's utils.unescape, whose urllib unquote gives back a value without "%" as it is
-    return oauth_utils.unescape(value) if "%" in value else value
-
-
 def read(located: Located, authorization: str, form: str | None) -> Read:
     """The parameters of the query, the Authorization header and a form-encoded body
     (`form`, else None), from what `locate` split, as oauthlib's endpoint reads them.
@@ -112,15 +130,20 @@ def read(located: Located, authorization: str, form: str | None) -> Read:
     from_query = (oauth_signature.collect_parameters(uri_query=located.query, exclude_oauth_signature=False)
                   if located.query else [])
     from_header: list[tuple[str, str]] = []
+    header_has_oauth = False
     if authorization:
         if located.header is None:
             raise ValueError("Malformed authorization header")
-        from_header = [(k, _unescape(v) if k.startswith("oauth_") else v) for k, v in located.header.items()]
+        for k, v in located.header.items():
+            if k.startswith("oauth_"):
+                header_has_oauth = True
+                if "%" in v:  # oauthlib's utils.unescape is urllib's unquote, which gives back one without as it is
+                    v = unquote(v)
+            from_header.append((k, v))
     from_body = (oauth_signature.collect_parameters(body=form, exclude_oauth_signature=False)
                  if form else [])
-    header_has_oauth = any(k.startswith("oauth_") for k, _ in from_header)
-    places = [place for place in (from_header, from_body, from_query)
-              if any(k.startswith("oauth_") for k, _ in place)]
+    places = [from_header] if header_has_oauth else []
+    places += [place for place in (from_body, from_query) if any(k.startswith("oauth_") for k, _ in place)]
     params = [(k, v) for k, v in (*from_header, *from_body, *from_query) if k != "oauth_signature"]
     if len(places) != 1:
         return Read(None, params, header_has_oauth)

@@ -13,7 +13,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from werkzeug.datastructures import Headers
 
 from ocss_testkit.answers import bounded_detail
 from ocss_testkit.auth import base_string, params, three_legged
@@ -61,7 +64,8 @@ class Authenticator:
         """`three_legged.token_endpoint` with this Authenticator's nonces."""
         return three_legged.token_endpoint(self.nonces, world, step, uri, method, headers, body)
 
-    def verify(self, world: World, method: str, uri: str, headers: dict, body: bytes) -> AuthResult:
+    def verify(self, world: World, method: str, uri: str, headers: Mapping[str, str] | Headers,
+               body: bytes) -> AuthResult:
         """The user a signed API request acts for, or None and a sentence saying why.
 
         `uri` is absolute, as the client signed it; `headers` maps header names as sent

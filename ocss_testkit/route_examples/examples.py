@@ -114,6 +114,8 @@ EXAMPLES: dict[tuple[str, str], Example] = {
                                                      "the new phone instead"),
     ("POST", S + "{uuid}/setup/"): Example(f"{S}{SYNCML}/setup/", SYNCML_SETUP,
                                            note="records a setup SMS with the pincode in the outbox"),
+    ("GET", S + "{uuid}/setup/{setup}/"): Example(f"{S}{SYNCML}/setup/1/", given=SETUP_GIVEN,
+                                                  note="the id the setup POST answered: the same entry"),
     ("POST", S + "{uuid}/sync/"): Example(f"{S}{SYNCML}/sync/", note="records a server-alert push in the outbox"),
     ("GET", S + "sessions/{session}/"): Example(S + "sessions/1/"),
     # phones database and handset detection

@@ -7,8 +7,8 @@ its kind's own fields from the service that owns the kind (`Service.client_kinds
 from __future__ import annotations
 
 import uuid as uuidlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 from ocss_testkit.world.clock import iso_z
 from ocss_testkit.world.errors import Forbidden, Invalid, NotFound
@@ -17,18 +17,26 @@ from ocss_testkit.world.state_reader import StateReader, owner
 from ocss_testkit.world.tracked import TrackedDict
 
 if TYPE_CHECKING:
+    from ocss_testkit.services.activesync.state import ActiveSyncClient
+    from ocss_testkit.services.datastore.state import DatastoreClient
+    from ocss_testkit.services.gdata.state import GDataClient
+    from ocss_testkit.services.syncml.state import SyncMLClient
     from ocss_testkit.world.users import User
     from ocss_testkit.world.world import World
 
+# A client of any kind; its `kind` (a Literal of each class) tells which.
+Client: TypeAlias = "GDataClient | SyncMLClient | ActiveSyncClient | DatastoreClient"
 
-class Clients(Service):
-    """A read-only mapping uuid (lower case) -> client, and the lookups every kind shares.
+
+class Clients(Service, Mapping):
+    """A read-only mapping (collections.abc.Mapping) uuid, lower case -> client, and the
+    lookups every kind shares.
 
     Every method runs under the World's lock."""
 
     name = "clients"
 
-    def _entry(self, key: str, client: Any) -> dict[str, Any]:
+    def _entry(self, key: str, client: Client) -> dict[str, Any]:
         kind_service = self.world.kind_service(client.kind)
         return {"kind": client.kind, "uuid": client.uuid, "owner": client.owner,
                 "published": iso_z(client.published), "updated": iso_z(client.updated),
@@ -38,13 +46,13 @@ class Clients(Service):
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
-        self.by_uuid: TrackedDict = TrackedDict()
+        self.by_uuid: TrackedDict[str, Client] = TrackedDict()
 
     # --- the mapping ---------------------------------------------------------------------
-    def __getitem__(self, uuid: str) -> Any:
+    def __getitem__(self, uuid: str) -> Client:
         return self.by_uuid[uuid]
 
-    def get(self, uuid: str, default: Any = None) -> Any:
+    def get(self, uuid: str, default: Client | None = None) -> Client | None:
         return self.by_uuid.get(uuid, default)
 
     def __contains__(self, uuid: object) -> bool:
@@ -56,14 +64,14 @@ class Clients(Service):
     def __len__(self) -> int:
         return len(self.by_uuid)
 
-    def values(self):  # noqa: ANN201 - a dict view
+    def values(self) -> ValuesView[Client]:
         return self.by_uuid.values()
 
-    def items(self):  # noqa: ANN201 - a dict view
+    def items(self) -> ItemsView[str, Client]:
         return self.by_uuid.items()
 
     # --- what the kind services share ------------------------------------------------------
-    def add(self, client: Any) -> None:
+    def add(self, client: Client) -> None:
         """Keep a new client (a seeded one: its owner must be a user of the World)."""
         if client.owner not in self.world.users:
             raise Invalid(f"client {client.uuid} names unknown owner {client.owner!r}")
@@ -72,7 +80,15 @@ class Clients(Service):
     def new_uuid(self) -> str:
         return str(uuidlib.uuid1())
 
-    def owned(self, user: User, client_uuid: str, kind: str) -> Any:
+    @overload
+    def owned(self, user: User, client_uuid: str, kind: Literal["gdata"]) -> GDataClient: ...
+    @overload
+    def owned(self, user: User, client_uuid: str, kind: Literal["syncml"]) -> SyncMLClient: ...
+    @overload
+    def owned(self, user: User, client_uuid: str, kind: Literal["activesync"]) -> ActiveSyncClient: ...
+    @overload
+    def owned(self, user: User, client_uuid: str, kind: Literal["datastore"]) -> DatastoreClient: ...
+    def owned(self, user: User, client_uuid: str, kind: str) -> Client:
         """The user's client of this kind; NotFound (no such client of the kind) or Forbidden."""
         client = self.by_uuid.get(client_uuid.lower())
         if client is None or client.kind != kind:
@@ -81,15 +97,23 @@ class Clients(Service):
             raise Forbidden(f"{kind} client {client_uuid} belongs to another user")
         return client
 
-    def of_kind(self, user: User, kind: str) -> list[Any]:
+    @overload
+    def of_kind(self, user: User, kind: Literal["gdata"]) -> list[GDataClient]: ...
+    @overload
+    def of_kind(self, user: User, kind: Literal["syncml"]) -> list[SyncMLClient]: ...
+    @overload
+    def of_kind(self, user: User, kind: Literal["activesync"]) -> list[ActiveSyncClient]: ...
+    @overload
+    def of_kind(self, user: User, kind: Literal["datastore"]) -> list[DatastoreClient]: ...
+    def of_kind(self, user: User, kind: str) -> list[Any]:  # Any: each overload's own kind
         return [c for c in self.by_uuid.values() if c.kind == kind and c.owner == user.name]
 
-    def of_user(self, user: User) -> list[Any]:
+    def of_user(self, user: User) -> list[Client]:
         """Every client of the user, oldest first (the generic listing)."""
         return sorted((c for c in self.by_uuid.values() if c.owner == user.name),
                       key=lambda c: (c.published, c.uuid))
 
-    def any(self, user: User, client_uuid: str) -> Any:
+    def any(self, user: User, client_uuid: str) -> Client:
         """The user's client of whatever kind; NotFound or Forbidden."""
         client = self.by_uuid.get(client_uuid.lower())
         if client is None:
@@ -98,19 +122,19 @@ class Clients(Service):
             raise Forbidden(f"client {client_uuid} belongs to another user")
         return client
 
-    def remove(self, client: Any) -> None:
+    def remove(self, client: Client) -> None:
         """Delete a client; every service drops what names it (bindings)."""
         del self.by_uuid[client.uuid]
         for service in self.world.services:
             service.client_removed(client.uuid)
 
     # --- the state document ----------------------------------------------------------------
-    def from_entry(self, entry: Any) -> Any:
+    def from_entry(self, entry: Any) -> Client:
         """A client (not kept) from its entry in the state document's `clients`, for seeding
         a World by hand; Invalid naming what is wrong."""
         return self._client(StateReader(entry, "/client"), set(self.world.users))
 
-    def _client(self, c: StateReader, names: set[str]) -> Any:
+    def _client(self, c: StateReader, names: set[str]) -> Client:
         kind = c.at("kind").str()
         if kind not in self.world.client_kinds():
             c.at("kind").fail(f"expected one of {', '.join(self.world.client_kinds())}")
@@ -118,6 +142,12 @@ class Clients(Service):
                   "published": c.at("published").time()}
         common["updated"] = c.at("updated", c.at("published").value).time()
         return self.world.kind_service(kind).load_client(c, common)
+
+    def check(self) -> None:
+        """Invariant: every client's owner is a user of the World (Invalid otherwise)."""
+        for client in self.by_uuid.values():
+            if client.owner not in self.world.users:
+                raise Invalid(f"client {client.uuid} names unknown owner {client.owner!r}")
 
     def load(self, doc: StateReader) -> None:
         names = set(self.world.users)

@@ -35,7 +35,7 @@ INSTANT_FORMS = f"{STRING_FORM}, or a timezone-aware datetime"
 DURATION_FORMS = "a number of seconds (int or float) or a datetime.timedelta"
 
 
-def _shown(value) -> str:
+def _shown(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:60] + "…"
 

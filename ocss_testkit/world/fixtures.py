@@ -27,6 +27,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jsonpatch
 
@@ -80,12 +81,12 @@ def _holds_set(folder: Path) -> bool:
     return any((folder / f).is_file() for f in SET_FILES)
 
 
-def _is_path(ref) -> bool:
+def _is_path(ref: str | os.PathLike[str]) -> bool:
     text = str(ref)
     return isinstance(ref, os.PathLike) or "/" in text or os.sep in text or text.startswith(".")
 
 
-def _locate(ref, paths_from: Path, names_from: Path) -> Path:
+def _locate(ref: str | os.PathLike[str], paths_from: Path, names_from: Path) -> Path:
     """The folder `ref` names: a path (a Path, or text with a slash or a leading dot) is
     taken relative to `paths_from`; a bare name is the shipped set of that name, else the
     folder of that name in `names_from`."""
@@ -138,7 +139,8 @@ class FixtureSet:
         return cls._load(name_or_dir, here, here, ())
 
     @classmethod
-    def _load(cls, ref, paths_from: Path, names_from: Path, seen: tuple) -> FixtureSet:
+    def _load(cls, ref: str | os.PathLike[str], paths_from: Path, names_from: Path,
+              seen: tuple[Path, ...]) -> FixtureSet:
         folder = _locate(ref, paths_from, names_from)
         if folder in seen:
             raise _Loop("fixture sets patch each other in a loop: "
@@ -188,11 +190,11 @@ class FixtureSet:
             raise FixtureError(f"{label}: {exc}") from None
         return fixture_set
 
-    def build(self, **world_options) -> World:
+    def build(self, **world_options: Any) -> World:
         return World.from_dict(self.spec, self.phones, **world_options)
 
 
-def _phones(ref, folder: Path, label: str) -> tuple[Path, PhonesDB]:
+def _phones(ref: str | None, folder: Path, label: str) -> tuple[Path, PhonesDB]:
     path = phones_path() if ref is None else folder / ref  # an absolute path stays as it is
     if not path.is_file():
         raise FixtureError(f"{label} at /phones: no phones file {str(ref)!r} (looked for {path.resolve()})")
@@ -224,25 +226,25 @@ class PatchFailed(ValueError):
     control plane answers 409, against 400 for a malformed or inapplicable operation.
     The message: `operation 0 (test /users/1/name) failed: the value is 'alice', not 'bob'`."""
 
-    def __init__(self, index: int, operation, reason: str, test: bool = False) -> None:
+    def __init__(self, index: int, operation: object, reason: str, test: bool = False) -> None:
         self.index, self.reason, self.test = index, reason, test
         super().__init__(f"operation {index}{_operation_label(operation)} failed: {reason}")
 
 
-def _shown(value, quoted: bool = False) -> str:
+def _shown(value: object, quoted: bool = False) -> str:
     """`value` for a message, cut to _SHOWN characters; `quoted`: as repr, so that the
     string '1' and the number 1 read differently."""
     text = repr(value) if quoted or not isinstance(value, str) else value
     return text if len(text) <= _SHOWN else text[:_SHOWN - 1] + "…"
 
 
-def _operation_label(operation) -> str:
+def _operation_label(operation: object) -> str:
     if not isinstance(operation, dict):
         return ""
     return f" ({_shown(operation.get('op', '?'))} {_shown(operation.get('path', '?'))})"
 
 
-def _value_at(document, pointer):
+def _value_at(document: Any, pointer: str) -> Any:
     """The value at JSON Pointer `pointer` (RFC 6901), or _MISSING (also for a pointer
     that is not one)."""
     import jsonpointer
@@ -253,7 +255,7 @@ def _value_at(document, pointer):
         return _MISSING
 
 
-def _why(document, operation, exc: Exception) -> str:
+def _why(document: Any, operation: object, exc: Exception) -> str:
     if not isinstance(operation, dict):
         return 'an operation is a JSON object, like {"op": "test", "path": "/version", "value": 1}'
     # jsonpatch's own words name neither the pointer nor the value ("'zz'", "alice (<class
@@ -272,7 +274,7 @@ def _why(document, operation, exc: Exception) -> str:
     return _shown(str(exc)) if str(exc) else type(exc).__name__
 
 
-def apply_patch(document, operations: list, in_place: bool = False):
+def apply_patch(document: Any, operations: list[Any], in_place: bool = False) -> Any:
     """`document` with the RFC 6902 `operations` applied: a deep copy of it, or `document`
     itself changed with `in_place` (then half patched after a failure). One operation at
     a time, so that a failure names the operation (PatchFailed), which jsonpatch's own
@@ -297,7 +299,7 @@ def apply_patch(document, operations: list, in_place: bool = False):
 
 # --- the JSON Schema ---------------------------------------------------------------------
 @lru_cache(maxsize=1)
-def _validators():
+def _validators() -> tuple[Any, Any]:  # jsonschema validators (the library ships no types)
     """(world validator, patch.json validator), compiled once per process."""
     from jsonschema import Draft202012Validator, validators
 
@@ -309,19 +311,19 @@ def _validators():
     return strict(schema), strict({"$defs": schema["$defs"], "$ref": "#/$defs/patch_set"})
 
 
-def world_schema() -> dict:
+def world_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of world.json and of the `/_fake/state` document."""
     return _validators()[0].schema
 
 
-def schema_problem(document) -> tuple[str, str, int] | None:
+def schema_problem(document: Any) -> tuple[str, str, int] | None:
     """The most relevant way `document` breaks the world schema, as (JSON Pointer, what
     was expected, how many problems in all); None for a document the schema accepts.
     The schema checks shapes only: state.load also checks the references between parts."""
     return _problem(_validators()[0], document)
 
 
-def validate_state(document) -> None:
+def validate_state(document: Any) -> None:
     """Raises Invalid("state /path: problem"), state.load's form, for a document the
     world schema refuses."""
     problem = schema_problem(document)
@@ -330,7 +332,7 @@ def validate_state(document) -> None:
         raise Invalid(f"state {path}: {message}{_more(count)}")
 
 
-def _check(validator, document, label: str, where: str) -> None:
+def _check(validator: Any, document: Any, label: str, where: str) -> None:
     """Raises FixtureError listing every way `document` (from `where`: a file name, or
     "the patched state") breaks the schema; nothing for a document it accepts."""
     problems = _problems(validator, document)
@@ -350,7 +352,7 @@ def _clip(line: str) -> str:
     return line if len(line) <= _MAX_LINE else line[:_MAX_LINE - 1] + "…"
 
 
-def _problems(validator, document) -> list[tuple[str, str]]:
+def _problems(validator: Any, document: Any) -> list[tuple[str, str]]:
     """Every way `document` breaks the schema as (JSON Pointer, what was expected), in
     the validator's order, the most relevant one first; each of them is the most
     relevant part of one failed keyword (an `anyOf` is one problem, not one per branch)."""
@@ -369,7 +371,7 @@ def _problems(validator, document) -> list[tuple[str, str]]:
     return found
 
 
-def _pointer(error) -> str:
+def _pointer(error: Any) -> str:
     steps = list(error.absolute_path)
     if "propertyNames" in error.absolute_schema_path:  # the key itself is wrong: point at it
         steps.append(error.instance)
@@ -380,7 +382,7 @@ def _more(count: int) -> str:
     return f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
 
 
-def _problem(validator, document) -> tuple[str, str, int] | None:
+def _problem(validator: Any, document: Any) -> tuple[str, str, int] | None:
     from jsonschema.exceptions import best_match
 
     errors = list(validator.iter_errors(document))
@@ -394,7 +396,7 @@ _TYPE_NAMES = {"object": "an object", "array": "a list", "string": "a string", "
                "number": "a number", "boolean": "true or false", "null": "null"}
 
 
-def _explain(error) -> str:
+def _explain(error: Any) -> str:
     """What was expected, in state.load's words: the schema's `errorMessage` where it has
     one (editors such as VS Code show the same text), else from the failed keyword."""
     schema = error.schema if isinstance(error.schema, dict) else {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -72,7 +73,7 @@ class Outbox(Service):
         return [m for m in self.messages_sent
                 if (to is None or m.to == to) and (kind is None or m.kind == kind)]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Message]:
         return iter(self.messages_sent)
 
     def __len__(self) -> int:
@@ -81,7 +82,7 @@ class Outbox(Service):
     def __getitem__(self, index: int) -> Message:
         return self.messages_sent[index]
 
-    def __reversed__(self):
+    def __reversed__(self) -> Iterator[Message]:
         return reversed(self.messages_sent)
 
     def load(self, doc: StateReader) -> None:

@@ -25,6 +25,9 @@ from ocss_testkit.world.state_reader import MAX_INT, int_key
 from ocss_testkit.world.tracked import TrackedDict
 
 if TYPE_CHECKING:
+    from ocss_testkit.services.phones.detection import Detection
+    from ocss_testkit.services.syncml.sessions import Session
+    from ocss_testkit.world.outbox import Message
     from ocss_testkit.world.state_reader import StateReader
     from ocss_testkit.world.world import World
 
@@ -58,8 +61,8 @@ class SimulatedPhones(Service):
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
-        self.phone_states: TrackedDict = TrackedDict()
-        self.autopilots: TrackedDict = TrackedDict()
+        self.phone_states: TrackedDict[str, PhoneState] = TrackedDict()
+        self.autopilots: TrackedDict[str, dict[str, Any]] = TrackedDict()  # number or "*" -> its config
         self.schedule: list[tuple[Any, ...]] = []  # a heap of delayed phone actions
 
     def phone(self, number: str) -> PhoneState:
@@ -72,7 +75,7 @@ class SimulatedPhones(Service):
     def view(self, number: str) -> PhoneState:
         return self.phone_states.get(number) or PhoneState(number)
 
-    def _pending(self, number: str, kind: str, message_id: int | None = None):
+    def _pending(self, number: str, kind: str, message_id: int | None = None) -> Message:
         """The newest message of a kind this phone has not acted on yet (or that one)."""
         answers = self.view(number).answers
         for message in reversed(self.world.outbox):
@@ -81,34 +84,38 @@ class SimulatedPhones(Service):
                 return message
         raise NotFound(f"no unanswered {kind} message for {number}")
 
-    def visit(self, number: str, user_agent: str, message_id: int | None = None):
+    def visit(self, number: str, user_agent: str, message_id: int | None = None) -> Detection:
         message = self._pending(number, "detection-link", message_id)
+        if message.code is None:  # a link the fake sent has its code; a loaded outbox may not
+            raise NotFound(f"detection-link message {message.id} to {number} carries no detection code")
         detection = self.world.detection.visit(message.code, user_agent)
         self.phone(number).answers[message.id] = "visited"
         return detection
 
-    def answer_setup(self, number: str, accept: bool = True, message_id: int | None = None) -> str:
+    def answer_setup(self, number: str, accept: bool = True, message_id: int | None = None) -> str | None:
+        """The client whose settings the phone accepted or rejected (None for a setup SMS
+        of a loaded outbox that names none)."""
         message = self._pending(number, "setup-sms", message_id)
         state = self.phone(number)
         state.answers[message.id] = "accepted" if accept else "rejected"
-        if accept:
+        if accept and message.client is not None:
             state.installed.add(message.client)
         return message.client
 
-    def answer_sync(self, number: str, accept: bool = True, message_id: int | None = None):
+    def answer_sync(self, number: str, accept: bool = True, message_id: int | None = None) -> Session | None:
         """Accepting a server alert makes the phone run a SyncML session; None if rejected."""
         message = self._pending(number, "server-alert", message_id)
         state = self.phone(number)
         state.answers[message.id] = "accepted" if accept else "rejected"
         if not accept:
             return None
-        client = self.world.clients.get(message.client)
+        client = self.world.clients.get(message.client) if message.client is not None else None
         if not isinstance(client, SyncMLClient):  # an alert only ever names a SyncML client
             raise NotFound(f"the client {message.client} of this alert no longer exists")
         return self.world.syncml_sessions.run_session(client, installed=message.client in state.installed)
 
     # --- autopilot ---------------------------------------------------------------------
-    def set_autopilot(self, number: str, config: dict | None) -> None:
+    def set_autopilot(self, number: str, config: dict[str, Any] | None) -> None:
         """`number` "*" applies to every phone; `config` None switches it off."""
         if config is None:
             self.autopilots.pop(number, None)
@@ -129,7 +136,7 @@ class SimulatedPhones(Service):
             raise Invalid("autopilot visit_after needs a user_agent to visit with")
         self.autopilots[number] = dict(config)
 
-    def autopilot_for(self, message) -> None:
+    def autopilot_for(self, message: Message) -> None:
         config = self.autopilots.get(message.to) or self.autopilots.get("*")
         if not config:
             return

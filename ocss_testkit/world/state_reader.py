@@ -4,7 +4,7 @@ from __future__ import annotations
 import builtins
 import math
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ocss_testkit.world.clock import EARLIEST, LATEST, iso_z, parse_iso_z
 from ocss_testkit.world.errors import Invalid
@@ -19,14 +19,16 @@ TIME_RANGE = tuple(iso_z(datetime.fromtimestamp(t, timezone.utc)) for t in (EARL
 class StateReader:
     """Typed access to a JSON value that reports the path of whatever is wrong."""
 
-    def __init__(self, value, path: str = "") -> None:
-        self.value = value
+    def __init__(self, value: Any, path: str = "") -> None:
+        self.value = value  # a JSON value (json.loads), checked by the typed readers below
         self.path = path or "/"
 
-    def fail(self, message: str):
+    def fail(self, message: str) -> NoReturn:
         raise Invalid(f"state {self.path}: {message}")
 
-    def at(self, key, default=...):
+    def at(self, key: builtins.str | builtins.int, default: Any = ...) -> StateReader:
+        """The member `key` of an object (or the element of a list at index `key`), or
+        `default` (Ellipsis: none, the member is required) when the object lacks it."""
         if isinstance(self.value, dict):
             if key not in self.value:
                 if default is ...:
@@ -37,7 +39,7 @@ class StateReader:
             return StateReader(self.value[key], self._child(key))
         self.fail("expected an object")  # a field asked of a list or a scalar
 
-    def _child(self, key) -> str:
+    def _child(self, key: builtins.str | builtins.int) -> builtins.str:
         # An RFC 6901 JSON Pointer, usable as is in a JSON Patch (`/handsets/+47~1x`).
         token = str(key).replace("~", "~0").replace("/", "~1")
         return f"{'' if self.path == '/' else self.path}/{token}"
@@ -58,10 +60,10 @@ class StateReader:
             self.fail("expected a list")
         return [self.at(i) for i in range(len(self.value))]
 
-    def pairs(self) -> list[tuple[str, StateReader]]:
+    def pairs(self) -> list[tuple[builtins.str, StateReader]]:
         return [(k, self.at(k)) for k in self.obj().value]
 
-    def str(self, allow_empty: bool = True) -> str:
+    def str(self, allow_empty: builtins.bool = True) -> builtins.str:
         if not isinstance(self.value, str) or (not allow_empty and not self.value):
             self.fail("expected a non-empty string" if not allow_empty else "expected a string")
         return self.value
@@ -69,7 +71,7 @@ class StateReader:
     def opt_str(self) -> builtins.str | None:
         return None if self.value is None else self.str()
 
-    def int(self) -> int:
+    def int(self) -> builtins.int:
         if not isinstance(self.value, int) or isinstance(self.value, bool):
             self.fail("expected an integer")
         if not -MAX_INT <= self.value <= MAX_INT:
@@ -84,7 +86,7 @@ class StateReader:
             self.fail(f"expected seconds from {low:g} to {high:g}")
         return value
 
-    def bool(self) -> bool:
+    def bool(self) -> builtins.bool:
         if not isinstance(self.value, bool):
             self.fail("expected true or false")
         return self.value
@@ -105,7 +107,7 @@ class StateReader:
     def opt_time(self) -> datetime | None:
         return None if self.value is None else self.time()
 
-    def one_of(self, *choices: str) -> str:
+    def one_of(self, *choices: builtins.str) -> builtins.str:
         """A string of a closed set (see `one_of`)."""
         return one_of(self, *choices)
 
@@ -127,15 +129,15 @@ def one_of(reader: StateReader, *choices: str) -> str:
     return value
 
 
-def unique(reader: StateReader, values: list, what: str) -> None:
-    seen = set()
+def unique(reader: StateReader, values: list[Any], what: str) -> None:
+    seen: set[Any] = set()
     for v in values:
         if v in seen:
             reader.fail(f"duplicate {what} {v!r}")
         seen.add(v)
 
 
-def owner(reader: StateReader, names: set) -> str:
+def owner(reader: StateReader, names: set[str]) -> str:
     owner = reader.at("owner").str(False)
     if owner not in names:
         reader.at("owner").fail(f"names unknown user {owner!r}")

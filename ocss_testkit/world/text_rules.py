@@ -28,7 +28,7 @@ def text_problem(text: str) -> str | None:
     return f"U+{code:04X}, which XML 1.0 cannot hold (§2.2, Char)"
 
 
-def text_culprit(data) -> tuple[str, str, str] | None:
+def text_culprit(data: object) -> tuple[str, str, str] | None:
     """The first string or member name of a JSON document (in document order) that
     `text_problem` refuses, as (JSON Pointer, "string" or "member name", the problem);
     None when there is none. Iterative: a document may nest as deep as its parser allows.
@@ -57,7 +57,7 @@ def text_culprit(data) -> tuple[str, str, str] | None:
     return None
 
 
-def _all_text_fine(data) -> bool:
+def _all_text_fine(data: object) -> bool:
     try:
         dumped = json.dumps(data, ensure_ascii=False, check_circular=False)
         dumped.encode("utf-8")  # raises on an unpaired surrogate

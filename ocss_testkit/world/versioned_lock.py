@@ -28,13 +28,13 @@ class _Reading:
     """`with lock.reading():` the lock, taken without moving the version."""
     __slots__ = ("_acquire", "_release")
 
-    def __init__(self, rlock) -> None:
+    def __init__(self, rlock: threading.RLock) -> None:
         self._acquire, self._release = rlock.acquire, rlock.release
 
     def __enter__(self) -> bool:
         return self._acquire()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._release()
 
 
@@ -65,7 +65,7 @@ class VersionedLock:
         self.version += 1
         return True
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._lock.release()
 
     def reading(self) -> _Reading:

@@ -59,4 +59,4 @@ def render_feed(ctx: RequestContext, clients: list[ActiveSyncClient]) -> bytes:
 
 
 def render_entry(ctx: RequestContext, client: ActiveSyncClient) -> bytes:
-    return activesync_entry(ctx.base, client, ctx.user)
+    return activesync_entry(ctx.base, client, ctx.signed_in)

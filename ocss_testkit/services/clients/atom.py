@@ -24,6 +24,7 @@ from ocss_testkit.services.syncml.atom import write_syncml_entry
 if TYPE_CHECKING:
     from ocss_testkit.request_context import RequestContext
     from ocss_testkit.services.clients.state import Binding
+    from ocss_testkit.world.clients import Client
     from ocss_testkit.world.users import User
 
 
@@ -52,14 +53,14 @@ _WRITERS: dict[str, Callable[..., None]] = {  # each kind's entry writer
     "datastore": write_datastore_entry}
 
 
-def any_client_entry(base: str, client, owner: User) -> bytes:
+def any_client_entry(base: str, client: Client, owner: User) -> bytes:
     """An entry of the generic /v2/clients/ listing: the kind's own entry plus its kind."""
     out: list[str] = []
     write_any_client_entry(out, "", ATOM_NS, base, client, owner)
     return finish(out)
 
 
-def write_any_client_entry(out: list[str], ind: str, ns: str, base: str, client, owner: User) -> None:
+def write_any_client_entry(out: list[str], ind: str, ns: str, base: str, client: Client, owner: User) -> None:
     _WRITERS[client.kind](out, ind, ns, base, client, owner, kind=client.kind)
 
 
@@ -98,13 +99,13 @@ def bindings_feed(base: str, bindings: list[Binding], now: datetime) -> bytes:
 
 
 # --- the routes' renderers: render(ctx, value) -> bytes (routes.py) ---------------------------
-def render_clients(ctx: RequestContext, clients: list) -> bytes:
+def render_clients(ctx: RequestContext[None], clients: list[Client]) -> bytes:
     return kind_feed(ctx.base, f"{ctx.base}v2/clients/", "Clients", clients, ctx.world.users, write_any_client_entry,
                      ctx.world.clock.now())
 
 
-def render_client(ctx: RequestContext, client) -> bytes:
-    return any_client_entry(ctx.base, client, ctx.user)
+def render_client(ctx: RequestContext[None], client: Client) -> bytes:
+    return any_client_entry(ctx.base, client, ctx.signed_in)
 
 
 def render_bindings(ctx: RequestContext, bindings: list[Binding]) -> bytes:

@@ -4,6 +4,7 @@ routes I10–I11). The generic client listing (I9) reads the World's client regi
 from __future__ import annotations
 
 import itertools
+from collections.abc import ValuesView
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -47,13 +48,13 @@ class BindingsService(Service):
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
-        self.by_id: TrackedDict = TrackedDict()
+        self.by_id: TrackedDict[int, Binding] = TrackedDict()
         self._ids = itertools.count(1)
 
     def __len__(self) -> int:
         return len(self.by_id)
 
-    def values(self):  # noqa: ANN201 - a dict view
+    def values(self) -> ValuesView[Binding]:
         return self.by_id.values()
 
     def of_user(self, user: User) -> list[Binding]:
@@ -122,6 +123,13 @@ class BindingsService(Service):
                 if getattr(binding, role) not in self.world.clients:
                     b.at(role).fail(f"names unknown client {getattr(binding, role)}")
             self.by_id[binding.id] = binding
+
+    def check(self) -> None:
+        """Invariant: a binding names two clients the World holds (Invalid otherwise)."""
+        for binding in self.by_id.values():
+            for role in DOMINANT:
+                if getattr(binding, role) not in self.world.clients:
+                    raise Invalid(f"binding {binding.id} names unknown client {getattr(binding, role)}")
 
     def loaded(self) -> None:
         self._ids = itertools.count(max(self.by_id, default=0) + 1)

@@ -5,6 +5,7 @@ decoded, and entries rendered in the documented entries' style (docs/decisions.m
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -93,7 +94,8 @@ def _write_content(out: list[str], ind: str, ns: str, base: str, client: Datasto
     out.append(f"{ind}</entry>\n")
 
 
-def contents_feed(base: str, client: DatastoreClient, rows: list[tuple[Item, str | None]], now: datetime) -> bytes:
+def contents_feed(base: str, client: DatastoreClient, rows: Sequence[tuple[Item, str | None]],
+                  now: datetime) -> bytes:
     out: list[str] = []
     feed_head(out, f"{client_url(base, client)}/contents/", f"Contents of {client.name}",
               [item for item, _ in rows], now, BOTH_NS)
@@ -107,7 +109,7 @@ def contents_feed(base: str, client: DatastoreClient, rows: list[tuple[Item, str
 class Contents:
     """What a contents GET shows: `rows` of (item, its oc:operation or None) of `client`."""
     client: DatastoreClient
-    rows: list[tuple[Item, str | None]]
+    rows: Sequence[tuple[Item, str | None]]
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ def render_feed(ctx: RequestContext, clients: list[DatastoreClient]) -> bytes:
 
 
 def render_entry(ctx: RequestContext, client: DatastoreClient) -> bytes:
-    return datastore_entry(ctx.base, client, ctx.user)
+    return datastore_entry(ctx.base, client, ctx.signed_in)
 
 
 def render_contents(ctx: RequestContext, contents: Contents) -> bytes:

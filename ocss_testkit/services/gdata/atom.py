@@ -57,12 +57,12 @@ def decode_client(entry: etree._Element) -> GDataClientRequest:
 
 
 def _datastore(element: etree._Element) -> GDataDatastore:
-    dataclass = element.get("dataclass")
+    dataclass = reader.attribute(element, "dataclass")  # dataclass and href: required by the schema
     token_element = reader.one(element, "token")
     token = _token(token_element) if token_element is not None else None
     # "the name attribute can be omitted, in which case the dataclass will be used" (001)
-    return GDataDatastore(dataclass, reader.resolved(element, element.get("href")), element.get("name") or dataclass,
-                          token)
+    return GDataDatastore(dataclass, reader.resolved(element, reader.attribute(element, "href")),
+                          element.get("name") or dataclass, token)
 
 
 def _token(element: etree._Element) -> Token:
@@ -166,14 +166,14 @@ def render_feed(ctx: RequestContext, clients: list[GDataClient]) -> bytes:
 
 def render_entry(ctx: RequestContext, client: GDataClient) -> bytes:
     """One client as listed ("Get details for specific client")."""
-    return gdata_entry(ctx.base, client, ctx.user)
+    return gdata_entry(ctx.base, client, ctx.signed_in)
 
 
 def render_created(ctx: RequestContext, client: GDataClient) -> bytes:
     """The 201 echoing each token as sent, key and secret included ("Add a new client")."""
-    return gdata_entry(ctx.base, client, ctx.user, GDATA_ECHO)
+    return gdata_entry(ctx.base, client, ctx.signed_in, GDATA_ECHO)
 
 
 def render_updated(ctx: RequestContext, client: GDataClient) -> bytes:
     """The 200 Updated: every datastore in text form, without tokens ("Update a client")."""
-    return gdata_entry(ctx.base, client, ctx.user, GDATA_TEXT)
+    return gdata_entry(ctx.base, client, ctx.signed_in, GDATA_TEXT)

@@ -12,7 +12,7 @@ from ocss_testkit.request_context import RequestContext
 from ocss_testkit.world.errors import DomainError
 
 
-def _token_step(ctx: RequestContext, step: str) -> Response:
+def _token_step(ctx: RequestContext[None], step: str) -> Response:
     app = ctx.app
     headers, body, status = app.auth.token_endpoint(ctx.world, step, app.signed_uri(ctx.request, ctx.base),
                                                     ctx.request.method, dict(ctx.request.headers),
@@ -26,11 +26,11 @@ def _token_step(ctx: RequestContext, step: str) -> Response:
     return response
 
 
-def request_token(ctx: RequestContext):
+def request_token(ctx: RequestContext[None]) -> Response:
     return _token_step(ctx, "request_token")
 
 
-def access_token(ctx: RequestContext):
+def access_token(ctx: RequestContext[None]) -> Response:
     return _token_step(ctx, "access_token")
 
 
@@ -47,7 +47,7 @@ _PAGE = """<!DOCTYPE html>
 """
 
 
-def authorize_page(ctx: RequestContext):
+def authorize_page(ctx: RequestContext[None]) -> Response:
     token = ctx.request.args.get("oauth_token", "")
     try:
         rt = ctx.world.tokens.request_token(token)
@@ -59,7 +59,7 @@ def authorize_page(ctx: RequestContext):
     return Response(page, content_type="text/html; charset=utf-8")
 
 
-def authorize(ctx: RequestContext):
+def authorize(ctx: RequestContext[None]) -> Response:
     """The user's decision on the approval page: `approve=yes` approves (a verifier for
     the consumer), anything else, a missing field included, denies (RFC 5849 §2.2 leaves
     denial to the server: the fake answers as Twitter's provider did)."""
@@ -71,12 +71,13 @@ def authorize(ctx: RequestContext):
         rt = ctx.world.tokens.approve_request_token(token, user)
     except DomainError as exc:
         raise ApiError(400, "Bad Request", str(exc)) from None
+    assert rt.verifier is not None  # approving issues it
     if rt.callback == "oob":
         return Response(f"oauth_token={token}&oauth_verifier={rt.verifier}", content_type="text/plain")
     return _redirect(rt.callback, [("oauth_token", token), ("oauth_verifier", rt.verifier)])
 
 
-def _deny(ctx: RequestContext, token: str, user: str) -> Response:
+def _deny(ctx: RequestContext[None], token: str, user: str) -> Response:
     """The user refused: no verifier, and the request token is spent, so that the access
     token step refuses it (401, unknown request token) as it refuses a used one.
 

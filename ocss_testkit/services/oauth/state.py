@@ -28,6 +28,7 @@ from ocss_testkit.world.tracked import TrackedDict
 
 if TYPE_CHECKING:
     from ocss_testkit.world.state_reader import StateReader
+    from ocss_testkit.world.users import User
     from ocss_testkit.world.world import World
 
 REQUEST_TOKEN_LIFETIME = 600
@@ -83,7 +84,7 @@ class TokensService(Service):
     def __init__(self, world: World, request_token_limit: int = DEFAULT_REQUEST_TOKEN_LIMIT,
                  issued_token_limit: int = DEFAULT_ISSUED_TOKEN_LIMIT) -> None:
         super().__init__(world)
-        self.request_tokens: TrackedDict = TrackedDict()
+        self.request_tokens: TrackedDict[str, RequestToken] = TrackedDict()
         self.issued_tokens: deque[str] = deque()
         self.request_token_limit = request_token_limit
         self.issued_token_limit = issued_token_limit
@@ -158,7 +159,7 @@ class TokensService(Service):
         return rt
 
     def exchange_request_token(self, token: str, access_token: str | None = None,
-                               access_secret: str | None = None):
+                               access_secret: str | None = None) -> User:
         """The access token for an approved request token; the request token is spent."""
         rt = self.request_tokens.pop(token)
         if rt.user is None:  # oauthlib checks the verifier first: an approved token names its user

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from ocss_testkit.services.phones.atom import model_entry, models_feed, vendor_entry, vendor_url, vendors_feed
@@ -76,7 +77,7 @@ class _Templates:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: tuple, make) -> _Template:
+    def get(self, key: tuple[object, ...], make: Callable[[], _Template]) -> _Template:
         with self._lock:
             found = self._items.get(key)
             if found is not None:

@@ -69,8 +69,8 @@ class DetectionService(Service):
 
     def __init__(self, world: World, limit: int = DEFAULT_DETECTION_LIMIT) -> None:
         super().__init__(world)
-        self.detections: TrackedDict = TrackedDict()
-        self.handsets: TrackedDict = TrackedDict()  # what the simulated operator knows: number -> Model
+        self.detections: TrackedDict[str, Detection] = TrackedDict()  # by code
+        self.handsets: TrackedDict[str, Model] = TrackedDict()  # what the simulated operator knows: number -> Model
         self.detection_limit = limit
         self.handset_limit = DEFAULT_HANDSET_LIMIT
         self._learned_handsets: deque[str] = deque()
@@ -99,7 +99,7 @@ class DetectionService(Service):
             raise Forbidden(f"user {user.name} may not use automatic detection")
         return self.handsets.get(phone_number)
 
-    def detect_manual(self, user, phone_number: str, link_template: str) -> Detection:
+    def detect_manual(self, user: User, phone_number: str, link_template: str) -> Detection:
         """`link_template` holds `{code}`: the absolute URL the SMS carries."""
         now = self.world.clock.now()
         self._purge_detections(now)
@@ -123,7 +123,7 @@ class DetectionService(Service):
             _, code = queue.popleft()
             detections.pop(code, None)
 
-    def detection(self, code: str, user=None) -> Detection:
+    def detection(self, code: str, user: User | None = None) -> Detection:
         """A live detection; an unknown or expired code is Invalid (the library's ClientError:
         "raise a ClientError if an invalid code was used", OCSS Python interface, 'Phones').
 

@@ -8,71 +8,75 @@ per database; detections: atom.py), or a Response.
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING, NoReturn
 
 from werkzeug.wrappers import Response
 
 from ocss_testkit.answers import Answer, ApiError, empty, status_line
 from ocss_testkit.request_context import RequestContext
 from ocss_testkit.services.phones.atom import detection_url
-from ocss_testkit.services.phones.database import PhonesDB
+from ocss_testkit.services.phones.database import Model, PhonesDB, Vendor
 from ocss_testkit.world.errors import Invalid, NotFound
 from ocss_testkit.world.text_rules import text_problem
 
+if TYPE_CHECKING:
+    from ocss_testkit.services.phones.detection import Detection
 
-def _vendor(db: PhonesDB, ref: str):
+
+def _vendor(db: PhonesDB, ref: str) -> Vendor:
     vendor = db.vendor(ref)
     if vendor is None:
         raise NotFound(f"no vendor with id {ref!r}")
     return vendor
 
 
-def _model(db: PhonesDB, ref: str):
+def _model(db: PhonesDB, ref: str) -> Model:
     model = db.model(ref)
     if model is None:
         raise NotFound(f"no model with id {ref!r}")
     return model
 
 
-def list_vendors(ctx: RequestContext):
+def list_vendors(ctx: RequestContext[None]) -> PhonesDB:
     return ctx.world.phones
 
 
-def get_vendor(ctx: RequestContext, vendor_id: str):
+def get_vendor(ctx: RequestContext[None], vendor_id: str) -> Vendor:
     return _vendor(ctx.world.phones, vendor_id)
 
 
-def vendor_models(ctx: RequestContext, vendor_id: str):
+def vendor_models(ctx: RequestContext[None], vendor_id: str) -> Vendor:
     return _vendor(ctx.world.phones, vendor_id)
 
 
-def list_models(ctx: RequestContext):
+def list_models(ctx: RequestContext[None]) -> PhonesDB:
     return ctx.world.phones
 
 
-def get_model(ctx: RequestContext, model_id: str):
+def get_model(ctx: RequestContext[None], model_id: str) -> Model:
     return _model(ctx.world.phones, model_id)
 
 
-def read_only(ctx: RequestContext, **_):
+def read_only(ctx: RequestContext[None], **_: str) -> NoReturn:
     # 000: "the phones API is read-only, and attempts to update() or delete() will fail"
     raise ApiError(405, "Method Not Allowed", "the phones API is read-only", headers=ctx.allow())
 
 
 # --- detection -------------------------------------------------------------------------
-def detect_auto(ctx: RequestContext):
-    model = ctx.world.detection.detect_auto(ctx.user, ctx.body)
+def detect_auto(ctx: RequestContext[str]) -> Model | Response:
+    model = ctx.world.detection.detect_auto(ctx.signed_in, ctx.body)
     if model is None:
         return empty("204 No Content")
     return model
 
 
-def detect_manual(ctx: RequestContext):
-    detection = ctx.world.detection.detect_manual(ctx.user, ctx.body, f"{ctx.base}d/{{code}}")
+def detect_manual(ctx: RequestContext[str]) -> Answer:
+    detection = ctx.world.detection.detect_manual(ctx.signed_in, ctx.body, f"{ctx.base}d/{{code}}")
     return Answer(detection, headers={"Location": detection_url(ctx.base, detection.code)})
 
 
-def detect_poll(ctx: RequestContext, code: str):
-    return ctx.world.detection.detection(code, ctx.user)
+def detect_poll(ctx: RequestContext[None], code: str) -> Detection:
+    return ctx.world.detection.detection(code, ctx.signed_in)
 
 
 _PAGE = """<!DOCTYPE html>
@@ -82,7 +86,7 @@ _PAGE = """<!DOCTYPE html>
 """
 
 
-def detection_page(ctx: RequestContext, code: str, *, record: bool = True):
+def detection_page(ctx: RequestContext[None], code: str, *, record: bool = True) -> Response:
     """What the phone's browser shows when it opens the SMS link (a WAP-era page).
 
     `record=False` (a HEAD, e.g. a messenger's link preview) shows the same page and

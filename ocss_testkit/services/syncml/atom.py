@@ -116,7 +116,8 @@ def syncml_feed(base: str, clients: list[SyncMLClient], owners: dict[str, User],
 
 
 def setup_entry(base: str, record: SetupRecord) -> bytes:
-    """The setup 201 body: id, echoed pincode, `sent` in ISO form this time (003)."""
+    """A setup entry, answered by the setup POST (201) and by a GET of its id (I17): id,
+    echoed pincode, `sent` in ISO form this time (SyncML API, "Setup and Phone Configuration")."""
     return finish([f"<entry{BOTH_NS}>\n",
                    leaf("  ", "id", f"{syncml_url(base, record.client_uuid)}/setup/{record.number}/"),
                    leaf("  ", "oc:pincode", record.pincode),
@@ -192,7 +193,7 @@ def render_feed(ctx: RequestContext, clients: list[SyncMLClient]) -> bytes:
 
 def render_entry(ctx: RequestContext, client: SyncMLClient) -> bytes:
     """SyncML API, "List details for a specific client", "Create a new client"."""
-    return syncml_entry(ctx.base, client, ctx.user)
+    return syncml_entry(ctx.base, client, ctx.signed_in)
 
 
 def render_setup(ctx: RequestContext, record: SetupRecord) -> bytes:

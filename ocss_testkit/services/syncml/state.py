@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ocss_testkit.services.phones.database import Model
 from ocss_testkit.world.clients import COMMON_FIELDS
 from ocss_testkit.world.clock import iso_z
-from ocss_testkit.world.errors import Invalid, Unsupported
+from ocss_testkit.world.errors import Invalid, NotFound, Unsupported
 from ocss_testkit.world.service import Service, Slice
 from ocss_testkit.world.state_reader import model as model_at
 
@@ -130,6 +130,18 @@ class SyncMLService(Service):
                                f"Sync settings '{record.profile}' for {client.model.name}. PIN: {pincode}",
                                client=client.uuid)
         return record
+
+    def setup(self, user: User, client_uuid: str, number: int) -> SetupRecord:
+        """The setup record `number` of one client: what its setup POST answered, found
+        again at the id that answer showed (SyncML API, 'Setup and Phone Configuration').
+        NotFound or Forbidden for the client as `client()`; NotFound when the client has
+        no such setup, or when it is older than the records kept (as many as the outbox)."""
+        client = self.client(user, client_uuid)
+        for record in self.setups:
+            if record.number == number and record.client_uuid == client.uuid:
+                return record
+        raise NotFound(f"SyncML client {client.uuid} has no setup {number} (the newest {self.setups.maxlen} "
+                       "setups are kept)")
 
     def request_sync(self, user: User, client_uuid: str) -> Any:
         """Server-initiated sync: a SyncML server alert pushed to the phone (SyncML API,
