@@ -9,8 +9,10 @@ change the base URL of a running app.
 """
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote, urlsplit
 
+from werkzeug.sansio.utils import get_host
 from werkzeug.wrappers import Request
 
 from ocss_testkit import forwarded
@@ -18,6 +20,9 @@ from ocss_testkit.answers import ApiError
 
 _PUBLIC = "ocss.public"  # the environ key of the proxy's headers as read once (forwarded.public)
 _SUB_DELIMS = "/!$&'()*+,;=:@%"  # kept as sent when a path is quoted back (RFC 3986 §3.3)
+# Roots from a Host remembered (the same few come with every request), each of Host and
+# root path together at most _REMEMBERED_LENGTH characters: ~300 KB in all at most.
+_REMEMBERED, _REMEMBERED_LENGTH = 256, 512
 
 
 def forwarded_problem(request: Request, trust_forwarded: bool) -> str | None:
@@ -48,7 +53,16 @@ def root(request: Request, base_url: str | None, trust_forwarded: bool) -> str:
             except forwarded.ForwardedError as exc:
                 raise ApiError(400, "Bad Request", str(exc)) from None
         return forwarded.root_url(found, request.root_path)
+    host = request.environ.get("HTTP_HOST")
+    if host is not None and len(host) + len(request.root_path) <= _REMEMBERED_LENGTH and request.trusted_hosts is None:
+        return _root(request.scheme, host, request.root_path)
     return f"{request.scheme}://{request.host}{quote(request.root_path.rstrip('/'), safe=_SUB_DELIMS)}"
+
+
+@functools.lru_cache(maxsize=_REMEMBERED)
+def _root(scheme: str, host: str, root_path: str) -> str:
+    """`root` from the request's own Host: werkzeug's `request.host` is `get_host` of these."""
+    return f"{scheme}://{get_host(scheme, host)}{quote(root_path.rstrip('/'), safe=_SUB_DELIMS)}"
 
 
 def signed_uri(request: Request, public_root: str, base_url: str | None, trust_forwarded: bool) -> str:

@@ -8,18 +8,18 @@ differently per endpoint in the docs. And it declares its whole wire contract (R
 the request body's schema and decoder, the answer's renderer, status and schema, each
 service's from its `services/*/atom.py`; tests/test_route_contracts.py checks that none is
 missing. `ocss-fake routes` prints the table as the API reference (docs/api-reference.md).
+
+How a route is declared is route_declaration.py (Route); the table's werkzeug Map and the
+lookups tools make (api_route, safety, deletable, table) are route_map.py. Both are
+re-exported here, where importers have always found them.
 """
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, TypedDict
 
 from lxml import etree
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import BaseConverter, Map, Rule
 
 from ocss_testkit.control import dashboard
 from ocss_testkit.control import handlers as control
@@ -37,10 +37,21 @@ from ocss_testkit.provenance import (  # noqa: F401 - GDATA_DOC, SYNCML_DOC, LIB
     documented,
     inferred,
 )
+from ocss_testkit.route_declaration import DEFAULT_REASONS, PARAMETERS, Body, Route  # noqa: F401 - re-exported
+from ocss_testkit.route_map import (  # noqa: F401 - re-exported
+    ClientIdConverter,
+    api_route,
+    build_map,
+    deletable,
+    safety,
+    table,
+)
 from ocss_testkit.services.activesync import atom as activesync_atom
+from ocss_testkit.services.activesync import handlers as activesync
 from ocss_testkit.services.clients import atom as clients_atom
 from ocss_testkit.services.clients import handlers as clients
 from ocss_testkit.services.datastore import atom as datastore_atom
+from ocss_testkit.services.datastore import handlers as datastore
 from ocss_testkit.services.gdata import atom as gdata_atom
 from ocss_testkit.services.gdata import handlers as gdata
 from ocss_testkit.services.oauth import handlers as oauth
@@ -49,83 +60,10 @@ from ocss_testkit.services.phones import cached_bodies as phones_bodies
 from ocss_testkit.services.phones import handlers as phones
 from ocss_testkit.services.syncml import atom as syncml_atom
 from ocss_testkit.services.syncml import handlers as syncml
-from ocss_testkit.world.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unsupported
+from ocss_testkit.world.errors import Conflict, NotFound, Unsupported
 
 if TYPE_CHECKING:
     from ocss_testkit.request_context import RequestContext
-
-# Placeholder in a documented path -> the handler's keyword argument.
-PARAMETERS = {"uuid": "client:client_id", "session": "session_id", "vendor": "vendor_id", "model": "model_id",
-              "binding": "binding_id", "item": "item_id", "fault": "fault_id", "setup": "setup_id"}
-
-DEFAULT_REASONS: dict[type[DomainError], tuple[int, str]] = {
-    NotFound: (404, "Not Found"),
-    Forbidden: (403, "Forbidden"),
-    Conflict: (409, "Conflict"),
-    Invalid: (400, "Bad Request"),
-    Unsupported: (400, "Bad Request"),
-}
-
-
-# What a route's decoder makes of a body: the `ctx.body` its handler (and peek) is given.
-Body = TypeVar("Body")
-
-
-@dataclass(frozen=True, eq=False)  # identity hash: routes are werkzeug endpoints
-class Route(Generic[Body]):
-    """One method on one path, and its whole wire contract.
-
-    A body the route takes is validated against `request_schema` (xsd/request/{name}.xsd)
-    and turned by `decode(root)` (the service's atom.py) into the value the handler finds
-    in `ctx.body`, both in one place (request_body.py). The handler returns a Response
-    (an empty answer, JSON, HTML, a refusal), or a domain value, or an `answers.Answer`
-    (the value with its own status or headers), which the app renders as `render(ctx,
-    value)` into an Atom answer with `status`; `response_schema` (xsd/response/{name}.xsd)
-    names the schema that answer is valid against (tests/test_route_contracts.py).
-
-    The type checker holds a handler to its decoder: `handler(ctx, **path_arguments)`
-    takes a `RequestContext[Body]` whose `Body` is what `decode` returns (or None too,
-    when the body may be left out)."""
-    method: str
-    path: str  # as documented, e.g. /v2/services/google/{uuid}/
-    handler: Callable[Concatenate[RequestContext[Body], ...], object]
-    provenance: Provenance
-    spec_id: str = ""  # route id: D… documented, I… inferred (docs/decisions.md, "Route ids")
-    auth: bool = True
-    request_schema: str | None = None  # the request body's schema, if the route takes one
-    decode: Callable[[etree._Element], Body] | None = None  # validated root element -> the handler's ctx.body
-    body_required: bool = True
-    response_schema: str | None = None  # the answer's schema; None for empty, JSON, HTML answers
-    # render(ctx, value) -> bytes, for a handler's returned value
-    render: Callable[[RequestContext[Any], Any], object] | None = None
-    status: str = "200 OK"  # the status line of a rendered answer
-    reasons: dict[type[DomainError], tuple[int, str]] = field(default_factory=dict)  # -> (status, phrase)
-    refuses: bool = False  # the route exists to say no (405 by design): never listed in Allow
-    changes: bool | None = None  # changes state; None: every method but GET and HEAD does
-    sends: str = ""  # "sms" / "push": reaches a real phone on the live service (contract safety)
-    # A GET that changes state answers HEAD with this handler: the GET's answer (status,
-    # headers) computed without the change. Without one the app runs the GET on a scratch
-    # copy of the World, so HEAD never changes state (RFC 9110 §9.3.2).
-    peek: Callable[Concatenate[RequestContext[Body], ...], object] | None = None
-
-    @property
-    def writes(self) -> bool:
-        return self.changes if self.changes is not None else self.method not in ("GET", "HEAD")
-
-    @property
-    def rule(self) -> str:
-        """The werkzeug rule: `{name}` placeholders, no trailing slash (both forms match)."""
-        rule = self.path.rstrip("/") or "/"
-        return re.sub(r"\{(\w+)\}", lambda m: "<%s>" % PARAMETERS.get(m.group(1), m.group(1)), rule)
-
-    def status_for(self, error: DomainError) -> tuple[int, str]:
-        for cls in type(error).__mro__:
-            if cls in self.reasons:
-                return self.reasons[cls]
-            if cls in DEFAULT_REASONS:
-                return DEFAULT_REASONS[cls]
-        return 400, "Bad Request"
-
 
 GDATA = "/v2/services/google/"
 SYNCML = "/v2/services/syncml/"
@@ -293,36 +231,36 @@ ROUTES: tuple[Route[Any], ...] = (
     Route("PUT", CLIENTS + "bindings/{binding}/", clients.update_binding, inferred(LIBRARY_API, "Bindings"), "I11",
           **BINDING, response_schema="clients", render=clients_atom.render_binding, status=UPDATED),
     Route("DELETE", CLIENTS + "bindings/{binding}/", clients.delete_binding, inferred(LIBRARY_API, "Bindings"), "I11"),
-    Route("GET", ACTIVESYNC, clients.list_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
+    Route("GET", ACTIVESYNC, activesync.list_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
           response_schema="activesync", render=activesync_atom.render_feed),
-    Route("POST", ACTIVESYNC, clients.create_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
+    Route("POST", ACTIVESYNC, activesync.create_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
           **ACTIVESYNC_CLIENT, response_schema="activesync", render=activesync_atom.render_entry, status=CREATED),
-    Route("GET", ACTIVESYNC + "{uuid}/", clients.get_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
+    Route("GET", ACTIVESYNC + "{uuid}/", activesync.get_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
           response_schema="activesync", render=activesync_atom.render_entry),
-    Route("PUT", ACTIVESYNC + "{uuid}/", clients.update_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
+    Route("PUT", ACTIVESYNC + "{uuid}/", activesync.update_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12",
           **ACTIVESYNC_CLIENT, response_schema="activesync", render=activesync_atom.render_entry, status=UPDATED),
-    Route("DELETE", ACTIVESYNC + "{uuid}/", clients.delete_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12"),
-    Route("GET", DATASTORE, clients.list_datastores, inferred(LIBRARY_API, "Datastore"), "I13",
+    Route("DELETE", ACTIVESYNC + "{uuid}/", activesync.delete_activesync, inferred(LIBRARY_API, "ActiveSync"), "I12"),
+    Route("GET", DATASTORE, datastore.list_datastores, inferred(LIBRARY_API, "Datastore"), "I13",
           response_schema="datastore", render=datastore_atom.render_feed),
-    Route("POST", DATASTORE, clients.create_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
+    Route("POST", DATASTORE, datastore.create_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
           **DATASTORE_CLIENT, response_schema="datastore", render=datastore_atom.render_entry, status=CREATED),
-    Route("GET", DATASTORE + "{uuid}/", clients.get_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
+    Route("GET", DATASTORE + "{uuid}/", datastore.get_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
           response_schema="datastore", render=datastore_atom.render_entry),
-    Route("PUT", DATASTORE + "{uuid}/", clients.update_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
+    Route("PUT", DATASTORE + "{uuid}/", datastore.update_datastore, inferred(LIBRARY_API, "Datastore"), "I13",
           **DATASTORE_CLIENT, response_schema="datastore", render=datastore_atom.render_entry, status=UPDATED),
-    Route("DELETE", DATASTORE + "{uuid}/", clients.delete_datastore, inferred(LIBRARY_API, "Datastore"), "I13"),
-    Route("GET", DATASTORE + "{uuid}/contents/", clients.list_contents, inferred(LIBRARY_API, "Datastore contents"),
+    Route("DELETE", DATASTORE + "{uuid}/", datastore.delete_datastore, inferred(LIBRARY_API, "Datastore"), "I13"),
+    Route("GET", DATASTORE + "{uuid}/contents/", datastore.list_contents, inferred(LIBRARY_API, "Datastore contents"),
           "I14", response_schema="contents", render=datastore_atom.render_contents),
-    Route("POST", DATASTORE + "{uuid}/contents/", clients.create_content,
+    Route("POST", DATASTORE + "{uuid}/contents/", datastore.create_content,
           inferred(LIBRARY_API, "Datastore contents: new"), "I14", **CONTENT_ITEM,
           response_schema="contents", render=datastore_atom.render_item, status=CREATED),
-    Route("GET", DATASTORE + "{uuid}/contents/{item}/", clients.get_content,
+    Route("GET", DATASTORE + "{uuid}/contents/{item}/", datastore.get_content,
           inferred(LIBRARY_API, "Datastore contents"), "I15", response_schema="contents",
           render=datastore_atom.render_item),
-    Route("PUT", DATASTORE + "{uuid}/contents/{item}/", clients.update_content,
+    Route("PUT", DATASTORE + "{uuid}/contents/{item}/", datastore.update_content,
           inferred(LIBRARY_API, "Datastore contents"), "I15", **CONTENT_ITEM,
           response_schema="contents", render=datastore_atom.render_item, status=UPDATED),
-    Route("DELETE", DATASTORE + "{uuid}/contents/{item}/", clients.delete_content,
+    Route("DELETE", DATASTORE + "{uuid}/contents/{item}/", datastore.delete_content,
           inferred(LIBRARY_API, "Datastore contents"), "I15"),
     # --- OAuth 1.0a three-legged flow ("Authentication"; driven as the SmartFile and -------
     # --- Hexoskin Python clients drive theirs) ---------------------------------------------
@@ -368,61 +306,3 @@ CONTROL_ROUTES: tuple[Route[Any], ...] = (
     Route("DELETE", "/_fake/tenants/{tenant}", tenant_handlers.drop_tenant, CONTROL, auth=False, changes=False),
 )
 
-
-class ClientIdConverter(BaseConverter):
-    """A client id: any path segment but the fixed words beside it in the SyncML API's
-    URLs, so that `DELETE /v2/services/syncml/sessions/` is a 405 on the sessions feed,
-    not a lookup of a client named "sessions"."""
-    regex = r"(?!(?:sessions|datastores|setup|sync|all\.xml|bindings)(?:/|$))[^/]+"
-
-
-@functools.cache
-def build_map(routes: tuple[Route, ...] = ROUTES + CONTROL_ROUTES) -> Map:
-    """Built once per route set and shared by every app: a werkzeug Map is read-only once
-    made, and compiling its 106 rules costs ~70 ms, too much for an app per test."""
-    return _build_map(routes)
-
-
-def _build_map(routes: tuple[Route, ...]) -> Map:
-    # No redirects ever: they break OAuth signatures (docs/decisions.md, "Liberal where the
-    # docs show variants"). Item URLs match with and without the trailing slash because
-    # the app strips one before matching.
-    rules = [Rule(r.rule, methods=[r.method], endpoint=r, strict_slashes=False) for r in routes]
-    return Map(rules, strict_slashes=False, merge_slashes=False, redirect_defaults=False,
-               converters={"client": ClientIdConverter})
-
-
-def api_route(method: str, path: str) -> Route | None:
-    """The API route (control plane excluded) a request would reach, or None. The map is
-    built on first use (and cached), not when the module is imported."""
-    try:
-        route, _ = build_map(ROUTES).bind("localhost").match(path.split("?")[0].rstrip("/") or "/", method=method)
-    except HTTPException:  # 404 or 405: not a route of ours
-        return None
-    return route
-
-
-def safety(method: str, path: str) -> str:
-    """What a request risks on a live service: "read-only", "mutating" or "side-effecting"
-    (reaches a phone). Unknown routes are judged by their method alone."""
-    route = api_route(method, path)
-    if route is None:
-        return "read-only" if method in ("GET", "HEAD", "OPTIONS") else "mutating"
-    if route.sends:
-        return "side-effecting"
-    return "mutating" if route.writes else "read-only"
-
-
-def deletable(path: str) -> bool:
-    """Whether the API has a DELETE for this path (what a contract run must clean up)."""
-    route = api_route("DELETE", path)
-    return route is not None and not route.refuses
-
-
-def table(routes: tuple[Route, ...] = ROUTES + CONTROL_ROUTES) -> list[dict]:
-    """The route table as data, for the generated API reference and reports: one dict per
-    route, `doc` the cited document's title and `doc_key` its stable short key."""
-    return [{"method": r.method, "path": r.path, "spec": r.spec_id, "provenance": r.provenance.kind,
-             "doc": r.provenance.doc.title, "doc_key": r.provenance.doc.key, "section": r.provenance.section,
-             "auth": r.auth, "request_schema": r.request_schema, "response_schema": r.response_schema}
-            for r in routes]

@@ -19,7 +19,7 @@ The nonce store stays per tenant, although sharing one would save a little: a si
 covers the tenant's URL, so a nonce cannot be replayed across tenants anyway; a shared,
 bounded store would let one tenant's traffic push out another's nonces (and with them its
 replay protection); and each tenant's state file keeps its own tenant's nonces across a
-restart (persistence.py). The nonce budget of one fake (100,000) is shared out instead:
+restart (the persistence package). The nonce budget of one fake (100,000) is shared out instead:
 each tenant keeps `max(1000, 100000 // max_tenants)`.
 
 Rules (`GET /_fake/tenants` lists them, `DELETE /_fake/tenants/{tenant}` drops one):

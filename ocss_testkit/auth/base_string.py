@@ -14,7 +14,6 @@ base strings quoted, with oauthlib's endpoint.
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 from typing import NamedTuple
 
@@ -39,11 +38,7 @@ def encode(text: str) -> str:
 def normalized_parameters(params: list[tuple[str, str]]) -> str:
     """RFC 5849 §3.4.1.3.2: names and values encoded, sorted by name then value, joined
     with "=" and "&" (oauthlib's `signature.normalize_parameters`). Raises ValueError
-    (UnicodeEncodeError) for text UTF-8 cannot hold, as oauthlib does. Parameters all of
-    unreserved characters (every one of an ordinary signed request) are their own encoding:
-    one look at them all, not one per name and value."""
-    if _UNRESERVED("".join(itertools.chain.from_iterable(params))):
-        return "&".join([f"{name}={value}" for name, value in sorted(params)])
+    (UnicodeEncodeError) for text UTF-8 cannot hold, as oauthlib does."""
     pairs = sorted([(encode(name), encode(value)) for name, value in params])
     return "&".join([f"{name}={value}" for name, value in pairs])
 

@@ -1,5 +1,5 @@
 """The nonces seen within the timestamp window (RFC 5849 §3.3), bounded in entries and
-in bytes, optionally outliving the process (persistence.py)."""
+in bytes, optionally outliving the process (the persistence package)."""
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +28,7 @@ class NonceStore:
     signature is checked and keeps it (`remember`) after; `key in store` and `add(key)`
     do the same from the key.
 
-    With a state file (persistence.py) the store outlives the process, in the form
+    With a state file (the persistence package) the store outlives the process, in the form
     `persisted` gives, `[32 hex digits of the digest, timestamp]`: `listener` is called with
     that of every new key (after the store's lock is released), `snapshot()` gives those
     still inside the window, and `restore()` takes them back at start, and keys as earlier
@@ -66,12 +66,11 @@ class NonceStore:
         seconds = NonceStore._seconds(timestamp)
         if seconds is None:
             return None
-        pieces: list[bytes] = []
+        digest = hashlib.blake2b(digest_size=16)
         for part in (consumer, token, nonce, timestamp):
             data = b"\xff" if part is None else str(part).encode("utf-8", "surrogatepass")
-            pieces += (len(data).to_bytes(8, "big"), data)
-        # one call: BLAKE2b of the pieces joined is that of the pieces fed one by one
-        return hashlib.blake2b(b"".join(pieces), digest_size=16).digest() + seconds.to_bytes(8, "big", signed=True)
+            digest.update(len(data).to_bytes(8, "big") + data)
+        return digest.digest() + seconds.to_bytes(8, "big", signed=True)
 
     @staticmethod
     def _seconds(timestamp) -> int | None:

@@ -86,14 +86,17 @@ class Authenticator:
                 form = body.decode("utf-8")
             except UnicodeDecodeError:
                 return AuthResult(None, "form body is not UTF-8")
-        located = params.locate(params.header_items(authorization) if scheme else None, uri, form)
-        params.refuse_duplicates(located.found)
-        places = sorted({where for _, where in located.found})
-        if len(places) > 1:
-            return AuthResult(None, "OAuth parameters are sent in " + " and ".join(places) +
-                              ": RFC 5849 §3.5 allows one place only (header, form body or query)")
         try:
-            read = params.read(located, authorization, form)
+            if scheme and form is None and "?" not in uri:  # the Authorization header only: most requests
+                read = params.read_header(authorization)
+            else:
+                located = params.locate(params.header_items(authorization) if scheme else None, uri, form)
+                params.refuse_duplicates(located.found)
+                places = sorted({where for _, where in located.found})
+                if len(places) > 1:
+                    return AuthResult(None, "OAuth parameters are sent in " + " and ".join(places) +
+                                      ": RFC 5849 §3.5 allows one place only (header, form body or query)")
+                read = params.read(located, authorization, form)
         except ValueError as exc:  # malformed header or query parameters
             return AuthResult(None, f"malformed OAuth parameters: {cut(str(exc))}")
         if read.oauth is None:

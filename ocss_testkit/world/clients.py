@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import ItemsView, Iterator, Mapping, ValuesView
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, overload
 
 from ocss_testkit.world.clock import iso_z
 from ocss_testkit.world.errors import Forbidden, Invalid, NotFound
@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 
 # A client of any kind; its `kind` (a Literal of each class) tells which.
 Client: TypeAlias = "GDataClient | SyncMLClient | ActiveSyncClient | DatastoreClient"
+T = TypeVar("T")
 
 
-class Clients(Service, Mapping):
+class Clients(Service, Mapping[str, Client]):
     """A read-only mapping (collections.abc.Mapping) uuid, lower case -> client, and the
     lookups every kind shares.
 
@@ -52,7 +53,11 @@ class Clients(Service, Mapping):
     def __getitem__(self, uuid: str) -> Client:
         return self.by_uuid[uuid]
 
-    def get(self, uuid: str, default: Client | None = None) -> Client | None:
+    @overload
+    def get(self, uuid: str, default: None = None) -> Client | None: ...
+    @overload
+    def get(self, uuid: str, default: Client | T) -> Client | T: ...
+    def get(self, uuid: str, default: Client | T | None = None) -> Client | T | None:
         return self.by_uuid.get(uuid, default)
 
     def __contains__(self, uuid: object) -> bool:

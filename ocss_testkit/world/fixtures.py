@@ -7,7 +7,8 @@ in the package's `fixtures/` folder and are named by their folder's name (`demo`
 other set is named by its folder.
 
 A set is checked when it is loaded, never on reset: its file against the JSON Schema
-`fixtures/world.schema.json` (which describes `GET/PUT /_fake/state` too), then by
+`fixtures/world.schema.json` (which describes `GET/PUT /_fake/state` too;
+fixture_schema.py), then by
 building a World, which checks what a schema cannot (owners, consumers, phone models,
 time zones). Every refusal is a FixtureError naming the set, its file, the JSON Pointer
 (RFC 6901) of the problem and what was expected there; where the schema finds several
@@ -25,22 +26,25 @@ import copy
 import json
 import os
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jsonpatch
 
-from ocss_testkit.package_data import fixtures_dir, phones_path, world_schema_path
+from ocss_testkit.package_data import fixtures_dir, phones_path
 from ocss_testkit.services.phones.database import PhonesDB, load_phones
 from ocss_testkit.world.errors import Invalid
+from ocss_testkit.world.fixture_schema import (  # noqa: F401 - MAX_LISTED, schema_problem…: re-exported
+    MAX_LISTED,
+    problems_message,
+    schema_problem,
+    schema_problems,
+    validate_state,
+    world_schema,
+)
 from ocss_testkit.world.world import World
 
 SET_FILES = ("world.json", "patch.json")
-# Problems listed one per line in a FixtureError; more are counted, not listed: a file
-# broken everywhere would otherwise print a screenful per element.
-MAX_LISTED = 20
-_MAX_LINE = 200  # characters of one listed problem: a schema message may quote a whole value
 
 
 class FixtureError(ValueError):
@@ -159,7 +163,7 @@ class FixtureSet:
             raise FixtureError(f"{label}: not JSON: {exc}") from None
 
         if source is patch_file:
-            _check(_validators()[1], data, label, source.name)
+            _check(data, label, source.name, patch_set=True)
             base_ref = data.get("base", "demo")
             try:
                 # Paths are relative to this set's folder; a bare name that is no shipped
@@ -170,10 +174,10 @@ class FixtureSet:
             except FixtureError as exc:
                 raise FixtureError(f"{label} at /base: {exc}", exc.problems) from None
             spec = _apply(base.build().to_dict(), data.get("patch", []), label)
-            _check(_validators()[0], spec, f"{label}: the patched state", "the patched state")
+            _check(spec, f"{label}: the patched state", "the patched state")
             phones, phones_file = base.phones, base.phones_path
         else:
-            _check(_validators()[0], data, label, source.name)
+            _check(data, label, source.name)
             spec = data
             phones_file, phones = _phones(data.get("phones"), folder, label)
 
@@ -204,6 +208,14 @@ def _phones(ref: str | None, folder: Path, label: str) -> tuple[Path, PhonesDB]:
         raise FixtureError(f"{label} at /phones: {path} is not a phones database: missing field {exc}") from None
     except (OSError, ValueError, TypeError, AttributeError, re.error) as exc:
         raise FixtureError(f"{label} at /phones: {path} is not a phones database: {exc}") from None
+
+
+def _check(document: Any, label: str, where: str, *, patch_set: bool = False) -> None:
+    """Raises FixtureError listing every way `document` (from `where`: a file name, or
+    "the patched state") breaks the schema; nothing for a document it accepts."""
+    problems = schema_problems(document, patch_set=patch_set)
+    if problems:
+        raise FixtureError(problems_message(label, where, problems), [(where, p, m) for p, m in problems])
 
 
 def _apply(document: dict, operations: list, label: str) -> dict:
@@ -295,128 +307,3 @@ def apply_patch(document: Any, operations: list[Any], in_place: bool = False) ->
                 ValueError, AttributeError) as exc:
             raise PatchFailed(i, operation, _why(document, operation, exc)) from None
     return document
-
-
-# --- the JSON Schema ---------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _validators() -> tuple[Any, Any]:  # jsonschema validators (the library ships no types)
-    """(world validator, patch.json validator), compiled once per process."""
-    from jsonschema import Draft202012Validator, validators
-
-    schema = json.loads(world_schema_path().read_text("utf-8"))
-    # An integer is what state.load takes: not 2.0 (JSON Schema's integer), not true.
-    checker = Draft202012Validator.TYPE_CHECKER.redefine(
-        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
-    strict = validators.extend(Draft202012Validator, type_checker=checker)
-    return strict(schema), strict({"$defs": schema["$defs"], "$ref": "#/$defs/patch_set"})
-
-
-def world_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of world.json and of the `/_fake/state` document."""
-    return _validators()[0].schema
-
-
-def schema_problem(document: Any) -> tuple[str, str, int] | None:
-    """The most relevant way `document` breaks the world schema, as (JSON Pointer, what
-    was expected, how many problems in all); None for a document the schema accepts.
-    The schema checks shapes only: state.load also checks the references between parts."""
-    return _problem(_validators()[0], document)
-
-
-def validate_state(document: Any) -> None:
-    """Raises Invalid("state /path: problem"), state.load's form, for a document the
-    world schema refuses."""
-    problem = schema_problem(document)
-    if problem:
-        path, message, count = problem
-        raise Invalid(f"state {path}: {message}{_more(count)}")
-
-
-def _check(validator: Any, document: Any, label: str, where: str) -> None:
-    """Raises FixtureError listing every way `document` (from `where`: a file name, or
-    "the patched state") breaks the schema; nothing for a document it accepts."""
-    problems = _problems(validator, document)
-    if not problems:
-        return
-    path, message = problems[0]
-    if len(problems) == 1:
-        raise FixtureError(f"{label} at {path}: {message}", [(where, path, message)])
-    lines = [f"{label}: {len(problems)} problems; the first at {path}: {message}"]
-    lines += [_clip(f"  {where} at {p}: {m}") for p, m in problems[:MAX_LISTED]]
-    if len(problems) > MAX_LISTED:
-        lines.append(f"  (and {len(problems) - MAX_LISTED} more, not listed)")
-    raise FixtureError("\n".join(lines), [(where, p, m) for p, m in problems])
-
-
-def _clip(line: str) -> str:
-    return line if len(line) <= _MAX_LINE else line[:_MAX_LINE - 1] + "…"
-
-
-def _problems(validator: Any, document: Any) -> list[tuple[str, str]]:
-    """Every way `document` breaks the schema as (JSON Pointer, what was expected), in
-    the validator's order, the most relevant one first; each of them is the most
-    relevant part of one failed keyword (an `anyOf` is one problem, not one per branch)."""
-    from jsonschema.exceptions import best_match
-
-    errors = list(validator.iter_errors(document))
-    if not errors:
-        return []
-    first = best_match(errors)
-    found = [(_pointer(first), _explain(first))]
-    for error in errors:
-        problem = best_match([error])
-        entry = (_pointer(problem), _explain(problem))
-        if entry not in found:
-            found.append(entry)
-    return found
-
-
-def _pointer(error: Any) -> str:
-    steps = list(error.absolute_path)
-    if "propertyNames" in error.absolute_schema_path:  # the key itself is wrong: point at it
-        steps.append(error.instance)
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in steps) or "/"
-
-
-def _more(count: int) -> str:
-    return f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
-
-
-def _problem(validator: Any, document: Any) -> tuple[str, str, int] | None:
-    from jsonschema.exceptions import best_match
-
-    errors = list(validator.iter_errors(document))
-    if not errors:
-        return None
-    error = best_match(errors)
-    return _pointer(error), _explain(error), len(errors)
-
-
-_TYPE_NAMES = {"object": "an object", "array": "a list", "string": "a string", "integer": "an integer",
-               "number": "a number", "boolean": "true or false", "null": "null"}
-
-
-def _explain(error: Any) -> str:
-    """What was expected, in state.load's words: the schema's `errorMessage` where it has
-    one (editors such as VS Code show the same text), else from the failed keyword."""
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    if "errorMessage" in schema:
-        message = schema["errorMessage"]
-        if "propertyNames" in error.absolute_schema_path:  # the pointer names the object, not the key
-            message += f", not {str(error.instance)[:40]!r}"
-        return message
-    if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(schema.get("properties", {})))
-        return f"unknown field(s) {', '.join(extra)}"
-    if error.validator == "required":
-        missing = [k for k in error.validator_value if k not in error.instance]
-        return f"missing field {missing[0]!r}"
-    if error.validator == "type":
-        types: list[str] = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        return "expected " + " or ".join(_TYPE_NAMES.get(t, t) for t in types)
-    if error.validator == "enum":
-        choices = [json.dumps(c) if not isinstance(c, str) else c for c in error.validator_value]
-        return "expected " + (", ".join(choices[:-1]) + " or " + choices[-1] if len(choices) > 1 else choices[0])
-    if error.validator == "const":
-        return f"expected {json.dumps(error.validator_value)}"
-    return error.message

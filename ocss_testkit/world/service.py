@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class Slice:
     """One member of the state document and the field of a service that holds it.
 
-    `shape` tells persistence (persistence.py) how to follow changes:
+    `shape` tells persistence how to follow changes:
     - "keyed": `attr` is a TrackedDict (tracked.py) written entry by entry; `entry(service,
       key, value)` is one entry in document form, sorted by key in the document. In the document the slice is a list of
       entries whose `key_field` holds the key, or, with `key_field` None, an object keyed

@@ -1,5 +1,5 @@
 """A dict that records the keys written, read for change or deleted: how persistence
-writes only what changed (persistence.py)."""
+writes only what changed (the persistence package)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -19,7 +19,7 @@ _MISSING: Any = object()
 class TrackedDict(dict[K, V]):
     """A dict that, once `touched` is a set, records every key written, deleted or read.
 
-    Persistence (persistence.py) writes only what changed since its last save. A key read
+    Persistence (the persistence package) writes only what changed since its last save. A key read
     through `d[key]` or `d.get(key)` counts as touched because that is how the services
     reach an object they then change in place (a client's `updated`, a detection's
     status); writing one unchanged object again costs little, missing one would lose it.

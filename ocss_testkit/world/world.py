@@ -113,7 +113,7 @@ class World:
             for s, container in service.containers():
                 yield service, s, container
 
-    # --- change tracking (persistence.py) --------------------------------------------------
+    # --- change tracking (the persistence package) --------------------------------------------------
     def track_changes(self) -> None:
         """From now on, record the keys of the keyed slices that requests touch."""
         for _, s, container in self.slices():

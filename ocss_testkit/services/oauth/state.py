@@ -1,7 +1,7 @@
 """OAuth 1.0a three-legged flow state (I16): request tokens, verifiers, issued tokens.
 
 Kept in the World so a reset forgets every token the flow issued; the verification
-maths stays in auth.py (oauthlib).
+maths stays in the auth package (oauthlib).
 
 Request tokens live REQUEST_TOKEN_LIFETIME seconds of virtual time and are spent by the
 exchange. Expired ones are purged whenever a new one is issued (oldest first, from an
