@@ -35,8 +35,8 @@ def read_body(request: Request, max_body: int) -> bytes:
     this is the same rule for in-process WSGI calls.
 
     A request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112 §6.3):
-    b"" without asking werkzeug, which would wrap the input stream to read nothing (a
-    sixth of what the plumbing of a signed GET cost)."""
+    b"" without asking werkzeug, which would wrap the input stream to read nothing (~10 %
+    of a signed GET: benchmarks/README.md, "Lever 5")."""
     environ = request.environ
     if not environ.get("CONTENT_LENGTH") and "HTTP_TRANSFER_ENCODING" not in environ:
         return b""

@@ -30,7 +30,8 @@ go least recently used first, past MAX_ENTRIES answers or MAX_BYTES bytes (bodie
 key's strings), and no body over MAX_BODY bytes is kept. One cache serves every FakeApp of
 the process (tenants included), so that its bounds are the process's.
 
-Measured in benchmarks/README.md, "Levers 2 and 3: rendering and the response cache".
+Measured in benchmarks/README.md, "Levers 2 and 3: rendering and the response cache" and
+"Lever 5: request plumbing".
 """
 from __future__ import annotations
 

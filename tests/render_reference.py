@@ -1,5 +1,5 @@
 """The element-tree renderers the fake used before its string templates, kept verbatim as
-the reference tests/test_render_equivalence.py compares the templates with, byte for byte.
+the reference tests/atom/test_render_equivalence.py compares the templates with, byte for byte.
 
 They are the former `ocss_testkit/atom/render.py` followed by the former
 `ocss_testkit/atom/render_inferred.py` (imports made absolute, the second file's import of

@@ -16,8 +16,8 @@ from ocss_testkit.controls import MESSAGE_KINDS
 from ocss_testkit.fake_handle import FakeHandle
 from ocss_testkit.faults import ACTIONS, METHODS, Fault, FaultError
 from ocss_testkit.journal import Entry, RequestFilter
+from tests.control.test_dashboard import expect, open_dashboard, page, playwright  # noqa: F401 (fixtures)
 from tests.helpers import oauth1, syncml_create, unchanged
-from tests.test_dashboard import expect, open_dashboard, page, playwright  # noqa: F401 (fixtures)
 
 SYNCML = "/v2/services/syncml/"
 NUMBER = "+4798765432"

@@ -40,7 +40,7 @@ from ocss_testkit.world.fixtures import FixtureError, FixtureSet, schema_problem
 from ocss_testkit.world.text_rules import text_problem
 from ocss_testkit.world.world import World
 from tests.fuzz_strategies import Answer, Wire, call_wsgi, sign
-from tests.test_state import busy_world
+from tests.world.test_state import busy_world
 
 NUMBER = "+4798765432"  # alice's phone in busy_world
 SURROGATE = "an unpaired surrogate \\ud800, which is no character (RFC 7493 §2.1)"

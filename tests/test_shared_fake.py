@@ -77,7 +77,7 @@ def test_two_xdist_runs_share_one_fake_each_worker_in_its_own_tenant(tmp_path):
 def test_the_contract_suite_passes_against_a_tenant_url(tmp_path):
     """`--ocss-base-url` takes a tenant's URL: the suite's requests, signatures and link
     checks all live below `/t/{tenant}`, and the tenant's world is the one it changes."""
-    from .test_contract_suite import ALL_FLAGS, report, run_suite
+    from tests.contracts_harness.test_contract_suite import ALL_FLAGS, report, run_suite
 
     with serve("python-m", "--port", "0", cwd=tmp_path) as server:
         url, _ = server.wait_ready()
@@ -106,8 +106,7 @@ def test_a_remote_handle_offers_what_the_in_process_one_does(tmp_path):
     from ocss_testkit.services.phones.detection import Detection
     from ocss_testkit.tenants import TenantsApp
     from ocss_testkit.world.fixtures import FixtureSet
-
-    from .test_tenants import NOKIA_6233, OC_NS
+    from tests.tenants.test_tenants import NOKIA_6233, OC_NS
 
     number = "+4798765432"
     demo = FixtureSet.load("demo")

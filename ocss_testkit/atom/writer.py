@@ -8,7 +8,7 @@ element without text and `<x></x>` for one whose text is empty, attributes in th
 written, namespace declarations where the tree declared them. Building the tree with
 lxml's element factory cost ~2 µs per element (45 per answer of the two-client SyncML feed);
 a template writes the same bytes in a fraction of that (benchmarks/README.md, "Levers 2 and
-3: rendering and the response cache"). tests/test_render_equivalence.py keeps the
+3: rendering and the response cache"). tests/atom/test_render_equivalence.py keeps the
 element-tree renderers these replaced and compares the bytes of both over randomized worlds.
 
 A renderer appends lines to `out` (a list of str) at an indentation `ind`, declaring the

@@ -8,7 +8,7 @@ signature) is its own encoding, so it is not run through `utils.escape` (oauthli
 `unescape` gave it back as sent, too); the normalized parameters, whose pieces are encoded
 already, are encoded again only where they can differ, their "%", "=" and "&"; and the
 encoded base string URI, a pure function of the URI, is remembered with the URI.
-tests/test_oauth_fastpath.py compares these with oauthlib's functions, and the verdicts,
+tests/auth/test_oauth_fastpath.py compares these with oauthlib's functions, and the verdicts,
 base strings quoted, with oauthlib's endpoint.
 """
 from __future__ import annotations

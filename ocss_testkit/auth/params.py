@@ -160,7 +160,8 @@ def read_header(authorization: str) -> Read:
     """`read` of a request whose parameters are all in its Authorization header (scheme
     OAuth): no query, no form body. What `locate`, `refuse_duplicates` and `read` give for
     it, in one pass over the header's items, without the lists of places that only a
-    request with several places needs (a sixth of what verifying a signed GET cost).
+    request with several places needs (~12 % of a signed GET: benchmarks/README.md,
+    "Lever 5").
 
     Raises ApiError 400 for a protocol parameter given twice (`refuse_duplicates`), then
     ValueError for a header oauthlib cannot parse ("Malformed authorization header").

@@ -3,7 +3,7 @@ rules of oauthlib's resource endpoint; and the Authenticator the app holds.
 
 The Authorization header is split once, each place of parameters read once, the signature
 base string built once, the HMAC-SHA1 compared in constant time, the nonce's record
-computed once; tests/test_oauth_fastpath.py checks the verdicts against oauthlib's
+computed once; tests/auth/test_oauth_fastpath.py checks the verdicts against oauthlib's
 `ResourceEndpoint`. No check is skipped for speed: the timestamp window, the nonce (looked
 up before the signature, kept only after it verified, so a forged request cannot burn a
 real client's nonce), the signature and `oauth_body_hash` against the body.

@@ -11,12 +11,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from oauthlib.oauth1 import Client as OAuthClient
 
 from ocss_testkit.route_examples.example_world import CALLBACK, CLOCK, EXAMPLE_WORLD, REQUEST_TOKEN, VERIFIER
 from ocss_testkit.route_examples.examples import JSON_TYPE, MAX_LINES, Example, example_for
 from ocss_testkit.routes import Route
+
+if TYPE_CHECKING:
+    from ocss_testkit.app import FakeApp
 
 ATOM_TYPE = "application/atom+xml"
 
@@ -87,7 +91,7 @@ def _shown_authorization(example: Example, app) -> str | None:
     return "OAuth " + ", ".join(parts)
 
 
-def fresh_app():
+def fresh_app() -> FakeApp:
     """A fresh in-process fake holding the examples' world, the default tenant of a
     TenantsApp (for the /_fake/tenants examples) whose clocks stand still at CLOCK."""
     from datetime import datetime
@@ -102,14 +106,15 @@ def fresh_app():
     return app
 
 
-def run(route: Route, example: Example | None = None) -> Exchange:
-    """Send `route`'s example (or `example`) to a fresh fake: the request and the answer
-    as text. KeyError for a route without an example; RuntimeError when one of the
-    example's `given` requests is refused (the example no longer fits the fake)."""
+def run(route: Route, example: Example | None = None, app: FakeApp | None = None) -> Exchange:
+    """Send `route`'s example (or `example`) to a fresh fake (or to `app`, which must hold
+    a world `fresh_app` made): the request and the answer as text. KeyError for a route
+    without an example; RuntimeError when one of the example's `given` requests is
+    refused (the example no longer fits the fake)."""
     from ocss_testkit.client import SignedClient
 
     example = example or example_for(route)
-    app = fresh_app()
+    app = app or fresh_app()
     phones = app.world.phones
     known = " ".join([json.dumps(app.world.to_dict()), example.path, example.body.decode("utf-8"),
                       *(v.uuid for v in phones.vendors.values()), *(m.uuid for m in phones.models.values())])

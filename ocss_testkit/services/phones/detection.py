@@ -55,7 +55,8 @@ class Detection:
     def state(self) -> dict[str, Any]:
         return {"code": self.code, "owner": self.owner, "phone_number": self.phone_number,
                 "created": iso_z(self.created), "expires": iso_z(self.expires), "status": self.status,
-                "model": self.model.id if self.model else None, "user_agent": self.user_agent}
+                "model": self.model.id if self.model else None, "user_agent": self.user_agent,
+                "updated": iso_z(self.updated or self.created)}
 
 
 class DetectionService(Service):
@@ -80,14 +81,16 @@ class DetectionService(Service):
     def load(self, doc: StateReader) -> None:
         names, phones = set(self.world.users), self.world.phones
         for d in doc.at("detections", []).items():
-            d.known("code", "owner", "phone_number", "created", "expires", "status", "model", "user_agent")
+            d.known("code", "owner", "phone_number", "created", "expires", "status", "model", "user_agent",
+                    "updated")
             found = d.at("model", None)
             detected = model_at(found, phones) if found.value is not None else None
             status = d.at("status", "pending").one_of(*STATUSES)
             created = d.at("created").time()
             self.detections[d.at("code").str(False)] = Detection(
                 d.at("code").str(), owner(d, names), d.at("phone_number").str(False), created,
-                d.at("expires").time(), status, detected, d.at("user_agent", None).opt_str(), created)
+                d.at("expires").time(), status, detected, d.at("user_agent", None).opt_str(),
+                d.at("updated", d.at("created").value).time())
         for number, ref in doc.at("handsets", {}).pairs():
             self.handsets[number] = model_at(ref, phones)
 

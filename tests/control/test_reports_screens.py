@@ -6,7 +6,7 @@ and differences; an outbox, phones, a detection and a journal holding a long OAu
 scroll sideways (the page or any box in it), and a PNG screenshot of each is saved under
 the test's tmp_path (its path is printed: `pytest -s` shows it).
 
-The browser is Debian's /usr/bin/chromium under Playwright, as in tests/test_dashboard.py,
+The browser is Debian's /usr/bin/chromium under Playwright, as in tests/control/test_dashboard.py,
 whose fixture and conventions this module shares: without Playwright or Chromium these
 tests skip, except when CI is set, where they fail.
 """
@@ -21,7 +21,7 @@ from requests_oauthlib import OAuth1
 
 from contracts.harness import report
 from contracts.harness.plugin import ContractInfo, second_user_hint, skip_reason
-from tests.test_dashboard import (  # noqa: F401  (playwright is a fixture)
+from tests.control.test_dashboard import (  # noqa: F401  (playwright is a fixture)
     CHROMIUM,
     CHROMIUM_ARGS,
     DETECT_BODY,

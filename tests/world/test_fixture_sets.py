@@ -25,10 +25,9 @@ from ocss_testkit.fake_handle import FakeHandle
 from ocss_testkit.world.errors import Invalid
 from ocss_testkit.world.fixtures import MAX_LISTED, FixtureError, FixtureSet, UnknownFixtureSet, schema_problem
 from ocss_testkit.world.world import World
+from tests.world.test_state import busy_world
 
-from .test_state import busy_world
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "fixture-sets.md"
 DEMO_WORLD = resources.fixtures_dir() / "demo" / "world.json"
 INSTALLED = any(ep.value == "ocss_testkit.plugin" for ep in entry_points(group="pytest11"))
@@ -503,7 +502,7 @@ def test_the_plugin_takes_a_copied_world_by_option_and_by_marker(pytester, run, 
 
 @pytest.mark.skipif(os.name != "posix", reason="signals and process groups as on POSIX")
 def test_the_standalone_server_starts_with_a_copied_world(tmp_path):
-    from .test_cli import serve
+    from tests.test_cli import serve
 
     folder = copied_demo(tmp_path / "mine", ERIN)
     with serve("python-m", "--port", "0", "--fixtures", str(folder), cwd=tmp_path) as process:

@@ -21,8 +21,8 @@ from contracts.harness.target import UnsafeRequest
 from ocss.transport import WSGITransport
 from ocss_testkit.app import FakeApp
 from ocss_testkit.fake_handle import FakeHandle
+from tests.contracts_harness.test_contract_suite import _seed_pre_existing, report, run_suite
 from tests.test_cli import serve
-from tests.test_contract_suite import _seed_pre_existing, report, run_suite
 
 LIBRARY_CONTRACTS = "contracts/test_ocss_library.py"
 FAKE_ONLY = {"test_the_clients_of_a_populated_account", "test_the_contents_of_a_populated_datastore"}

@@ -26,7 +26,7 @@ from ocss_testkit.server import FakeServer
 from ocss_testkit.world.state import dump
 from tests.test_cli import serve
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CREDENTIALS = {
     "OCSS_CONSUMER_KEY": "demo-consumer-key", "OCSS_CONSUMER_SECRET": "demo-consumer-secret",
     "OCSS_ACCESS_TOKEN": "alice-access-token", "OCSS_ACCESS_SECRET": "alice-access-secret",

@@ -17,7 +17,7 @@ import pytest
 
 from ocss_testkit.server import FakeServer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "ocss-library.md"
 WORLD = ROOT / "docs" / "ocss-library-world"
 

@@ -18,7 +18,7 @@ from lxml import etree
 
 from tests.schema_checks import assert_valid, lxml_errors, lxml_schema, xmlschema_errors
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 XSD_DIR = ROOT / "xsd"
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"

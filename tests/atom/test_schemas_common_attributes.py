@@ -15,7 +15,7 @@ from lxml import etree
 
 from tests.schema_checks import lxml_errors, xmlschema_errors
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REQUEST_DIR = ROOT / "xsd" / "request"
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"

@@ -29,8 +29,7 @@ from ocss_testkit.app import FakeApp
 from ocss_testkit.persistence import StateFileError, read_state
 from ocss_testkit.server import FakeServer
 from ocss_testkit.tenants import MIN_TENANT_NONCES, TenantsApp
-
-from .test_cli import STOP_TIMEOUT, run, serve
+from tests.test_cli import STOP_TIMEOUT, run, serve
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 OC_NS = "http://schemas.obexcode.com/syncserver/2009"

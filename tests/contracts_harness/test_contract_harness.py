@@ -53,7 +53,7 @@ from contracts.harness.target import (
 from ocss_testkit.app import FakeApp
 from ocss_testkit.atom import safe
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS = ROOT / "contracts"
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"

@@ -16,7 +16,7 @@ import pytest
 
 from contracts.harness import report
 from contracts.harness.plugin import ContractInfo, skip_reason, uses_second_user
-from tests.test_contract_harness import CONTRACTS, ROOT, child_env, hand_snapshots, run_child
+from tests.contracts_harness.test_contract_harness import CONTRACTS, ROOT, child_env, hand_snapshots, run_child
 
 URL = "http://127.0.0.1:9"  # nothing listens: a contract that ran would fail, not pass
 SECOND_USER = ("the second user's credentials (OCSS_OTHER_ACCESS_TOKEN and OCSS_OTHER_ACCESS_SECRET, "

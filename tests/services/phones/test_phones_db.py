@@ -18,7 +18,7 @@ import pytest
 
 from ocss_testkit.services.phones.database import PhonesDB
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 PHONES = ROOT / "fixtures" / "phones.json"
 
 # The library doc's example output, in the order it prints it.

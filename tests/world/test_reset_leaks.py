@@ -22,8 +22,7 @@ from werkzeug.test import Client
 from ocss_testkit.app import FakeApp
 from ocss_testkit.server import FakeServer
 from ocss_testkit.tenants import TenantsApp
-
-from .test_tenants import ADMIN, DATASTORES, Fleet, datastore_entry
+from tests.tenants.test_tenants import ADMIN, DATASTORES, Fleet, datastore_entry
 
 
 def _signed(client: Client, method: str, path: str, body: bytes):
