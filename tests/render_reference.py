@@ -20,7 +20,7 @@ from ocss_testkit.services.datastore.contents import Item
 from ocss_testkit.services.datastore.state import DatastoreClient
 from ocss_testkit.services.gdata.state import GDataClient, GDataDatastore
 from ocss_testkit.services.phones.database import Model, PhonesDB, Vendor
-from ocss_testkit.services.phones.detection import Detection
+from ocss_testkit.services.phones.state import Detection
 from ocss_testkit.services.syncml.chat_atom import message_xml
 from ocss_testkit.services.syncml.sessions import ChatMessage, Session
 from ocss_testkit.services.syncml.state import SetupRecord, SyncMLClient

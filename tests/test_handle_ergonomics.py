@@ -478,7 +478,7 @@ def test_every_field_of_the_public_types_is_documented(cls):
 
 def test_the_message_and_session_fields_are_documented_for_the_handle(handle):
     from ocss_testkit import controls as drive
-    from ocss_testkit.services.phones.detection import Detection
+    from ocss_testkit.services.phones.state import Detection
     from ocss_testkit.services.syncml.sessions import Session, SessionStore
     from ocss_testkit.world.outbox import Message
 

@@ -103,7 +103,7 @@ def test_a_remote_handle_offers_what_the_in_process_one_does(tmp_path):
     from ocss_testkit.faults import FaultError
     from ocss_testkit.remote import RemoteHandle
     from ocss_testkit.server import FakeServer
-    from ocss_testkit.services.phones.detection import Detection
+    from ocss_testkit.services.phones.state import Detection
     from ocss_testkit.tenants import TenantsApp
     from ocss_testkit.world.fixtures import FixtureSet
     from tests.tenants.test_tenants import NOKIA_6233, OC_NS

@@ -25,7 +25,7 @@ from ocss_testkit.world.state_reader import MAX_INT, int_key
 from ocss_testkit.world.tracked import TrackedDict
 
 if TYPE_CHECKING:
-    from ocss_testkit.services.phones.detection import Detection
+    from ocss_testkit.services.phones.state import Detection
     from ocss_testkit.services.syncml.sessions import Session
     from ocss_testkit.world.outbox import Message
     from ocss_testkit.world.state_reader import StateReader

@@ -20,7 +20,7 @@ from ocss_testkit.services.datastore.state import DatastoreService
 from ocss_testkit.services.gdata.state import GDataService
 from ocss_testkit.services.oauth.state import DEFAULT_ISSUED_TOKEN_LIMIT, DEFAULT_REQUEST_TOKEN_LIMIT, TokensService
 from ocss_testkit.services.phones.database import PhonesDB
-from ocss_testkit.services.phones.detection import DEFAULT_CODE_LIFETIME, DEFAULT_DETECTION_LIMIT, DetectionService
+from ocss_testkit.services.phones.state import DEFAULT_CODE_LIFETIME, DEFAULT_DETECTION_LIMIT, DetectionService
 from ocss_testkit.services.syncml.sessions import DEFAULT_CHATLOG_LIMIT, SyncMLSessions
 from ocss_testkit.services.syncml.state import SyncMLService
 from ocss_testkit.world import state as state_document

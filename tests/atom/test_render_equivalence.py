@@ -34,7 +34,7 @@ from ocss_testkit.services.gdata import atom as gdata_atom
 from ocss_testkit.services.gdata.state import GDataClient, GDataDatastore, Token
 from ocss_testkit.services.phones import atom as phones_atom
 from ocss_testkit.services.phones.database import Model, PhonesDB, Vendor
-from ocss_testkit.services.phones.detection import Detection
+from ocss_testkit.services.phones.state import Detection
 from ocss_testkit.services.syncml import atom as syncml_atom
 from ocss_testkit.services.syncml.sessions import ChatMessage, Session, SessionStore, exchange
 from ocss_testkit.services.syncml.state import SetupRecord, SyncMLClient, SyncMLDatastore

@@ -13,7 +13,7 @@ from ocss_testkit import make_app
 from ocss_testkit.client import Credentials, SignedClient
 from ocss_testkit.controls import ClockControl
 from ocss_testkit.services.oauth.state import REQUEST_TOKEN_BYTES, REQUEST_TOKEN_LIFETIME
-from ocss_testkit.services.phones.detection import DEFAULT_CODE_LIFETIME, USER_AGENT_LIMIT
+from ocss_testkit.services.phones.state import DEFAULT_CODE_LIFETIME, USER_AGENT_LIMIT
 from ocss_testkit.world.errors import NotFound
 
 ATOM = "http://www.w3.org/2005/Atom"

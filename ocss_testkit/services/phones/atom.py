@@ -30,7 +30,7 @@ from ocss_testkit.atom.writer import when as stamp  # `when` names the phones da
 if TYPE_CHECKING:
     from ocss_testkit.request_context import RequestContext
     from ocss_testkit.services.phones.database import Model, PhonesDB, Vendor
-    from ocss_testkit.services.phones.detection import Detection
+    from ocss_testkit.services.phones.state import Detection
 
 
 # --- the request body (xsd/request/detect.xsd) ------------------------------------------------

@@ -20,7 +20,7 @@ from ocss_testkit.world.errors import Invalid, NotFound
 from ocss_testkit.world.text_rules import text_problem
 
 if TYPE_CHECKING:
-    from ocss_testkit.services.phones.detection import Detection
+    from ocss_testkit.services.phones.state import Detection
 
 
 def _vendor(db: PhonesDB, ref: str) -> Vendor:

@@ -16,7 +16,7 @@ import requests
 from lxml import etree
 from requests_oauthlib import OAuth1
 
-from ocss_testkit.services.phones.detection import DEFAULT_CODE_LIFETIME
+from ocss_testkit.services.phones.state import DEFAULT_CODE_LIFETIME
 from tests.helpers import assert_error, unchanged
 from tests.helpers import find_text as text
 from tests.helpers import valid_atom as xml
