@@ -14,8 +14,6 @@ from werkzeug.datastructures import Headers
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
-from ocss_testkit.atom.writer import serialize
-
 ATOM_TYPE = "application/atom+xml"
 
 
@@ -88,23 +86,6 @@ def header_safe(value) -> str:
                                value)
 
 
-class AtomResponse(Response):
-    """An Atom answer given as an lxml element, serialized after the World's lock is released.
-
-    The fake's own renderers (services/*/atom.py) write bytes from string templates, in less
-    time than lxml took to serialize the tree alone, and those go out as a plain Response.
-    This stays for a body built as an element tree: lxml's tostring releases the GIL while
-    it works, and doing that inside the lock made the other workers queue behind it
-    (benchmarks/README.md). The response cache (response_cache.py) keeps no such answer.
-    """
-    element = None
-
-    def finish(self) -> None:
-        if self.element is not None:
-            self.set_data(serialize(self.element))
-            self.element = None
-
-
 class Prepared:
     """An answer whose bytes are fixed (a response-cache hit, response_cache.py), sent as
     they are: no werkzeug Response is built for it. `status` is the status line,
@@ -157,13 +138,11 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def atom(body, status: str = "200 OK") -> Response:
-    """`body`: bytes, or an lxml element the app serializes once the lock is released."""
-    if isinstance(body, bytes):
-        return Response(body, status=status, content_type=ATOM_TYPE)
-    response = AtomResponse(b"", status=status, content_type=ATOM_TYPE)
-    response.element = body
-    return response
+def atom(body: bytes, status: str = "200 OK") -> Response:
+    """An Atom answer of rendered bytes (the renderers of services/*/atom.py write bytes
+    from string templates, inside the World's lock, in less time than lxml took to
+    serialize a tree alone: benchmarks/README.md, levers 2 and 3)."""
+    return Response(body, status=status, content_type=ATOM_TYPE)
 
 
 def empty(status: str, content_type: str | None = None) -> Response:

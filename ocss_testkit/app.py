@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from werkzeug.wrappers import Request, Response
 
 from ocss_testkit import forwarded, public_url
-from ocss_testkit.answers import Answer, ApiError, AtomResponse, Prepared, atom, status_line
+from ocss_testkit.answers import Answer, ApiError, Prepared, atom, status_line
 from ocss_testkit.atom import safe
 from ocss_testkit.auth import Authenticator
 from ocss_testkit.fault_answers import DropConnection, faulty_answer
@@ -295,10 +295,7 @@ class FakeApp:
         if route.request_schema is not None and body and not body.isspace():  # a body was taken
             trace.validation = "ok"
         ctx = RequestContext(request, world, user, root + "/", decoded, self)
-        response = self._call(route, ctx, world, args)
-        if isinstance(response, AtomResponse):
-            response.finish()  # serialize outside the lock
-        return response
+        return self._call(route, ctx, world, args)
 
     def _signed_in(self, route: Route, request: Request, body: bytes, root: str, world, trace: Entry):
         """The user whose OAuth signature the request carries; ApiError 401 saying why not."""
@@ -390,7 +387,6 @@ def _rendered(route: Route, ctx: RequestContext, result) -> Response:
     if route.render is None:
         raise TypeError(f"{route.method} {route.path}: the handler returned a value, and the route has no renderer")
     answer = result if isinstance(result, Answer) else Answer(result)
-    # bytes; or an lxml element (a renderer of a caller's own), serialized after the lock
     response = atom(route.render(ctx, answer.value), answer.status or route.status)
     for name, value in answer.headers.items():
         response.headers[name] = value

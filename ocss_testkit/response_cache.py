@@ -154,8 +154,8 @@ class Reader:
     def store(self, response: Response) -> None:
         """Keep the handler's answer: a 200 rendered with the World and the clock as `lookup`
         found them."""
-        if response.status_code != 200 or response.is_streamed or getattr(response, "element", None) is not None:
-            return  # an error, or a body not written yet (wire.AtomResponse before `finish`)
+        if response.status_code != 200 or response.is_streamed:
+            return  # an error, or a body made while it is sent
         if self.world.lock.version != self.version or int(self.world.clock.timestamp()) != self.second:
             return
         self.cache._put(self.key, self.version, self.second, response)

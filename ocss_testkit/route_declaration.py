@@ -62,7 +62,7 @@ class Route(Generic[Body]):
     body_required: bool = True
     response_schema: str | None = None  # the answer's schema; None for empty, JSON, HTML answers
     # render(ctx, value) -> bytes, for a handler's returned value
-    render: Callable[[RequestContext[Any], Any], object] | None = None
+    render: Callable[[RequestContext[Any], Any], bytes] | None = None
     status: str = "200 OK"  # the status line of a rendered answer
     reasons: dict[type[DomainError], tuple[int, str]] = field(default_factory=dict)  # -> (status, phrase)
     refuses: bool = False  # the route exists to say no (405 by design): never listed in Allow

@@ -34,7 +34,6 @@ from ocss_testkit.atom.namespaces import ATOM, OC
 from ocss_testkit.world.clock import iso_z
 
 if TYPE_CHECKING:
-    from lxml import etree
 
     from ocss_testkit.world.users import User
 
@@ -94,15 +93,6 @@ def when(moment: datetime) -> str:
 
 def finish(parts: list[str]) -> bytes:
     return "".join(parts).encode("utf-8")
-
-
-def serialize(body: bytes | etree._Element) -> bytes:
-    """The bytes of an answer: rendered bytes as they are; an lxml element (a caller's own)
-    as lxml writes it, `tostring(encoding="utf-8", pretty_print=True)`."""
-    if isinstance(body, bytes):
-        return body
-    from lxml import etree
-    return etree.tostring(body, encoding="utf-8", pretty_print=True)
 
 
 # --- feeds ----------------------------------------------------------------------------------
