@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import ItemsView, Iterator, Mapping, ValuesView
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeAlias, TypeVar, cast, overload
 
 from ocss_testkit.world.clock import iso_z
 from ocss_testkit.world.errors import Forbidden, Invalid, NotFound
@@ -93,6 +93,8 @@ class Clients(Service, Mapping[str, Client]):
     def owned(self, user: User, client_uuid: str, kind: Literal["activesync"]) -> ActiveSyncClient: ...
     @overload
     def owned(self, user: User, client_uuid: str, kind: Literal["datastore"]) -> DatastoreClient: ...
+    @overload
+    def owned(self, user: User, client_uuid: str, kind: str) -> Client: ...
     def owned(self, user: User, client_uuid: str, kind: str) -> Client:
         """The user's client of this kind; NotFound (no such client of the kind) or Forbidden."""
         client = self.by_uuid.get(client_uuid.lower())
@@ -110,6 +112,8 @@ class Clients(Service, Mapping[str, Client]):
     def of_kind(self, user: User, kind: Literal["activesync"]) -> list[ActiveSyncClient]: ...
     @overload
     def of_kind(self, user: User, kind: Literal["datastore"]) -> list[DatastoreClient]: ...
+    @overload
+    def of_kind(self, user: User, kind: str) -> list[Client]: ...
     def of_kind(self, user: User, kind: str) -> list[Any]:  # Any: each overload's own kind
         return [c for c in self.by_uuid.values() if c.kind == kind and c.owner == user.name]
 
@@ -164,3 +168,53 @@ class Clients(Service, Mapping[str, Client]):
 
 
 COMMON_FIELDS = ("kind", "uuid", "owner", "published", "updated")
+
+
+class KindClient(Protocol):
+    """What every kind of client is: a uuid, an owner, its kind, and the kind's own fields
+    of a `clients` entry in document form (`state()`)."""
+
+    @property
+    def uuid(self) -> str: ...
+
+    @property
+    def owner(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    def state(self) -> dict[str, Any]: ...
+
+
+ClientT = TypeVar("ClientT", bound=KindClient)
+
+
+class ClientKind(Service, Generic[ClientT]):
+    """A service that owns one kind of client of the registry (`kind`): the user's clients
+    of the kind, one of them (NotFound, Forbidden), its deletion (what names it goes too),
+    and the kind's own fields of its `clients` entry. A subclass adds the kind's rules
+    (create, update) and `load_client`."""
+
+    kind: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            cls.client_kinds = (cls.kind,)
+
+    def clients(self, user: User) -> list[ClientT]:
+        return cast("list[ClientT]", self.world.clients.of_kind(user, self.kind))
+
+    def client(self, user: User, client_uuid: str) -> ClientT:
+        return cast("ClientT", self.world.clients.owned(user, client_uuid, self.kind))
+
+    def delete_client(self, user: User, client_uuid: str) -> None:
+        self.world.clients.remove(cast("Client", self.client(user, client_uuid)))
+
+    def keep(self, client: ClientT) -> ClientT:
+        """A client this service just made, kept in the registry."""
+        self.world.clients.by_uuid[client.uuid] = cast("Client", client)
+        return client
+
+    def dump_client(self, client: ClientT) -> dict[str, Any]:
+        return client.state()

@@ -54,7 +54,8 @@ class Service:
     name: ClassVar[str] = ""
     slices: ClassVar[tuple[Slice, ...]] = ()
     # The kinds of client (`clients` slice, kind field) whose entries this service writes
-    # and reads: `dump_client` / `load_client`.
+    # and reads: `dump_client` / `load_client`. A service of one kind subclasses
+    # world/clients.py's `ClientKind`, which sets this from its `kind`.
     client_kinds: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, world: World) -> None:

@@ -40,9 +40,9 @@ def _all_service_classes() -> set[type[Service]]:
     found, todo = set(), [Service]
     while todo:
         for sub in todo.pop().__subclasses__():
-            if sub.__module__.startswith("ocss_testkit."):
+            if sub.__module__.startswith("ocss_testkit.") and sub.name:  # no name: a base (ClientKind)
                 found.add(sub)
-                todo.append(sub)
+            todo.append(sub)
     return found
 
 

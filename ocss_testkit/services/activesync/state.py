@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from ocss_testkit.world.clients import COMMON_FIELDS
+from ocss_testkit.world.clients import COMMON_FIELDS, ClientKind
 from ocss_testkit.world.errors import Invalid
-from ocss_testkit.world.service import Service
 
 if TYPE_CHECKING:
     from ocss_testkit.world.state_reader import StateReader
@@ -30,23 +29,16 @@ class ActiveSyncClient:
         return {"username": self.username, "password": self.password}
 
 
-class ActiveSyncService(Service):
+class ActiveSyncService(ClientKind[ActiveSyncClient]):
     """ActiveSync clients (`world.activesync`); every method runs under the World's lock."""
 
     name = "activesync"
-    client_kinds = ("activesync",)
-
-    def clients(self, user: User) -> list[ActiveSyncClient]:
-        return self.world.clients.of_kind(user, "activesync")
-
-    def client(self, user: User, client_uuid: str) -> ActiveSyncClient:
-        return self.world.clients.owned(user, client_uuid, "activesync")
+    kind = "activesync"
 
     def create_client(self, user: User, username: str, password: str) -> ActiveSyncClient:
         now = self.world.clock.now()
         client = ActiveSyncClient(self.world.clients.new_uuid(), user.name, username, password, now, now)
-        self.world.clients.by_uuid[client.uuid] = client
-        return client
+        return self.keep(client)
 
     def update_client(self, user: User, client_uuid: str, username: str | None, password: str | None,
                       old_pass: str | None) -> ActiveSyncClient:
@@ -65,12 +57,6 @@ class ActiveSyncService(Service):
             client.username = username
         client.updated = self.world.clock.now()
         return client
-
-    def delete_client(self, user: User, client_uuid: str) -> None:
-        self.world.clients.remove(self.client(user, client_uuid))
-
-    def dump_client(self, client: ActiveSyncClient) -> dict[str, Any]:
-        return client.state()
 
     def load_client(self, c: StateReader, common: dict[str, Any]) -> ActiveSyncClient:
         c.known(*COMMON_FIELDS, "username", "password")

@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from ocss_testkit.services.datastore.contents import ContentStore, Item
-from ocss_testkit.world.clients import COMMON_FIELDS
+from ocss_testkit.world.clients import COMMON_FIELDS, ClientKind
 from ocss_testkit.world.clock import iso_z
-from ocss_testkit.world.service import Service
 
 if TYPE_CHECKING:
     from ocss_testkit.world.state_reader import StateReader
@@ -32,23 +31,16 @@ class DatastoreClient:
                 "tombstones": [_item_entry(i) for i in sorted(self.contents.tombstones.values(), key=lambda i: i.seq)]}
 
 
-class DatastoreService(Service):
+class DatastoreService(ClientKind[DatastoreClient]):
     """Datastore clients and their items (`world.datastore`); every method runs under the World's lock."""
 
     name = "datastore"
-    client_kinds = ("datastore",)
-
-    def clients(self, user: User) -> list[DatastoreClient]:
-        return self.world.clients.of_kind(user, "datastore")
-
-    def client(self, user: User, client_uuid: str) -> DatastoreClient:
-        return self.world.clients.owned(user, client_uuid, "datastore")
+    kind = "datastore"
 
     def create_client(self, user: User, name: str) -> DatastoreClient:
         now = self.world.clock.now()
         client = DatastoreClient(self.world.clients.new_uuid(), user.name, name, now, now)
-        self.world.clients.by_uuid[client.uuid] = client
-        return client
+        return self.keep(client)
 
     def update_client(self, user: User, client_uuid: str, name: str | None) -> DatastoreClient:
         client = self.client(user, client_uuid)
@@ -56,9 +48,6 @@ class DatastoreService(Service):
             client.name = name
         client.updated = self.world.clock.now()
         return client
-
-    def delete_client(self, user: User, client_uuid: str) -> None:
-        self.world.clients.remove(self.client(user, client_uuid))
 
     def add_content(self, user: User, client_uuid: str, data: str, ctype: str, dataclass: str | None,
                     title: str) -> Item:
@@ -69,9 +58,6 @@ class DatastoreService(Service):
 
     def delete_content(self, user: User, client_uuid: str, item_id: str) -> Item:
         return self.client(user, client_uuid).contents.delete(item_id, self.world.clock.now())
-
-    def dump_client(self, client: DatastoreClient) -> dict[str, Any]:
-        return client.state()
 
     def load_client(self, c: StateReader, common: dict[str, Any]) -> DatastoreClient:
         c.known(*COMMON_FIELDS, "name", "contents", "tombstones")

@@ -5,9 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from ocss_testkit.world.clients import COMMON_FIELDS
+from ocss_testkit.world.clients import COMMON_FIELDS, ClientKind
 from ocss_testkit.world.errors import Conflict, Invalid
-from ocss_testkit.world.service import Service
 
 if TYPE_CHECKING:
     from ocss_testkit.world.state_reader import StateReader
@@ -50,17 +49,11 @@ class GDataClient:
             for d in self.datastores]}
 
 
-class GDataService(Service):
+class GDataService(ClientKind[GDataClient]):
     """Google Data clients (`world.gdata`); every method runs under the World's lock."""
 
     name = "gdata"
-    client_kinds = ("gdata",)
-
-    def clients(self, user: User) -> list[GDataClient]:
-        return self.world.clients.of_kind(user, "gdata")
-
-    def client(self, user: User, client_uuid: str) -> GDataClient:
-        return self.world.clients.owned(user, client_uuid, "gdata")
+    kind = "gdata"
 
     def create_client(self, user: User, user_id: str, datastores: list[GDataDatastore]) -> GDataClient:
         """Conflict when the GData user already has a client (Google Data Client API, 'Add a
@@ -71,8 +64,7 @@ class GDataService(Service):
         _check_one_per_dataclass(datastores)
         now = self.world.clock.now()
         client = GDataClient(self.world.clients.new_uuid(), user.name, user_id, list(datastores), now, now)
-        self.world.clients.by_uuid[client.uuid] = client
-        return client
+        return self.keep(client)
 
     def update_client(self, user: User, client_uuid: str, user_id: str | None,
                       datastores: list[GDataDatastore]) -> GDataClient:
@@ -93,13 +85,7 @@ class GDataService(Service):
         client.updated = self.world.clock.now()
         return client
 
-    def delete_client(self, user: User, client_uuid: str) -> None:
-        self.world.clients.remove(self.client(user, client_uuid))
-
     # --- the state document: a `clients` entry of kind gdata ------------------------------
-    def dump_client(self, client: GDataClient) -> dict[str, Any]:
-        return client.state()
-
     def load_client(self, c: StateReader, common: dict[str, Any]) -> GDataClient:
         c.known(*COMMON_FIELDS, "user_id", "datastores")
         stores = []

@@ -10,10 +10,10 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 from ocss_testkit.services.phones.database import Model
-from ocss_testkit.world.clients import COMMON_FIELDS
+from ocss_testkit.world.clients import COMMON_FIELDS, ClientKind
 from ocss_testkit.world.clock import iso_z
 from ocss_testkit.world.errors import Invalid, NotFound, Unsupported
-from ocss_testkit.world.service import Service, Slice
+from ocss_testkit.world.service import Slice
 from ocss_testkit.world.state_reader import model as model_at
 
 if TYPE_CHECKING:
@@ -77,13 +77,13 @@ class SetupRecord:
     profile: str
 
 
-class SyncMLService(Service):
+class SyncMLService(ClientKind[SyncMLClient]):
     """SyncML clients and their setup SMS (`world.syncml`; SyncML API, 'SyncML Client API',
     'Setup and Phone Configuration', 'Server Initiated Synchronization'). Every method runs
     under the World's lock. The setup records are bounded as the outbox is."""
 
     name = "syncml"
-    client_kinds = ("syncml",)
+    kind = "syncml"
 
     def _setup_entry(self, record: SetupRecord) -> dict[str, Any]:
         return {"number": record.number, "client": record.client_uuid, "pincode": record.pincode,
@@ -96,12 +96,6 @@ class SyncMLService(Service):
         self.setups: deque[SetupRecord] = deque(maxlen=setup_limit)
         self._setup_numbers = itertools.count(1)
 
-    def clients(self, user: User) -> list[SyncMLClient]:
-        return self.world.clients.of_kind(user, "syncml")
-
-    def client(self, user: User, client_uuid: str) -> SyncMLClient:
-        return self.world.clients.owned(user, client_uuid, "syncml")
-
     def create_client(self, user: User, phone_number: str, model_ref: str, timezone: str = "UTC",
                       imei: str = "") -> SyncMLClient:
         """Invalid for an unknown phone model (by id or uuid) or timezone (an IANA name)."""
@@ -113,11 +107,7 @@ class SyncMLService(Service):
         now = self.world.clock.now()
         client = SyncMLClient(self.world.clients.new_uuid(), user.name, phone_number, model_ref.strip(), model,
                               timezone, imei, now, now)
-        self.world.clients.by_uuid[client.uuid] = client
-        return client
-
-    def delete_client(self, user: User, client_uuid: str) -> None:
-        self.world.clients.remove(self.client(user, client_uuid))
+        return self.keep(client)
 
     def send_setup(self, user: User, client_uuid: str, pincode: str) -> SetupRecord:
         """Records the setup SMS (OMA client provisioning, protected by the pincode)."""
@@ -161,9 +151,6 @@ class SyncMLService(Service):
 
     def loaded(self) -> None:
         self._setup_numbers = itertools.count(max((r.number for r in self.setups), default=0) + 1)
-
-    def dump_client(self, client: SyncMLClient) -> dict[str, Any]:
-        return client.state()
 
     def load_client(self, c: StateReader, common: dict[str, Any]) -> SyncMLClient:
         c.known(*COMMON_FIELDS, "phone_number", "model_uuid", "timezone", "imei", "setup", "datastores")
