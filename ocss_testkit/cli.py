@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import signal
 import sys
@@ -90,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     routes.add_argument("--examples", action="store_true",
                         help="with an example request for every route (its body where it takes one) and the "
                              "answer a fresh in-process fake gives it: docs/api-reference.md")
+    routes.add_argument("--output", "-o", metavar="FILE",
+                        help="write to FILE (whole, once made: a failure leaves it as it was) instead of stdout")
     _add_sign(sub.add_parser(
         "sign", help="print an OAuth 1.0a Authorization header (or a curl command) for one request",
         description="Sign one request with OAuth 1.0a (HMAC-SHA1) for a user of the fixture set, or for "
@@ -156,18 +159,27 @@ def _add_sign(sign: argparse.ArgumentParser) -> None:
     sign.set_defaults(usage_error=sign.error)  # "ocss-fake sign: error: …", like argparse's own
 
 
-def print_routes(fmt: str, examples: bool = False) -> int:
+def print_routes(fmt: str, examples: bool = False, output: str | None = None) -> int:
     """The route table: each route's provenance (API document title and section), auth and
-    request schema; with `examples`, the API reference (examples run in-process)."""
+    request schema; with `examples`, the API reference (examples run in-process). With
+    `output`, the text replaces that file only once it is whole (a temporary file renamed),
+    so a route without an example (KeyError) leaves the committed reference as it was."""
     from ocss_testkit import route_examples
     from ocss_testkit.routes import table
 
     if fmt == "json":
-        print(json.dumps(route_examples.reference_json() if examples else table(), indent=1))
+        text = json.dumps(route_examples.reference_json() if examples else table(), indent=1) + "\n"
     elif examples:
-        sys.stdout.write(route_examples.reference())
+        text = route_examples.reference()
     else:
-        print("\n".join(route_examples.table_markdown()))
+        text = "\n".join(route_examples.table_markdown()) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    target = Path(output)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, target)
     return 0
 
 
@@ -326,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return serve(args)
     if args.command == "routes":
-        return print_routes(args.format, args.examples)
+        return print_routes(args.format, args.examples, args.output)
     if args.command == "sign":
         return sign(args)
     return 2

@@ -159,3 +159,23 @@ def test_examples_need_nothing_outside_the_package():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_reference_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """`--output` replaces the file once the text is whole: a generator that fails (a route
+    without an example) leaves the committed reference as it was, where `>` empties it."""
+    from ocss_testkit import cli
+
+    target = tmp_path / "api-reference.md"
+    target.write_text("the committed reference\n", encoding="utf-8")
+
+    def no_example():
+        raise KeyError("no example for GET /x: add one to EXAMPLES")
+    monkeypatch.setattr(route_examples, "reference", no_example)
+    with pytest.raises(KeyError):
+        cli.main(["routes", "--examples", "--output", str(target)])
+    assert target.read_text(encoding="utf-8") == "the committed reference\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["api-reference.md"]
+    monkeypatch.undo()
+    assert cli.main(["routes", "--examples", "--output", str(target)]) == 0
+    assert target.read_text(encoding="utf-8") == route_examples.reference()

@@ -13,7 +13,7 @@ from ocss_testkit.route_examples.examples import EXAMPLES, JSON_TYPE, MAX_LINES,
 from ocss_testkit.route_examples.exchange import ATOM_TYPE, run
 from ocss_testkit.routes import CONTROL_ROUTES, ROUTES, Route
 
-REGENERATE = "ocss-fake routes --examples > docs/api-reference.md"
+REGENERATE = "ocss-fake routes --examples --output docs/api-reference.md"
 ALL_ROUTES: tuple[Route, ...] = ROUTES + CONTROL_ROUTES
 
 
@@ -62,7 +62,7 @@ def _introduction() -> list[str]:
     """The reference's heading and what it holds, as lines."""
     return ["# API reference", "",
             f"<!-- Generated: `{REGENERATE}`. Do not edit by hand; a test keeps this file equal to",
-            "     what that command prints. Example bodies live in ocss_testkit/route_examples/. -->", "",
+            "     what that command writes. Example bodies live in ocss_testkit/route_examples/. -->", "",
             "Every route the fake serves, from its route table (`ocss_testkit/routes.py`). "
             "**documented** routes reproduce an exchange of the API documentation, cited by title and "
             "section; **inferred** routes serve what the documentation describes without giving a URL, "
