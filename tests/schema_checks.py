@@ -41,3 +41,15 @@ def xmlschema_errors(kind: str, name: str, body: bytes | str) -> list[str]:
 def assert_valid(kind: str, name: str, body: bytes | str) -> None:
     assert lxml_errors(kind, name, body) == []
     assert xmlschema_errors(kind, name, body) == []
+
+
+def assert_invalid(kind: str, name: str, body: bytes | str, *must_name: str) -> str:
+    """Invalid for both validators; lxml's messages mention every string of ``must_name``.
+    Returns lxml's messages, one per line."""
+    messages = lxml_errors(kind, name, body)
+    assert messages, f"lxml accepted an invalid {kind}/{name} document"
+    assert xmlschema_errors(kind, name, body), f"xmlschema accepted an invalid {kind}/{name} document"
+    text = "\n".join(messages)
+    for needle in must_name:
+        assert needle in text, f"{needle!r} not named in lxml's messages:\n{text}"
+    return text
