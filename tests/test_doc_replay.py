@@ -55,7 +55,7 @@ SYNCML_51D49C2C = {
 def seed(world, *specs):
     with world.lock:
         for spec in specs:
-            world.add_client(world.clients.from_entry(spec))
+            world.clients.add(world.clients.from_entry(spec))
 
 
 def forget_gdata_user(world, user_id):

@@ -26,7 +26,6 @@ from ocss_testkit.services.syncml.state import SyncMLService
 from ocss_testkit.world import state as state_document
 from ocss_testkit.world.clients import Clients
 from ocss_testkit.world.clock import VirtualClock
-from ocss_testkit.world.errors import Invalid
 from ocss_testkit.world.outbox import DEFAULT_OUTBOX_LIMIT, Outbox
 from ocss_testkit.world.service import Service, Slice
 from ocss_testkit.world.simulated_phones import SimulatedPhones
@@ -128,13 +127,7 @@ class World:
                 changes[s.name], container.touched = container.touched, set()
         return changes
 
-    # --- seeding (fixtures) ----------------------------------------------------------
-    def add_client(self, client: Any) -> None:
-        """Keep a seeded client; Invalid when its owner is no user of the World."""
-        if client.owner not in self.users:
-            raise Invalid(f"client {client.uuid} names unknown owner {client.owner!r}")
-        self.clients.add(client)
-
+    # --- the state document ----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The whole state as one JSON document (state.py); `World.from_dict` reverses it."""
         return state_document.dump(self)
