@@ -13,12 +13,14 @@ import threading
 from collections import deque
 from dataclasses import asdict, dataclass
 
+from ocss_testkit.world.state_reader import MAX_INT
+
 ACTIONS = ("status", "delay", "drop", "truncate", "garbage")
 # The methods of RFC 9110 §9 and PATCH (RFC 5789): a rule or a journal filter naming any
 # other word could never match a request the fake answers, so it is refused, not kept.
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
 MAX_DELAY = 30.0
-MAX_TIMES = 2 ** 53 - 1  # the exact integers of JSON (RFC 7493 §2.2), as wire.MAX_INT
+MAX_TIMES = MAX_INT  # the exact integers of JSON (RFC 7493 §2.2)
 # Spent rules kept for tests to read (`Fault.hits`), newest last: at most this many, and
 # at most this many characters of their texts (reason, body, path) together; the oldest
 # leave first. The newest spent rule always stays: it was held as a live rule anyway.

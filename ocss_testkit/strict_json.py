@@ -8,12 +8,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
 from ocss_testkit.answers import ApiError, shown
+from ocss_testkit.world.state_reader import MAX_INT
 from ocss_testkit.world.text_rules import escape_pointer, text_culprit
-
-# The largest integer the fake takes anywhere (ids, counts, seconds): the range of exact
-# integers in JSON (RFC 7493 "I-JSON", §2.2). Past it, JSON readers disagree on values, and
-# Python's int() refuses strings of more than 4,300 digits outright.
-MAX_INT = 2 ** 53 - 1
 
 
 def parse_id(text: str) -> int | None:

@@ -12,6 +12,10 @@ from ocss_testkit.world.errors import Invalid
 if TYPE_CHECKING:
     from ocss_testkit.services.phones.database import Model, PhonesDB
 
+# The largest integer the fake takes anywhere (ids, counts, seconds, in state documents and
+# requests alike): the range of exact integers in JSON (RFC 7493 "I-JSON", §2.2). Past it,
+# JSON readers disagree on values, ids could not be looked up from a URL, and Python's int()
+# refuses strings of more than 4,300 digits outright.
 MAX_INT = 2 ** 53 - 1
 TIME_RANGE = tuple(iso_z(datetime.fromtimestamp(t, timezone.utc)) for t in (EARLIEST, LATEST))
 
