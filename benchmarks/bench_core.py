@@ -415,8 +415,8 @@ class Waitress:
 
 def _lock_aware_channel():
     """The lock-aware channel this benchmark proposed, now shipped: the server's own."""
-    from ocss_testkit.server import _Channel
-    return _Channel
+    from ocss_testkit.http_channel import Channel
+    return Channel
 
 
 class WaitressTuned(Waitress):

@@ -30,7 +30,7 @@ from ocss_testkit.request_body import BodyDecoder, read_body
 from ocss_testkit.request_context import RequestContext
 from ocss_testkit.request_log import log_request
 from ocss_testkit.response_cache import shared as shared_responses
-from ocss_testkit.route_matching import RouteMatcher, near_miss
+from ocss_testkit.route_matching import RouteMatcher
 from ocss_testkit.routes import CONTROL_ROUTES, ROUTES, Route, build_map
 from ocss_testkit.services.syncml.state import known_timezones
 from ocss_testkit.world.errors import DomainError
@@ -83,8 +83,7 @@ class FakeApp:
         self._retired = False
         self.max_body = max_body
         self.max_depth = max_depth
-        self.url_map = build_map()
-        self.routing = RouteMatcher(self.url_map)
+        self.routing = RouteMatcher(build_map())
         self.auth = Authenticator()
         self.journal = Journal(journal_limit)
         self.faults = FaultRules()
@@ -277,11 +276,10 @@ class FakeApp:
             if self._current(world):
                 self.journal.record(trace, status, reason, started)
 
-    def _dispatch(self, request: Request, trace: Entry | None = None, world=None) -> Response | Prepared:
-        trace = trace or Entry(0, "", 0.0, request.method, request.path, "")  # not journaled
-        # One World for the whole request, the one current when it began (handle), even if
-        # a reset swaps it meanwhile (a delay fault sleeps before this).
-        world = world if world is not None else self.world
+    def _dispatch(self, request: Request, trace: Entry | None, world: World) -> Response | Prepared:
+        """`world`: one World for the whole request, the one current when it began (handle),
+        even if a reset swaps it meanwhile (a delay fault sleeps before this)."""
+        trace = trace or Entry(0, "", 0.0, request.method, request.path, "")  # control plane: not journaled
         route, args = self.routing.match(request.method, request.path)
         trace.route = route.path
         body = read_body(request, self.max_body)
@@ -347,10 +345,6 @@ class FakeApp:
     def allowed_methods(self, path: str) -> list[str]:
         """For handlers that refuse by design and must name what is allowed instead."""
         return self.routing.allowed_methods(path)
-
-    def _near_miss(self, path: str) -> str:
-        """The 404 sentence for `path` (route_matching.near_miss)."""
-        return near_miss(path)
 
 
 class ApiRequest(Request):

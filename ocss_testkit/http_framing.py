@@ -24,6 +24,7 @@ from waitress.parser import HTTPRequestParser, ParsingError, crack_first_line, g
 from waitress.rfc7230 import HEADER_FIELD_RE
 from waitress.utilities import Error, RequestHeaderFieldsTooLarge
 
+from ocss_testkit.answers import shown
 from ocss_testkit.app import DEFAULT_MAX_BODY
 
 # A chunked body may spend this much on framing (chunk sizes, extensions, trailers) on
@@ -44,10 +45,6 @@ class Refusal(Error):
     def to_response(self, ident=None):
         body = f"{self.code} {self.reason}: {self.body}\n".encode()
         return f"{self.code} {self.reason}", [("Content-Type", "text/plain; charset=utf-8")], body
-
-
-def _shown(value: str, limit: int = 40) -> str:
-    return repr(value) if len(value) <= limit else repr(value[:limit]) + f"… ({len(value)} characters)"
 
 
 def _too_large(size: str, max_body: int) -> Refusal:
@@ -88,11 +85,11 @@ def _content_length(lengths: list[str], max_body: int) -> Refusal | None:
         return None
     if len(lengths) > 1 or "," in lengths[0]:
         return Refusal(400, "Bad Request",
-                       f"Content-Length given more than once ({_shown(', '.join(lengths))}); send it once "
+                       f"Content-Length given more than once ({shown(', '.join(lengths))}); send it once "
                        "(RFC 9110 §8.6)")
     value = lengths[0]
     if not _DIGITS.fullmatch(value):
-        return Refusal(400, "Bad Request", f"Content-Length {_shown(value)} is not a number of bytes (RFC 9110 §8.6)")
+        return Refusal(400, "Bad Request", f"Content-Length {shown(value)} is not a number of bytes (RFC 9110 §8.6)")
     digits = value.lstrip("0") or "0"
     if len(digits) > len(str(max_body)) or int(digits) > max_body:  # no int() of 5,000 digits
         return _too_large(digits if len(digits) <= 40 else f"{digits[:20]}… ({len(digits)} digits)", max_body)
@@ -113,16 +110,16 @@ def _transfer_codings(field: str, version: str, with_length: bool) -> Refusal | 
         return Refusal(400, "Bad Request", "Transfer-Encoding names no transfer coding (RFC 9112 §6.1)")
     if codings[-1] != "chunked":
         return Refusal(400, "Bad Request",
-                       f"Transfer-Encoding {_shown(field)}: chunked is not the final transfer coding, so the "
+                       f"Transfer-Encoding {shown(field)}: chunked is not the final transfer coding, so the "
                        "body's length cannot be determined (RFC 9112 §6.3); send chunked, or a Content-Length")
     if codings.count("chunked") > 1:
         return Refusal(400, "Bad Request",
-                       f"Transfer-Encoding {_shown(field)} applies chunked more than once (RFC 9112 §7)")
+                       f"Transfer-Encoding {shown(field)} applies chunked more than once (RFC 9112 §7)")
     unknown = ", ".join(c for c in codings if c != "chunked")
     if not unknown:
         return None
     return Refusal(501, "Not Implemented",
-                   f"transfer coding {_shown(unknown)} is not supported: the server decodes chunked only "
+                   f"transfer coding {shown(unknown)} is not supported: the server decodes chunked only "
                    "(RFC 9112 §6.1); send the body with chunked alone, or with a Content-Length")
 
 

@@ -16,7 +16,6 @@ from werkzeug.sansio.utils import get_host
 from werkzeug.wrappers import Request
 
 from ocss_testkit import forwarded
-from ocss_testkit.answers import ApiError
 
 _PUBLIC = "ocss.public"  # the environ key of the proxy's headers as read once (forwarded.public)
 _SUB_DELIMS = "/!$&'()*+,;=:@%"  # kept as sent when a path is quoted back (RFC 3986 §3.3)
@@ -41,18 +40,12 @@ def root(request: Request, base_url: str | None, trust_forwarded: bool) -> str:
     """The public URL of the fake's root, without a trailing "/": the base URL, else the
     trusted proxy's, else from the Host as sent. Not werkzeug's host_url: an IRI, which
     turns an xn-- name the client sent into Unicode it never sent. A tenant's base URL
-    names its own root (`…/t/{tenant}/`). Raises ApiError 400 for forwarded headers that
-    cannot be used (when `forwarded_problem` did not read them first)."""
+    names its own root (`…/t/{tenant}/`). With `trust_forwarded`, `forwarded_problem`
+    has read the proxy's headers first (or the request was refused 400)."""
     if base_url:
         return base_url[:-1]
     if trust_forwarded:
-        found = request.environ.get(_PUBLIC)
-        if found is None:  # the app's dispatch called directly, not through its handle
-            try:
-                found = forwarded.public(request.environ)
-            except forwarded.ForwardedError as exc:
-                raise ApiError(400, "Bad Request", str(exc)) from None
-        return forwarded.root_url(found, request.root_path)
+        return forwarded.root_url(request.environ[_PUBLIC], request.root_path)
     host = request.environ.get("HTTP_HOST")
     if host is not None and len(host) + len(request.root_path) <= _REMEMBERED_LENGTH and request.trusted_hosts is None:
         return _root(request.scheme, host, request.root_path)

@@ -42,6 +42,4 @@ class RequestContext(Generic[Body]):
 
     def allow(self) -> dict[str, str]:
         """The `Allow` header of this URL, from the route table (for refusals by design)."""
-        path = self.request.path
-        path = path[:-1] if len(path) > 1 and path.endswith("/") else path
-        return {"Allow": ", ".join(self.app.allowed_methods(path))}
+        return {"Allow": ", ".join(self.app.allowed_methods(self.request.path))}

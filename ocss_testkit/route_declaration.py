@@ -69,8 +69,8 @@ class Route(Generic[Body]):
     changes: bool | None = None  # changes state; None: every method but GET and HEAD does
     sends: str = ""  # "sms" / "push": reaches a real phone on the live service (contract safety)
     # A GET that changes state answers HEAD with this handler: the GET's answer (status,
-    # headers) computed without the change. Without one the app runs the GET on a scratch
-    # copy of the World, so HEAD never changes state (RFC 9110 §9.3.2).
+    # headers) computed without the change. Without one HEAD answers 405 (the token
+    # endpoints, whose answer is the change), so HEAD never changes state (RFC 9110 §9.3.2).
     peek: Callable[Concatenate[RequestContext[Body], ...], object] | None = None
 
     @property

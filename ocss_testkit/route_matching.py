@@ -21,14 +21,15 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, MapAdapter
 
 from ocss_testkit.answers import ApiError
-from ocss_testkit.routes import Route
+from ocss_testkit.routes import Route, build_map
 
 SHOWN_PATH = 200  # characters of an unknown path a 404 echoes
 MATCHES_KEPT = 1024  # matches remembered, process-wide
 MATCHED_LENGTH = 256  # characters of a path whose match is remembered: ≤ ~1 MB in all
 
 
-def _matched_path(path: str) -> str:
+def matched_path(path: str) -> str:
+    """`path` as the route table matches it: one trailing slash stripped (both forms match)."""
     return path[:-1] if len(path) > 1 and path.endswith("/") else path
 
 
@@ -44,7 +45,7 @@ class RouteMatcher:
         """The route and its path arguments. Raises ApiError 405 with the Allow header (the
         methods the path supports, refusing routes left out) or 404 naming the closest
         routes (`near_miss`)."""
-        matched = _matched_path(path)
+        matched = matched_path(path)
         try:
             found = (_remembered(self._adapter, method, matched) if len(matched) <= MATCHED_LENGTH
                      else self._adapter.match(matched, method=method, websocket=False))
@@ -58,9 +59,10 @@ class RouteMatcher:
             raise ApiError(404, "Not Found", near_miss(path)) from None
 
     def allowed_methods(self, path: str) -> list[str]:
-        """The methods `path` (its trailing slash stripped) supports, for handlers that
-        refuse by design and must name what is allowed instead."""
-        return self._allowed(path, self._adapter.allowed_methods(path))
+        """The methods `path` (a trailing slash or not) supports, for handlers that refuse
+        by design and must name what is allowed instead."""
+        matched = matched_path(path)
+        return self._allowed(matched, self._adapter.allowed_methods(matched))
 
     def _allowed(self, path: str, methods) -> list[str]:
         """The methods this URL supports: not those whose route exists only to refuse;
@@ -78,6 +80,11 @@ class RouteMatcher:
 @functools.lru_cache(maxsize=8)  # a Map per route set: the app's, and a test's own
 def _adapter(url_map: Map) -> MapAdapter:
     return url_map.bind("localhost")
+
+
+def routes_adapter() -> MapAdapter:
+    """The bound adapter of the whole route table (API and control plane), shared."""
+    return _adapter(build_map())
 
 
 @functools.lru_cache(maxsize=MATCHES_KEPT)

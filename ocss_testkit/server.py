@@ -21,7 +21,6 @@ from ocss_testkit.tenants import TenantsApp
 
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
-_Channel = Channel  # the name benchmarks/bench_core.py imports the channel by
 
 
 class FakeServer:

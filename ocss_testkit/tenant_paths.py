@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from ocss_testkit.answers import shown
-from ocss_testkit.routes import build_map
+from ocss_testkit.route_matching import matched_path, routes_adapter
 
 PREFIX = "/t/"
 TENANT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -43,7 +43,4 @@ def name_problem(name: str) -> str | None:
 def routes_somewhere(path: str) -> bool:
     """Whether `path` (below a tenant's prefix) matches any route, by any method: a
     request that routes nowhere must not make a tenant (and take a place) for its 404."""
-    if len(path) > 1 and path.endswith("/"):
-        path = path[:-1]
-    adapter = build_map().bind("localhost")
-    return any(adapter.test(path or "/", method) for method in ("GET", "POST", "PUT", "PATCH", "DELETE"))
+    return bool(routes_adapter().allowed_methods(matched_path(path) or "/"))

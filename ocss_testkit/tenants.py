@@ -50,6 +50,7 @@ from ocss_testkit.answers import ApiError, shown
 from ocss_testkit.app import FakeApp
 from ocss_testkit.persistence import StateDir
 from ocss_testkit.request_log import log_request
+from ocss_testkit.route_matching import near_miss
 from ocss_testkit.tenant_paths import PREFIX, TENANT_NAME, name_problem, routes_somewhere, tenant_path
 from ocss_testkit.tenant_registry import FULL_RETRY_AFTER, Tenant, TenantRegistry
 from ocss_testkit.world.errors import DomainError
@@ -149,7 +150,7 @@ class TenantsApp:
             raise ApiError(400, "Bad Request", problem)
         if self.tenant(name) is None and not routes_somewhere(rest):
             raise ApiError(404, "Not Found",  # the near-miss hint, as inside a tenant
-                           f"{self.default._near_miss(rest)} (no tenant is made for a request that "
+                           f"{near_miss(rest)} (no tenant is made for a request that "
                            "routes nowhere)")
         return self._registry.enter(name)
 
