@@ -90,11 +90,10 @@ class World:
         self.detection = DetectionService(self, detection_limit)
         self.simulated_phones = SimulatedPhones(self)
         self.tokens = TokensService(self, request_token_limit, issued_token_limit)
-        self.services: tuple[Service, ...] = (
-            self.outbox, self.clients, self.gdata, self.syncml, self.syncml_sessions, self.activesync,
-            self.datastore, self.bindings, self.detection, self.simulated_phones, self.tokens)
-        if tuple(map(type, self.services)) != SERVICE_CLASSES:
-            raise TypeError("World.services and SERVICE_CLASSES must list the same services in the same order")
+        # In SERVICE_CLASSES' order, each found by its `name` (its attribute here): one
+        # listed there but not made above fails at once; one not listed,
+        # tests/world/test_services.py names.
+        self.services: tuple[Service, ...] = tuple(getattr(self, cls.name) for cls in SERVICE_CLASSES)
         self._kinds = {kind: s for s in self.services for kind in s.client_kinds}
 
     # --- the composition ---------------------------------------------------------------
