@@ -164,6 +164,17 @@ class VirtualClock:
             self._frozen, self._offset = None, offset
 
 
+_LAST = datetime.fromtimestamp(LATEST, timezone.utc)
+
+
+def expiry(start: datetime, seconds: float) -> datetime:
+    """`start` plus `seconds`, but never past the clock's last second (LATEST,
+    9999-12-31T23:59:59Z): what is issued that late lives until then, and its expiry stays
+    a time datetime can hold."""
+    lifetime = timedelta(seconds=seconds)
+    return start + lifetime if start <= _LAST - lifetime else max(start, _LAST)
+
+
 def iso_z(dt: datetime) -> str:
     """`2009-05-26T12:59:39Z`: the Atom form in every documented response."""
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -178,4 +189,4 @@ def parse_iso_z(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
 
 
-__all__ = ["VirtualClock", "instant", "duration", "iso_z", "plain", "parse_iso_z", "timedelta"]
+__all__ = ["VirtualClock", "instant", "duration", "expiry", "iso_z", "plain", "parse_iso_z", "timedelta"]

@@ -18,10 +18,10 @@ import dataclasses
 import secrets
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ocss_testkit.world.clock import LATEST, iso_z
+from ocss_testkit.world.clock import expiry, iso_z
 from ocss_testkit.world.errors import Invalid, NotFound
 from ocss_testkit.world.service import Service, Slice
 from ocss_testkit.world.tracked import TrackedDict
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from ocss_testkit.world.world import World
 
 REQUEST_TOKEN_LIFETIME = 600
-_LAST = datetime.fromtimestamp(LATEST, timezone.utc)
 DEFAULT_REQUEST_TOKEN_LIMIT = 10_000
 REQUEST_TOKEN_BYTES = 8 * 1024 * 1024  # the callback URL comes from the client: bound the sum
 DEFAULT_ISSUED_TOKEN_LIMIT = 10_000
@@ -50,11 +49,9 @@ class RequestToken:
 
     @property
     def expires(self) -> datetime:
-        """`created` plus REQUEST_TOKEN_LIFETIME seconds, but never past the clock's last
-        second (clock.LATEST, 9999-12-31T23:59:59Z): a token issued or loaded that late
-        lives until then, and its expiry stays a time datetime can hold."""
-        lifetime = timedelta(seconds=REQUEST_TOKEN_LIFETIME)
-        return self.created + lifetime if self.created <= _LAST - lifetime else max(self.created, _LAST)
+        """`created` plus REQUEST_TOKEN_LIFETIME seconds, capped at the clock's last second
+        (clock.expiry)."""
+        return expiry(self.created, REQUEST_TOKEN_LIFETIME)
 
     @property
     def weight(self) -> int:

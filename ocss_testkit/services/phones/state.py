@@ -17,11 +17,11 @@ from __future__ import annotations
 import secrets
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ocss_testkit.services.phones.database import IDENTIFY_LIMIT, Model
-from ocss_testkit.world.clock import LATEST, iso_z
+from ocss_testkit.world.clock import expiry, iso_z
 from ocss_testkit.world.errors import Forbidden, Invalid, NotFound
 from ocss_testkit.world.service import Service, Slice
 from ocss_testkit.world.state_reader import model as model_at
@@ -108,7 +108,7 @@ class DetectionService(Service):
         self._purge_detections(now)
         code = secrets.token_urlsafe(9)
         detection = Detection(code, user.name, phone_number, now,
-                              _expiry(now, self.world.settings["detection_code_lifetime"]), updated=now)
+                              expiry(now, self.world.settings["detection_code_lifetime"]), updated=now)
         self.detections[code] = detection
         self._detection_expiry.append((detection.expires, code))
         self.world.outbox.send(phone_number, "detection-link",
@@ -163,11 +163,3 @@ class DetectionService(Service):
         self.handsets[number] = model
         while len(self._learned_handsets) > self.handset_limit:
             self.handsets.pop(self._learned_handsets.popleft(), None)
-
-
-def _expiry(now: datetime, lifetime: float) -> datetime:
-    """`now` plus `lifetime` seconds, but never past the clock's last second
-    (clock.LATEST): a code issued that late lives until then, and its expiry stays a time
-    datetime can hold."""
-    last = datetime.fromtimestamp(LATEST, timezone.utc)
-    return now + timedelta(seconds=lifetime) if now <= last - timedelta(seconds=lifetime) else max(now, last)
