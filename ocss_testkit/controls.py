@@ -31,30 +31,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ocss_testkit.world.errors import Invalid
-from ocss_testkit.world.simulated_phones import AUTOPILOT_KEYS
-
-# What the fake "sends" a phone (SyncML client API: detection link, setup SMS, server alert).
-MESSAGE_KINDS = ("detection-link", "setup-sms", "server-alert")
-AUTOPILOT_ANSWERS = ("accept", "reject")
+from ocss_testkit.world.outbox import MESSAGE_KINDS
 
 
 def message_kind_problem(kind) -> str | None:
     """Why `kind` is no message kind (a typo would silently match nothing), or None."""
     if kind not in MESSAGE_KINDS:
         return f"kind must be one of {', '.join(MESSAGE_KINDS)}; got {kind!r:.40}"
-    return None
-
-
-def autopilot_problem(config) -> str | None:
-    """Why an autopilot configuration is refused, naming the valid keys and values, or
-    None; the World checks the rest (delays, user agent)."""
-    unknown = set(config) - AUTOPILOT_KEYS
-    if unknown:
-        return (f"unknown autopilot setting(s): {', '.join(sorted(map(str, unknown)))}; "
-                f"use {', '.join(sorted(AUTOPILOT_KEYS))}")
-    for key in ("setup", "sync"):
-        if config.get(key) not in (None, *AUTOPILOT_ANSWERS):
-            return f"autopilot {key} must be one of {', '.join(AUTOPILOT_ANSWERS)}; got {config[key]!r:.40}"
     return None
 
 
@@ -108,9 +91,6 @@ class Phone:
         and `sync` are `accept` or `reject`, the `…_after` delays seconds of virtual time
         (default 0), `user_agent` makes it visit detection links. No arguments switch it
         off. Raises ValueError naming the valid settings for an unknown key or value."""
-        problem = autopilot_problem(config)
-        if problem:
-            raise ValueError(problem)
         world = self.app.world
         with world.lock:
             try:

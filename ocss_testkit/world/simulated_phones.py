@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ocss_testkit.world.state_reader import StateReader
     from ocss_testkit.world.world import World
 
+AUTOPILOT_ANSWERS = ("accept", "reject")
 AUTOPILOT_KEYS = {"user_agent", "visit_after", "setup", "setup_after", "sync", "sync_after"}
 PHONE_LIMIT = 10_000  # phone states kept at most (those that acted least recently forgotten first)
 PHONE_ITEM_LIMIT = 10_000  # answers and installed clients kept at most, over all phones
@@ -122,10 +123,12 @@ class SimulatedPhones(Service):
             return
         unknown = set(config) - AUTOPILOT_KEYS
         if unknown:
-            raise Invalid(f"unknown autopilot setting(s): {', '.join(sorted(unknown))}")
+            raise Invalid(f"unknown autopilot setting(s): {', '.join(sorted(map(str, unknown)))}; "
+                          f"use {', '.join(sorted(AUTOPILOT_KEYS))}")
         for key in ("setup", "sync"):
-            if config.get(key) not in (None, "accept", "reject"):
-                raise Invalid(f"autopilot {key} must be 'accept' or 'reject'")
+            if config.get(key) not in (None, *AUTOPILOT_ANSWERS):
+                raise Invalid(f"autopilot {key} must be one of {', '.join(AUTOPILOT_ANSWERS)}; "
+                              f"got {config[key]!r:.40}")
         for key in ("visit_after", "setup_after", "sync_after"):
             value = config.get(key, 0)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1e9:
