@@ -14,13 +14,14 @@ design measured: flat memory too, but a new Host cost a render, and anyone can s
 """
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from ocss_testkit.atom import writer
 from ocss_testkit.services.phones.atom import model_entry, models_feed, vendor_entry, vendor_url, vendors_feed
+from ocss_testkit.world.text_rules import NOT_XML_TEXT
 
 if TYPE_CHECKING:
     from ocss_testkit.request_context import RequestContext
@@ -31,16 +32,6 @@ _STAND_IN = "http://\ue000ocss-base\ue001/"  # private-use characters: in no pho
 _STAND_IN_BYTES = _STAND_IN.encode("utf-8")
 TEMPLATE_LIMIT = 1024  # bodies kept: one per (database, body kind, id); the demo set has 383
 TEMPLATE_BYTES = 16 * 1024 * 1024  # and their bytes: the demo set's 383 weigh 0.97 MB
-# What lxml can serialize at all (XML 1.0 Char); any other base is rendered directly, so
-# that it fails exactly as before (the app refuses such a Host before it gets here).
-_XML_SAFE = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
-_TEXT_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
-_ATTRIBUTE_ESCAPES = {**_TEXT_ESCAPES, '"': "&quot;", "\n": "&#10;", "\t": "&#9;"}
-
-
-def _escaped(base: str, escapes: dict[str, str]) -> bytes:
-    return "".join(escapes.get(c, c) for c in base).encode("utf-8") if any(c in escapes for c in base) \
-        else base.encode("utf-8")
 
 
 class _Template:
@@ -59,7 +50,7 @@ class _Template:
         self.size = sum(map(len, self.parts))
 
     def fill(self, base: str) -> bytes:
-        text, attribute = _escaped(base, _TEXT_ESCAPES), _escaped(base, _ATTRIBUTE_ESCAPES)
+        text, attribute = writer.text(base).encode("utf-8"), writer.attr(base).encode("utf-8")
         if text == attribute:
             return text.join(self.parts)
         out = [self.parts[0]]
@@ -133,7 +124,9 @@ def _known(found: _Found | None, key: str) -> _Found:
 
 def _cached(db: PhonesDB, base: str, what: str, key: str = "") -> bytes:
     """The body of a phones answer for this base URL: the same bytes as rendering it."""
-    if _XML_SAFE.fullmatch(base):
+    # A base an answer cannot hold (XML 1.0 Char) is rendered directly, so that it fails
+    # exactly as before (the app refuses such a Host before it gets here).
+    if NOT_XML_TEXT.search(base) is None:
         template = _templates.get((db, what, key), lambda: _Template(_render(db, _STAND_IN, what, key)))
         if template.spliceable:
             return template.fill(base)
