@@ -13,16 +13,15 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from ocss_testkit.atom import reader
+from ocss_testkit.atom.client_entries import kind_feed
 from ocss_testkit.atom.namespaces import O
 from ocss_testkit.atom.safe import XMLRejected
 from ocss_testkit.atom.writer import (
     ATOM_NS,
-    FEED_END,
     OC_NS,
     attr,
     category,
     documented_entry_head,
-    feed_head,
     finish,
     leaf,
     text,
@@ -150,12 +149,10 @@ def _write_datastore(out: list[str], ind: str, d: GDataDatastore, shape: str) ->
 
 
 def gdata_feed(base: str, clients: list[GDataClient], owners: dict[str, User], now: datetime) -> bytes:
-    out: list[str] = []
-    feed_head(out, f"{base}v2/services/google/all.xml", "Google Data Clients", clients, now)  # 001 lists
-    for client in clients:  # under all.xml, not the endpoint
-        write_gdata_entry(out, "  ", "", base, client, owners[client.owner], GDATA_LIST)
-    out.append(FEED_END)
-    return finish(out)
+    # The Google Data Client API's listing is under all.xml, not the endpoint; entries list
+    # their datastores (GDATA_LIST, write_gdata_entry's default).
+    return kind_feed(base, f"{base}v2/services/google/all.xml", "Google Data Clients", clients, owners,
+                     write_gdata_entry, now)
 
 
 # --- the routes' renderers: render(ctx, value) -> bytes (routes.py) ---------------------------

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from ocss_testkit.atom import reader
+from ocss_testkit.atom.client_entries import kind_feed
 from ocss_testkit.atom.writer import (
     ATOM_NS,
     BOTH_NS,
@@ -99,20 +100,13 @@ def write_syncml_entry(out: list[str], ind: str, ns: str, base: str, client: Syn
     # Inside client entries `sent` is `YYYY-MM-DD HH:MM:SS`, empty before any setup (003).
     if client.setup_sent is None:
         out.append(f'{i2}<setup sent=""/>\n')
-    elif client.setup_name is None:
-        out.append(f'{i2}<setup sent="{plain(client.setup_sent)}"/>\n')
     else:
         out.append(f'{i2}<setup sent="{plain(client.setup_sent)}">{text(client.setup_name)}</setup>\n')
     out += (leaf(i2, "timezone", client.timezone), f"{i1}</client>\n{ind}</entry>\n")
 
 
 def syncml_feed(base: str, clients: list[SyncMLClient], owners: dict[str, User], now: datetime) -> bytes:
-    out: list[str] = []
-    feed_head(out, f"{base}v2/services/syncml/", "SyncML Clients", clients, now)
-    for client in clients:
-        write_syncml_entry(out, "  ", "", base, client, owners[client.owner])
-    out.append(FEED_END)
-    return finish(out)
+    return kind_feed(base, f"{base}v2/services/syncml/", "SyncML Clients", clients, owners, write_syncml_entry, now)
 
 
 def setup_entry(base: str, record: SetupRecord) -> bytes:
@@ -121,7 +115,6 @@ def setup_entry(base: str, record: SetupRecord) -> bytes:
     return finish([f"<entry{BOTH_NS}>\n",
                    leaf("  ", "id", f"{syncml_url(base, record.client_uuid)}/setup/{record.number}/"),
                    leaf("  ", "oc:pincode", record.pincode),
-                   f'  <oc:setup sent="{when(record.sent)}"/>\n' if record.profile is None else
                    f'  <oc:setup sent="{when(record.sent)}">{text(record.profile)}</oc:setup>\n',
                    "</entry>\n"])
 
