@@ -86,9 +86,10 @@ def chatlog(ctx: RequestContext[None], session_id: str | None = None) -> Chatlog
     # "only available to site administrators" (003, Chatlog).
     if not ctx.signed_in.admin:
         raise ApiError(403, "Forbidden", "the chatlog is only available to site administrators")
-    if session_id:
-        ctx.world.syncml_sessions.session(ctx.signed_in, _session_id(session_id))  # 404 when there is none
-    messages = ctx.world.syncml_sessions.chat_messages(_session_id(session_id) if session_id else None)
+    number = _session_id(session_id) if session_id else None
+    if number is not None:
+        ctx.world.syncml_sessions.session(ctx.signed_in, number)  # 404 when there is none
+    messages = ctx.world.syncml_sessions.chat_messages(number)
     return Chatlog(session_id, messages)
 
 

@@ -61,7 +61,6 @@ class SyncMLClient:
     kind: Literal["syncml"] = "syncml"
 
     def state(self) -> dict:
-        from ocss_testkit.world.clock import iso_z
         return {"phone_number": self.phone_number, "model_uuid": self.model_ref, "timezone": self.timezone,
                 "imei": self.imei,
                 "setup": {"sent": iso_z(self.setup_sent) if self.setup_sent else None, "name": self.setup_name},
