@@ -16,8 +16,8 @@ from ocss_testkit.auth.rules import (
     DUMMY_REQUEST_TOKEN,
     DUMMY_SECRET,
     TIMESTAMP_LIFETIME,
-    authorization_too_long,
     cut,
+    header_too_long,
     plausible,
 )
 from ocss_testkit.world.errors import DomainError
@@ -141,17 +141,18 @@ def token_endpoint(nonces: NonceStore, world: World, step: str, uri: str, method
     400 for a protocol parameter given twice (RFC 5849 §3.2). The nonce is remembered
     only when the step succeeded.
     """
-    refused = authorization_too_long(headers)
+    authorization = headers.get("Authorization") or ""
+    refused = header_too_long(authorization)
     if refused:
         return {}, refused, 401
-    authorization = headers.get("Authorization", "")
     validator = Validator(world, nonces)
     endpoint = (RequestTokenEndpoint if step == "request_token" else AccessTokenEndpoint)(validator)
     sent = {k: v for k, v in headers.items() if k in ("Authorization", "Content-Type")}
     text = body.decode("utf-8", "replace") if body else None
     form = text if _FORM in headers.get("Content-Type", "") else None
     refuse_duplicates(protocol_parameters(uri, authorization, form))
-    callback = callback_problem(authorization, form)
+    params = authorization_params(authorization)  # the header's, parsed once for what follows
+    callback = callback_problem(params, form)
     if callback:
         return {}, callback, 400
     create = (endpoint.create_request_token_response if step == "request_token"
@@ -161,17 +162,16 @@ def token_endpoint(nonces: NonceStore, world: World, step: str, uri: str, method
     except ValueError as exc:  # oauthlib's query and header parsing: "Invalid hex encoding…"
         return {}, f"malformed OAuth parameters: {cut(str(exc))}", 400
     if status != 200 and not out_body:
-        out_body = _token_why(world, step, authorization)
+        out_body = _token_why(world, step, params)
     if status == 200:
-        params = authorization_params(authorization)
         nonces.add((params.get("oauth_consumer_key"), params.get("oauth_token"),
                     params.get("oauth_nonce"), params.get("oauth_timestamp")))
     return out_headers, out_body or "", status
 
 
-def _token_why(world: World, step: str, authorization: str) -> str:
-    """A human reason for a refused flow step (oauthlib answers with an empty body)."""
-    params = authorization_params(authorization)
+def _token_why(world: World, step: str, params: dict[str, str]) -> str:
+    """A human reason for a refused flow step (oauthlib answers with an empty body);
+    `params` are the Authorization header's."""
     needed = ["oauth_consumer_key", "oauth_signature", "oauth_signature_method", "oauth_timestamp",
               "oauth_nonce"] + (["oauth_callback"] if step == "request_token" else
                                 ["oauth_token", "oauth_verifier"])
@@ -192,13 +192,13 @@ def _token_why(world: World, step: str, authorization: str) -> str:
     return "invalid signature, stale timestamp or replayed nonce"
 
 
-def callback_problem(authorization: str, form: str | None) -> str | None:
+def callback_problem(params: dict[str, str], form: str | None) -> str | None:
     """Why the request's `oauth_callback` cannot be kept, or None: the token it goes into
     is state, and the state holds only text an answer can show (world.state.text_problem);
     the query is checked by the app before this (http_rules.target_problem)."""
     from ocss_testkit.world.text_rules import text_problem
 
-    header = authorization_params(authorization).get("oauth_callback")
+    header = params.get("oauth_callback")  # the Authorization header's
     sent = [unquote(header) if header else None]  # percent-encoded in the header (RFC 5849 §3.5.1)
     sent += [value for name, value in parse_qsl(form or "", keep_blank_values=True) if name == "oauth_callback"]
     for value in sent:
