@@ -24,7 +24,6 @@ from waitress.task import WSGITask
 
 from ocss_testkit.app import DEFAULT_MAX_BODY, FakeApp
 from ocss_testkit.http_framing import RequestParser, request_target
-from ocss_testkit.tenant_paths import PREFIX, tenant_path
 from ocss_testkit.tenants import TenantsApp
 
 log = logging.getLogger("ocss_testkit")
@@ -45,28 +44,16 @@ def served(server) -> FakeApp | TenantsApp:
 
 
 def record_refusal(application, parser: RequestParser) -> str | None:
-    """Journal and log `parser`'s refusal in the app it was meant for; its request id.
-
-    With tenants, a `/t/{tenant}/…` path goes to that tenant's journal when the tenant
-    exists, as it would have had the request been read; else (no such tenant, or no
-    tenant path) to the default tenant's, the journal of the server as a whole. A refused
-    request never creates a tenant: it would change the server's state (and could take
-    the last free tenant place) for a request that is answered without it."""
+    """Journal and log `parser`'s refusal in the app it was meant for (FakeApp's or
+    TenantsApp's `record_refusal`); its request id, or None for an app that keeps no
+    journal (a bare WSGI app)."""
+    record = getattr(application, "record_refusal", None)
+    if record is None:
+        return None
     error = parser.error
     method, path_info, query = request_target(parser.request_line)
-    app, script_name = application, ""
-    if isinstance(application, TenantsApp):
-        app = application.default
-        split = tenant_path(path_info)
-        if split is not None:
-            name, rest = split
-            tenant = application.tenant(name) if name else None  # a lookup: never creates one
-            if tenant is not None:
-                app, script_name, path_info = tenant, PREFIX + name, rest
-    if not isinstance(app, FakeApp):
-        return None
-    return app.record_refusal(method, path_info, query, error.code, error.reason, str(error.body),
-                              parser.refused_at or time.perf_counter(), script_name)
+    return record(method, path_info, query, error.code, error.reason, str(error.body),
+                  parser.refused_at or time.perf_counter())
 
 
 class ErrorTask(WaitressErrorTask):

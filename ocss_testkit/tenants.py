@@ -155,6 +155,23 @@ class TenantsApp:
         return self._registry.enter(name)
 
     # --- Python -------------------------------------------------------------------------
+    def record_refusal(self, method: str, path_info: str, query: str, status: int, reason: str, sentence: str,
+                       started: float, script_name: str = "") -> str:
+        """Journal and log a request the HTTP server refused (FakeApp.record_refusal, same
+        arguments) in the app it was meant for: a `/t/{tenant}/…` path in that tenant's
+        journal when the tenant exists, as if the request had been read; else the default
+        tenant's, the journal of the server as a whole. A refused request never creates a
+        tenant: that would change the server's state (and could take the last free place)
+        for a request answered without it."""
+        app: FakeApp = self.default
+        split = tenant_path(path_info)
+        if split is not None:
+            name, rest = split
+            tenant = self.tenant(name) if name else None  # a lookup: never creates one
+            if tenant is not None:
+                app, script_name, path_info = tenant, script_name + PREFIX + name, rest
+        return app.record_refusal(method, path_info, query, status, reason, sentence, started, script_name)
+
     def tenant(self, name: str) -> FakeApp | None:
         """The tenant's FakeApp, or None (this does not create it)."""
         return self._registry.app(name)
