@@ -26,7 +26,7 @@ from ocss_testkit.faults import Fault, FaultRules
 from ocss_testkit.http_rules import SingleValueParams, StrictFormDataParser, host_problem, target_problem
 from ocss_testkit.journal import DEFAULT_LIMIT as DEFAULT_JOURNAL_LIMIT
 from ocss_testkit.journal import Entry, Journal
-from ocss_testkit.request_body import BodyDecoder, read_body
+from ocss_testkit.request_body import BodyDecoder, read_body, takes_body
 from ocss_testkit.request_context import RequestContext
 from ocss_testkit.request_log import log_request
 from ocss_testkit.response_cache import shared as shared_responses
@@ -290,7 +290,7 @@ class FakeApp:
         except ApiError as error:
             trace.validation = f"{error.reason}: {error.detail}"
             raise
-        if route.request_schema is not None and body and not body.isspace():  # a body was taken
+        if takes_body(route, body):
             trace.validation = "ok"
         ctx = RequestContext(request, world, user, root + "/", decoded, self)
         return self._call(route, ctx, world, args)

@@ -50,6 +50,12 @@ def read_body(request: Request, max_body: int) -> bytes:
                        f"body of more than {max_body} bytes; the limit is {max_body} bytes") from None
 
 
+def takes_body(route: Route, body: bytes) -> bool:
+    """Whether the request carries a body the route reads (one with a request schema and
+    more than white space): what BodyDecoder decodes and the journal calls validated."""
+    return route.request_schema is not None and bool(body) and not body.isspace()
+
+
 class BodyDecoder:
     """Validates and decodes the bodies of a route table's routes (module doc).
 
@@ -74,7 +80,7 @@ class BodyDecoder:
         came without). Raises ApiError (module doc)."""
         if route.request_schema is None or route.decode is None:  # BodyDecoder refused the latter
             return None
-        if not body or body.isspace():
+        if not takes_body(route, body):
             if route.body_required:
                 raise ApiError(400, "No Entry provided", "send an Atom entry as the request body")
             return None
