@@ -134,9 +134,10 @@ class Journal:
     def __repr__(self) -> str:
         return f"<journal of {len(self)} request(s)>"
 
-    def _filter(self, method, path, user, status) -> RequestFilter:
-        entries = self._all()
-        users = set(self._handle.world.users) | {e.user for e in entries if e.user}
+    def _filter(self, entries: list[Entry], method, path, user, status) -> RequestFilter:
+        """The criteria, a user checked against the world's users and those `entries` name
+        (`app.world`: a remote handle's reads the fake's state)."""
+        users = set(self._handle.app.world.users) | {e.user for e in entries if e.user}
         return RequestFilter.of(method, path, user, status, users=users)
 
     def problems(self) -> list[Entry]:
@@ -147,8 +148,9 @@ class Journal:
     def requests(self, method: str | None = None, path: str | None = None, user: str | None = None,
                  status: int | str | None = None) -> list[Entry]:
         """The entries matching every criterion given, oldest first."""
-        wanted = self._filter(method, path, user, status)
-        return [e for e in self._all() if wanted.matches(e)]
+        received = self._all()
+        wanted = self._filter(received, method, path, user, status)
+        return [e for e in received if wanted.matches(e)]
 
     def assert_requested(self, method: str | None = None, path: str | None = None, user: str | None = None,
                          status: int | str | None = None, times: int | None = None) -> list[Entry]:
@@ -161,8 +163,8 @@ class Journal:
             raise TypeError(f"times must be an int or None; got {type(times).__name__}")
         if times is not None and times < 0:
             raise ValueError(f"times must be 0 or more; got {times}")
-        wanted = self._filter(method, path, user, status)
         received = self._all()
+        wanted = self._filter(received, method, path, user, status)
         found = [e for e in received if wanted.matches(e)]
         if (len(found) != times) if times is not None else not found:
             expected = "at least one request" if times is None else f"exactly {times} request(s)"

@@ -28,7 +28,7 @@ from ocss_testkit.client import Credentials, Reply, SignedClient
 from ocss_testkit.controls import ClockControl, Phone
 from ocss_testkit.fake_handle import FakeHandle, FaultControl, Journal, Outbox, State
 from ocss_testkit.faults import Fault, FaultError
-from ocss_testkit.journal import Entry, RequestFilter
+from ocss_testkit.journal import Entry
 from ocss_testkit.world import errors
 from ocss_testkit.world.fixtures import FixtureSet, available_sets
 from ocss_testkit.world.world import World
@@ -221,13 +221,6 @@ class RemotePhone(Phone):
             _control(self.app).ok("DELETE", self._path("autopilot"))
 
 
-class RemoteJournal(Journal):
-    def _filter(self, method, path, user, status):
-        entries = self._all()
-        users = set(self._handle.app.world.users) | {e.user for e in entries if e.user}
-        return RequestFilter.of(method, path, user, status, users=users)
-
-
 class RemoteState(State):
     def get(self) -> dict:
         return _control(self._app).ok("GET", "/_fake/state")
@@ -271,7 +264,7 @@ class RemoteHandle(FakeHandle):
         self.clock = RemoteClock(self.app)
         self.faults = FaultControl(self.app)
         self.state = RemoteState(self.app)
-        self.journal = RemoteJournal(self)
+        self.journal = Journal(self)
         self.journal_mark = 0
         self._clients: list[SignedClient] = []
 
