@@ -15,6 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
+from ocss import checks
+
 ATOM = "http://www.w3.org/2005/Atom"
 OC = "http://schemas.obexcode.com/syncserver/2009"
 NS = {"a": ATOM, "oc": OC}
@@ -136,7 +138,7 @@ def element(tag: str, value: str | None = None, children: Iterable[Element] = ()
             else:
                 made.text = given
         except ValueError as exc:
-            shown = repr(given) if len(repr(given)) <= 60 else repr(given)[:57] + "..."
+            shown = checks.described(given)
             where = f"{local} {name}" if name else local
             raise ValueError(f"{where}: {shown} cannot be sent in XML ({exc}); no request was sent") from None
     for child in children:

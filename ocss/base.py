@@ -60,8 +60,12 @@ class Field:
     def __set__(self, obj: Resource, value: Any) -> None:
         if not self.writable:
             raise AttributeError(f"{type(obj).__name__}.{self.name} is read-only")
-        what = f"{type(obj).__name__}.{self.name}"
-        obj._changes[self.name] = self.convert(value, what) if self.convert else value
+        obj._changes[self.name] = self.checked(obj, value)
+
+    def checked(self, obj: Resource, value: Any) -> Any:
+        """`value` as this field of `obj` keeps it (`convert`, which raises TypeError or
+        ValueError naming `Class.field`), else as given."""
+        return self.convert(value, f"{type(obj).__name__}.{self.name}") if self.convert else value
 
 
 class Resource:
@@ -197,9 +201,7 @@ class Resource:
         if unknown:
             raise TypeError(f"{type(self).__name__}.update() cannot change {', '.join(unknown)}; "
                             f"it can change {', '.join(sorted(fields)) or 'nothing'}")
-        descriptors = {name: getattr(type(self), name) for name in kwargs}
-        checked = {name: descriptors[name].convert(value, f"{type(self).__name__}.{name}")
-                   if descriptors[name].convert else value for name, value in kwargs.items()}
+        checked = {name: getattr(type(self), name).checked(self, value) for name, value in kwargs.items()}
         self._changes.update(checked)  # all or nothing: every value was checked first
         if not self._changes:
             return

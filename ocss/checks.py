@@ -23,7 +23,9 @@ from collections.abc import Iterable
 from typing import Any
 
 
-def _given(value: Any) -> str:
+def described(value: Any) -> str:
+    """`value` for an error message: its repr cut to 60 characters, with its type unless
+    it is text."""
     shown = repr(value)
     if len(shown) > 60:
         shown = shown[:57] + "..."
@@ -42,7 +44,7 @@ def text(value: Any, what: str, *, optional: bool = False, empty: bool = False) 
         return None
     if not isinstance(value, str):
         expected = "a str or None" if optional else "a str"
-        raise TypeError(f"{what} must be {expected}, not {_given(value)}")
+        raise TypeError(f"{what} must be {expected}, not {described(value)}")
     if not empty and not value:
         raise ValueError(f"{what} must not be empty")
     return value
@@ -64,7 +66,7 @@ def raw_text(value: Any, what: str, *, optional: bool = False, empty: bool = Tru
             raise ValueError(f"{what} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     if not isinstance(value, str):
         expected = "a str, bytes or None" if optional else "a str or bytes"
-        raise TypeError(f"{what} must be {expected}, not {_given(value)}")
+        raise TypeError(f"{what} must be {expected}, not {described(value)}")
     if not empty and not value:
         raise ValueError(f"{what} must not be empty")
     return value
@@ -76,7 +78,7 @@ def integer(value: Any, what: str) -> int:
     :raises TypeError: anything else.
     """
     if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{what} must be an int, not {_given(value)}")
+        raise TypeError(f"{what} must be an int, not {described(value)}")
     return value
 
 
@@ -90,7 +92,7 @@ def choice(value: Any, what: str, choices: Iterable[Any]) -> Any:
     kind = type(options[0])
     if not isinstance(value, kind) or isinstance(value, bool):
         raise TypeError(f"{what} must be a {kind.__name__}, one of {', '.join(map(repr, options))}; "
-                        f"not {_given(value)}")
+                        f"not {described(value)}")
     if value not in options:
         raise ValueError(f"{what} must be one of {', '.join(map(repr, options))}, not {value!r}")
     return value
@@ -103,7 +105,7 @@ def timeout(value: Any, what: str = "timeout") -> float:
     :raises ValueError: zero, negative, infinite or NaN.
     """
     if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise TypeError(f"{what} must be a number of seconds (int or float), not {_given(value)}")
+        raise TypeError(f"{what} must be a number of seconds (int or float), not {described(value)}")
     seconds = float(value)
     if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"{what} must be a positive, finite number of seconds, not {value!r}")

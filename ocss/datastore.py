@@ -13,18 +13,6 @@ if TYPE_CHECKING:
     from .api import SyncServerAPI
 
 
-def _raw(value: Any, what: str) -> str:
-    """Data or a title: ``str``, or ``bytes`` taken as UTF-8 (ValueError when they are not)."""
-    text: str = checks.raw_text(value, what)
-    return text
-
-
-def _name(value: Any, what: str) -> str:
-    """A required, non-empty ``str``."""
-    name: str = checks.text(value, what)
-    return name
-
-
 class Content(Resource):
     """One item of a datastore's contents (SyncServer API Python interface, 'Datastore
     contents'). ``id`` is a ``str``. The library does not parse the data.
@@ -44,12 +32,12 @@ class Content(Resource):
     kind = "Content"
 
     data = Field("The raw string data of the content (str); None for a deleted item.", writable=True,
-                 convert=_raw)
+                 convert=checks.raw_text)
     dataclass = Field("The category under which this content item is stored (str).", writable=True,
-                      convert=_name)
+                      convert=checks.text)
     operation = Field("With a since filter: 'insert', 'update' or 'delete'; otherwise None.")
-    title = Field("The title or display name of the content item (str).", writable=True, convert=_raw)
-    type = Field("The MIME content-type of the item data (str).", writable=True, convert=_name)  # noqa: A003
+    title = Field("The title or display name of the content item (str).", writable=True, convert=checks.raw_text)
+    type = Field("The MIME content-type of the item data (str).", writable=True, convert=checks.text)  # noqa: A003
 
     @classmethod
     def item_path(cls, id: Any, parent: Resource | None = None) -> str:  # noqa: A002
@@ -199,7 +187,7 @@ class DatastoreClient(Client):
     kind = "DatastoreClient"
     base_path = "/v2/services/datastore/"
 
-    name = Field("The custom name assigned to this datastore (str).", writable=True, convert=_name)
+    name = Field("The custom name assigned to this datastore (str).", writable=True, convert=checks.text)
 
     def __init__(self, api: SyncServerAPI, id: Any, parent: Resource | None = None) -> None:  # noqa: A002
         super().__init__(api, id, parent)
