@@ -51,9 +51,14 @@ class Phone:
         self.app = app
         self.number = number
 
-    def _call(self, name: str, *args, message: int | None = None):
+    @staticmethod
+    def _check_message(message: object) -> None:
+        """TypeError unless `message` is None or an outbox message id (an int, not a bool)."""
         if message is not None and (isinstance(message, bool) or not isinstance(message, int)):
             raise TypeError(f"message must be an outbox message id (int); got {type(message).__name__}")
+
+    def _call(self, name: str, *args, message: int | None = None):
+        self._check_message(message)
         world = self.app.world
         with world.lock:
             return getattr(world.simulated_phones, name)(self.number, *args, message)

@@ -31,8 +31,9 @@ class Outbox:
         them, so that a typo cannot make "no SMS was sent" pass."""
         if to is not None and not isinstance(to, str):
             raise TypeError(f"to must be a phone number as a string, like '+4798765432'; got {type(to).__name__}")
-        if kind is not None and message_kind_problem(kind):
-            raise ValueError(message_kind_problem(kind))
+        problem = message_kind_problem(kind) if kind is not None else None
+        if problem:
+            raise ValueError(problem)
         world = self._app.world
         with world.lock:
             return world.outbox.messages(to=to, kind=kind)

@@ -122,8 +122,9 @@ class FaultRules:
         if action not in ACTIONS:
             raise FaultError(f"action must be one of {', '.join(ACTIONS)}; got {action!r:.40}")
         method = spec.get("method", "*")
-        if method != "*" and method_problem(method):
-            raise FaultError(f"{method_problem(method)} (or * for any)")
+        problem = method_problem(method) if method != "*" else None
+        if problem:
+            raise FaultError(f"{problem} (or * for any)")
         path = spec.get("path", "*")
         if path_problem(path):
             raise FaultError(path_problem(path))

@@ -197,8 +197,7 @@ class RemotePhone(Phone):
         return f"/_fake/phone/{quote(self.number, safe='')}" + (f"/{action}" if action else "")
 
     def _call(self, name: str, *args, message: int | None = None):
-        if message is not None and (isinstance(message, bool) or not isinstance(message, int)):
-            raise TypeError(f"message must be an outbox message id (int); got {type(message).__name__}")
+        self._check_message(message)
         data = {} if message is None else {"message": message}
         if name == "visit":
             answer = _control(self.app).ok("POST", self._path("visit"), {**data, "user_agent": args[0]},
